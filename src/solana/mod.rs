@@ -1,0 +1,7 @@
+//! Solana plumbing: transaction building, policy checks, RPC.
+//!
+//! The transaction layer (`instructions`, `tx`, `tip`, `policy`, `errors`) is pure and
+//! synchronous: it builds, checks and decodes, and only `tx::sign` touches a key.
+
+pub mod ids;
+pub mod instructions;

@@ -1,0 +1,9 @@
+//! Pump.fun bonding-curve venue: PDAs, account decoding, quote math and instruction builders.
+//!
+//! Talks to nothing: every function is pure and synchronous. It never signs and never does I/O;
+//! callers fetch `Global`, `FeeConfig`, the curve and the mint owner, then build here.
+
+pub mod accounts;
+pub mod curve;
+pub mod ix;
+pub mod pda;
