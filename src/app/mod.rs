@@ -1,0 +1,3 @@
+//! Use-cases, generic over ports; no Telegram or database types here.
+
+pub mod livetrade;

@@ -1,0 +1,330 @@
+//! Typed configuration, built once from the environment (and `.env`), validated at start.
+//!
+//! Secrets are wrapped in [`SecretString`] and never printed: `Config`'s `Debug` shows them as
+//! redacted. No other module reads environment variables.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::domain::money::Lamports;
+
+/// Default Telegram Bot API base URL.
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+/// Default database: an embedded SQLite file, created if missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/quantbot.db";
+/// Default Helius Sender endpoint (fast path).
+pub const DEFAULT_HELIUS_SENDER_URL: &str = "https://sender.helius-rpc.com/fast";
+/// Default Jupiter Metis v1 base URL.
+pub const DEFAULT_JUPITER_API_URL: &str = "https://api.jup.ag/swap/v1";
+/// Default health/metrics listener.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:9090";
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the wallet master key comes from.
+#[derive(Debug, Clone)]
+pub enum MasterKeySource {
+    /// 32 raw bytes given as 64 hex characters (`WALLET_MASTER_KEY`).
+    Hex(SecretString),
+    /// A passphrase stretched with Argon2id (`WALLET_MASTER_PASSPHRASE`).
+    Passphrase(SecretString),
+}
+
+/// The whole runtime configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Bot token from @BotFather.
+    pub telegram_bot_token: SecretString,
+    /// Bot API base URL (override to run against a local fake).
+    pub telegram_api_url: reqwest::Url,
+    /// sqlx database URL (`sqlite://…` or `postgres://…`).
+    pub database_url: SecretString,
+    /// Helius API key, if any.
+    pub helius_api_key: Option<SecretString>,
+    /// Helius JSON-RPC endpoints in failover order (full URLs; may embed the API key, hence secret).
+    pub helius_rpc_urls: Vec<SecretString>,
+    /// Helius Sender endpoint.
+    pub helius_sender_url: reqwest::Url,
+    /// Jupiter swap API base URL.
+    pub jupiter_api_url: reqwest::Url,
+    /// Jupiter API key, if any.
+    pub jupiter_api_key: Option<SecretString>,
+    /// Wallet master key source; wallets cannot be unlocked without it.
+    pub wallet_master: Option<MasterKeySource>,
+    /// Telegram user ids with admin rights from the environment.
+    pub admin_user_ids: Vec<i64>,
+    /// Global dry-run: nothing is ever sent to the chain when true.
+    pub dry_run: bool,
+    /// Health and metrics listener address.
+    pub http_listen: SocketAddr,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Sustained requests per second allowed per RPC endpoint (the Helius plan's limit).
+    pub rpc_rps: u32,
+    /// Tip for the Helius Sender fast path; zero disables the fast path.
+    pub sender_tip: Lamports,
+}
+
+/// A configuration problem, naming the variable at fault. Never contains a secret value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is missing or empty.
+    #[error("{var} is not set: copy .env.example to .env and set {var}")]
+    Missing {
+        /// The variable's name.
+        var: &'static str,
+    },
+    /// A variable has a value that cannot be used.
+    #[error("{var} is invalid: {reason} (see .env.example)")]
+    Invalid {
+        /// The variable's name.
+        var: &'static str,
+        /// What is wrong, without echoing the value.
+        reason: String,
+    },
+}
+
+/// What a command needs from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Everything needed to run the bot (token required).
+    Bot,
+    /// Only the database (for `migrate`).
+    DatabaseOnly,
+}
+
+impl Config {
+    /// Loads `.env` (if present) into the process environment, then builds the config from it.
+    ///
+    /// # Errors
+    /// Returns the first invalid or missing variable.
+    pub fn load(needs: Needs) -> Result<Self, ConfigError> {
+        // A missing .env is normal in production (variables come from the environment).
+        let _ = dotenvy::dotenv();
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_vars(&vars, needs)
+    }
+
+    /// Builds the config from a map of variables (pure; used by tests).
+    ///
+    /// # Errors
+    /// Returns the first invalid or missing variable.
+    pub fn from_vars(vars: &HashMap<String, String>, needs: Needs) -> Result<Self, ConfigError> {
+        let get = |k: &str| vars.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let telegram_bot_token = match (get("TELEGRAM_BOT_TOKEN"), needs) {
+            (Some(t), _) => {
+                validate_token(&t)?;
+                SecretString::from(t)
+            }
+            (None, Needs::Bot) => return Err(ConfigError::Missing { var: "TELEGRAM_BOT_TOKEN" }),
+            (None, Needs::DatabaseOnly) => SecretString::from(String::new()),
+        };
+        let telegram_api_url = parse_url(
+            "TELEGRAM_API_URL",
+            &get("TELEGRAM_API_URL").unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.to_owned()),
+        )?;
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(invalid("DATABASE_URL", "must start with sqlite: or postgres://"));
+        }
+        let helius_api_key = get("HELIUS_API_KEY").map(SecretString::from);
+        let helius_rpc_urls = match get("HELIUS_RPC_URL") {
+            Some(list) => {
+                let mut out = Vec::new();
+                for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    parse_url("HELIUS_RPC_URL", part)?;
+                    out.push(SecretString::from(part.to_owned()));
+                }
+                out
+            }
+            None => match &helius_api_key {
+                Some(key) => vec![SecretString::from(format!(
+                    "https://mainnet.helius-rpc.com/?api-key={}",
+                    key.expose_secret()
+                ))],
+                None => Vec::new(),
+            },
+        };
+        let helius_sender_url = parse_url(
+            "HELIUS_SENDER_URL",
+            &get("HELIUS_SENDER_URL").unwrap_or_else(|| DEFAULT_HELIUS_SENDER_URL.to_owned()),
+        )?;
+        let jupiter_api_url = parse_url(
+            "JUPITER_API_URL",
+            &get("JUPITER_API_URL").unwrap_or_else(|| DEFAULT_JUPITER_API_URL.to_owned()),
+        )?;
+        let jupiter_api_key = get("JUPITER_API_KEY").map(SecretString::from);
+        let wallet_master = match (get("WALLET_MASTER_KEY"), get("WALLET_MASTER_PASSPHRASE")) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "WALLET_MASTER_KEY",
+                    "set either WALLET_MASTER_KEY or WALLET_MASTER_PASSPHRASE, not both",
+                ));
+            }
+            (Some(hex_key), None) => {
+                if hex_key.len() != 64 || !hex_key.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(invalid("WALLET_MASTER_KEY", "must be exactly 64 hex characters (32 bytes)"));
+                }
+                Some(MasterKeySource::Hex(SecretString::from(hex_key)))
+            }
+            (None, Some(pass)) => {
+                if pass.chars().count() < 12 {
+                    return Err(invalid("WALLET_MASTER_PASSPHRASE", "must be at least 12 characters"));
+                }
+                Some(MasterKeySource::Passphrase(SecretString::from(pass)))
+            }
+            (None, None) => None,
+        };
+        let admin_user_ids = match get("ADMIN_USER_IDS") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| p.parse::<i64>().map_err(|_| invalid("ADMIN_USER_IDS", "must be comma-separated numeric Telegram user ids")))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => Vec::new(),
+        };
+        let dry_run = match get("DRY_RUN") {
+            Some(v) => parse_bool(&v).ok_or_else(|| invalid("DRY_RUN", "must be true or false"))?,
+            None => true,
+        };
+        let http_listen = get("HTTP_LISTEN")
+            .unwrap_or_else(|| DEFAULT_HTTP_LISTEN.to_owned())
+            .parse::<SocketAddr>()
+            .map_err(|_| invalid("HTTP_LISTEN", "must be an address like 127.0.0.1:9090"))?;
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(_) => return Err(invalid("LOG_FORMAT", "must be pretty or json")),
+        };
+        let rpc_rps = match get("RPC_RPS") {
+            Some(v) => v.parse::<u32>().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| invalid("RPC_RPS", "must be an integer between 1 and 10000"))?,
+            None => 10,
+        };
+        let sender_tip = match get("SENDER_TIP_SOL") {
+            Some(v) => Lamports::parse_sol(&v).map_err(|_| invalid("SENDER_TIP_SOL", "must be a SOL amount such as 0.001"))?,
+            None => Lamports::ZERO,
+        };
+        Ok(Self {
+            telegram_bot_token,
+            telegram_api_url,
+            database_url: SecretString::from(database_url),
+            helius_api_key,
+            helius_rpc_urls,
+            helius_sender_url,
+            jupiter_api_url,
+            jupiter_api_key,
+            wallet_master,
+            admin_user_ids,
+            dry_run,
+            http_listen,
+            log_format,
+            rpc_rps,
+            sender_tip,
+        })
+    }
+}
+
+fn invalid(var: &'static str, reason: &str) -> ConfigError {
+    ConfigError::Invalid { var, reason: reason.to_owned() }
+}
+
+fn parse_url(var: &'static str, value: &str) -> Result<reqwest::Url, ConfigError> {
+    let url = reqwest::Url::parse(value).map_err(|_| invalid(var, "must be an absolute http(s) URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(var, "must be an absolute http(s) URL"));
+    }
+    Ok(url)
+}
+
+fn validate_token(token: &str) -> Result<(), ConfigError> {
+    // Bot tokens look like `123456789:AA…`; the check catches pasted quotes and whitespace.
+    let ok = token
+        .split_once(':')
+        .is_some_and(|(id, rest)| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    if ok { Ok(()) } else { Err(invalid("TELEGRAM_BOT_TOKEN", "does not look like a bot token (digits:letters, from @BotFather)")) }
+}
+
+/// Parses `true/false`, `1/0`, `yes/no`, `on/off` (case-insensitive).
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn missing_token_names_the_variable_and_env_example() {
+        let err = Config::from_vars(&vars(&[]), Needs::Bot).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("TELEGRAM_BOT_TOKEN") && msg.contains(".env.example"), "{msg}");
+        assert!(!msg.contains('\n'));
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = Config::from_vars(&vars(&[("TELEGRAM_BOT_TOKEN", "123:abc")]), Needs::Bot);
+        let c = c.ok();
+        assert!(c.as_ref().is_some_and(|c| c.dry_run));
+        assert_eq!(c.as_ref().map(|c| c.database_url.expose_secret().to_owned()).as_deref(), Some(DEFAULT_DATABASE_URL));
+        assert_eq!(c.as_ref().map(|c| c.http_listen.to_string()).as_deref(), Some(DEFAULT_HTTP_LISTEN));
+    }
+
+    #[test]
+    fn debug_never_prints_secrets() {
+        let c = Config::from_vars(
+            &vars(&[
+                ("TELEGRAM_BOT_TOKEN", "123:SECRETTOKENVALUE"),
+                ("HELIUS_API_KEY", "HELIUSSECRET"),
+                ("WALLET_MASTER_KEY", &"ab".repeat(32)),
+            ]),
+            Needs::Bot,
+        )
+        .ok();
+        let dbg = format!("{c:?}");
+        assert!(c.is_some());
+        assert!(!dbg.contains("SECRETTOKENVALUE") && !dbg.contains("HELIUSSECRET") && !dbg.contains(&"ab".repeat(32)), "{dbg}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_variable_name() {
+        for (k, v) in [
+            ("DRY_RUN", "maybe"),
+            ("HTTP_LISTEN", "nowhere"),
+            ("WALLET_MASTER_KEY", "abcd"),
+            ("ADMIN_USER_IDS", "12,x"),
+            ("LOG_FORMAT", "xml"),
+            ("TELEGRAM_API_URL", "ftp://x"),
+            ("DATABASE_URL", "mysql://x"),
+        ] {
+            let err = Config::from_vars(&vars(&[("TELEGRAM_BOT_TOKEN", "1:a"), (k, v)]), Needs::Bot).err();
+            let msg = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(msg.starts_with(k), "{k}: {msg}");
+        }
+    }
+
+    #[test]
+    fn rpc_list_allows_failover_and_migrate_needs_no_token() {
+        let c = Config::from_vars(&vars(&[("HELIUS_RPC_URL", "http://127.0.0.1:1, http://127.0.0.1:2")]), Needs::DatabaseOnly).ok();
+        assert_eq!(c.map(|c| c.helius_rpc_urls.len()), Some(2));
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure, synchronous domain logic: no tokio, sqlx, teloxide or network types.
+
+pub mod lang;
+pub mod money;
+pub mod user;
+pub mod user_config;

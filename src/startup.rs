@@ -1,0 +1,175 @@
+//! Builds the application from a [`Config`] and runs it: the only place that knows every
+//! concrete adapter type. Tests start the same `App` against local fakes.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use secrecy::ExposeSecret;
+use teloxide::prelude::*;
+use teloxide::update_listeners::Polling;
+
+use crate::app::livetrade::LiveTrade;
+use crate::config::Config;
+use crate::http::{self, OpsState};
+use crate::ports::{Clock, SystemClock};
+use crate::storage::Db;
+use crate::telegram::{self, BotDeps};
+use crate::telemetry::{Liveness, Metrics};
+
+/// Long-poll timeout for `getUpdates`.
+const POLL_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the Bot API reachability probe runs.
+const PROBE_EVERY: Duration = Duration::from_secs(30);
+
+/// A built application, ready to run.
+#[derive(Debug)]
+pub struct App {
+    config: Config,
+    db: Db,
+    bot: Bot,
+    metrics: Arc<Metrics>,
+    liveness: Arc<Liveness>,
+}
+
+/// Opens and migrates the database named by the config.
+///
+/// # Errors
+/// Connection or migration failures.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+impl App {
+    /// Opens the database (migrating it) and creates the Bot API client.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = open_database(&config).await?;
+        let bot = Bot::new(config.telegram_bot_token.expose_secret()).set_api_url(config.telegram_api_url.clone());
+        Ok(Self { config, db, bot, metrics: Arc::new(Metrics::new()), liveness: Liveness::new() })
+    }
+
+    /// The database handle (tests inspect it).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Runs until `shutdown` resolves: checks the token, registers the command menu, serves
+    /// `/healthz` and `/metrics`, and dispatches updates by long polling. Returns once every task
+    /// has stopped. `on_listen` receives the bound ops address (useful with port 0).
+    ///
+    /// # Errors
+    /// A rejected bot token, an unbindable listener, or a failing Bot API at start.
+    pub async fn run<F>(self, shutdown: F, on_listen: impl FnOnce(SocketAddr)) -> anyhow::Result<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Self { config, db, bot, metrics, liveness } = self;
+        let me = bot.get_me().await.map_err(|e| match e {
+            teloxide::RequestError::Api(teloxide::ApiError::InvalidToken) => {
+                anyhow::anyhow!("TELEGRAM_BOT_TOKEN was rejected by Telegram: check the token from @BotFather")
+            }
+            other => anyhow::anyhow!("cannot reach the Telegram Bot API at {}: {other}", config.telegram_api_url),
+        })?;
+        liveness.telegram_ok(SystemClock.now_ms());
+        metrics.set_telegram_up(true);
+        tracing::info!(bot = %me.username(), dry_run = config.dry_run, "connected to Telegram");
+        telegram::register_commands(&bot).await.context("registering the command menu")?;
+
+        let (trigger, signal) = http::shutdown_channel();
+        let ops = OpsState { db: db.clone(), metrics: metrics.clone(), liveness: liveness.clone() };
+        let (addr, http_task) =
+            http::serve(config.http_listen, ops, signal.clone()).await.with_context(|| format!("binding HTTP_LISTEN {}", config.http_listen))?;
+        tracing::info!(%addr, "health and metrics listening");
+        on_listen(addr);
+
+        let probe = tokio::spawn(probe_telegram(bot.clone(), liveness.clone(), metrics.clone(), signal.clone()));
+
+        let db_port: Arc<Db> = Arc::new(db.clone());
+        let livetrade = LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run);
+        let deps = Arc::new(BotDeps {
+            users: db_port,
+            livetrade,
+            config_admins: Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>()),
+            metrics: metrics.clone(),
+            liveness: liveness.clone(),
+        });
+        let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
+            .dependencies(dptree::deps![deps])
+            .default_handler(|_update| async {})
+            .error_handler(LoggingErrorHandler::with_custom_text("error while handling an update"))
+            .build();
+        let token = dispatcher.shutdown_token();
+        let stopper = tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            // The dispatcher may still be starting; retry until it accepts the shutdown.
+            loop {
+                match token.shutdown() {
+                    Ok(done) => {
+                        done.await;
+                        break;
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+            trigger.fire();
+        });
+        let listener = Polling::builder(bot.clone()).timeout(POLL_TIMEOUT).delete_webhook().await.build();
+        liveness.set_dispatcher_running(true);
+        dispatcher.dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("error from the update listener")).await;
+        liveness.set_dispatcher_running(false);
+        let _ = stopper.await;
+        let _ = probe.await;
+        let _ = http_task.await;
+        db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn probe_telegram(bot: Bot, liveness: Arc<Liveness>, metrics: Arc<Metrics>, shutdown: http::ShutdownSignal) {
+    let mut stop = std::pin::pin!(shutdown.wait());
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(PROBE_EVERY) => {}
+        }
+        let ok = bot.get_me().await.is_ok();
+        if ok {
+            liveness.telegram_ok(SystemClock.now_ms());
+        } else {
+            metrics.error("telegram");
+        }
+        metrics.set_telegram_up(ok);
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

@@ -1,0 +1,145 @@
+//! Storage adapter: sqlx over SQLite (embedded default) or PostgreSQL, one code path.
+//!
+//! Queries use `$n` placeholders, which both backends accept, and portable types only (BIGINT,
+//! TEXT, BLOB/BYTEA); times are unix milliseconds. Migrations live in `migrations/sqlite` and
+//! `migrations/postgres` (same tables, dialect-specific DDL).
+
+mod audit;
+mod settings;
+mod stats;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+pub use settings::SettingsRepo;
+
+/// Which database engine a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The database handle shared by all repositories (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Why the database could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum DbOpenError {
+    /// The URL is not a SQLite or PostgreSQL URL.
+    #[error("DATABASE_URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    /// The directory for the SQLite file could not be created.
+    #[error("cannot create the database directory {path}: {source}")]
+    CreateDir {
+        /// Directory path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Connecting failed.
+    #[error("cannot connect to the database: {0}")]
+    Connect(sqlx::Error),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl Db {
+    /// Opens the database: creates the SQLite file (and its directory) if missing, sets SQLite to
+    /// WAL with foreign keys, and connects a pool. Does not migrate.
+    ///
+    /// # Errors
+    /// See [`DbOpenError`]; the error never contains the URL (it may hold a password).
+    pub async fn connect(url: &SecretString) -> Result<Self, DbOpenError> {
+        install_default_drivers();
+        let raw = url.expose_secret();
+        let (backend, conn_url) = if let Some(rest) = raw.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let file = path.split('?').next().unwrap_or(path);
+            if file != ":memory:" && !file.is_empty() {
+                if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|source| DbOpenError::CreateDir { path: dir.display().to_string(), source })?;
+                }
+            }
+            let url = if path.contains("mode=") {
+                format!("sqlite://{path}")
+            } else if path.contains('?') {
+                format!("sqlite://{path}&mode=rwc")
+            } else {
+                format!("sqlite://{path}?mode=rwc")
+            };
+            (Backend::Sqlite, url)
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            (Backend::Postgres, raw.to_owned())
+        } else {
+            return Err(DbOpenError::UnsupportedUrl);
+        };
+        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            // One writer at a time in SQLite; a small pool plus busy_timeout avoids SQLITE_BUSY.
+            opts = opts.max_connections(4).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;").await?;
+                    Ok(())
+                })
+            });
+        } else {
+            opts = opts.max_connections(16);
+        }
+        let pool = opts.connect(&conn_url).await.map_err(DbOpenError::Connect)?;
+        if backend == Backend::Sqlite {
+            pool.execute("PRAGMA journal_mode = WAL;").await.map_err(DbOpenError::Connect)?;
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// Applies pending migrations for this backend.
+    ///
+    /// # Errors
+    /// A failed or modified migration.
+    pub async fn migrate(&self) -> Result<(), DbOpenError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for repositories in this module and for tests.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Cheap liveness probe for `/healthz`.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Converts a stored BIGINT flag to bool.
+fn flag(v: i64) -> bool {
+    v != 0
+}

@@ -1,0 +1,204 @@
+//! Every user-visible message, rendered from `locales/` in the user's language.
+
+use rust_decimal::Decimal;
+use teloxide::types::InlineKeyboardMarkup;
+
+use super::keyboards;
+use crate::app::livetrade::StatusView;
+use crate::domain::lang::Lang;
+use crate::domain::money::Lamports;
+use crate::domain::user_config::{ConfigKey, UserConfig};
+use crate::i18n::tr;
+
+/// A message the bot sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// After `/start`.
+    Welcome {
+        /// First name.
+        name: String,
+        /// Already registered before.
+        returning: bool,
+    },
+    /// `/help`.
+    Help,
+    /// `/language` without an argument.
+    LanguagePicker,
+    /// Language changed (rendered in the new language).
+    LanguageSet,
+    /// `/language xx` with an unsupported code.
+    LanguageUnknown {
+        /// What the user typed.
+        value: String,
+    },
+    /// `/livetrade` without or with a wrong subcommand.
+    LiveTradeUsage,
+    /// Trading enabled.
+    LiveTradeEnabled {
+        /// Whether the user (or the bot) is in dry-run.
+        dry_run: bool,
+    },
+    /// Trading disabled.
+    LiveTradeDisabled,
+    /// `/livetrade status`.
+    Status(Box<StatusView>),
+    /// `/livetrade config` menu.
+    ConfigMenu(Box<UserConfig>),
+    /// Value picker for one key.
+    ConfigPick(ConfigKey, Box<UserConfig>),
+    /// A key was changed.
+    ConfigUpdated(ConfigKey, Box<UserConfig>),
+    /// Unknown key.
+    ConfigUnknownKey {
+        /// What the user typed.
+        key: String,
+    },
+    /// Value refused.
+    ConfigInvalid {
+        /// The key.
+        key: ConfigKey,
+        /// What the user typed.
+        value: String,
+    },
+    /// `config key` without a value.
+    ConfigMissingValue(ConfigKey),
+    /// Exposure would be below position size.
+    ConfigExposureBelowPosition,
+    /// Command refused outside a private chat.
+    PrivateOnly,
+    /// An internal error; nothing changed.
+    Internal,
+    /// `/something` we do not know.
+    UnknownCommand,
+    /// A button whose data we do not understand or may not act on.
+    StaleButton,
+}
+
+fn sol(l: Lamports) -> String {
+    l.to_sol().normalize().to_string()
+}
+
+fn signed_sol(lamports: i64) -> String {
+    (Decimal::from(lamports) / Decimal::from(crate::domain::money::LAMPORTS_PER_SOL)).normalize().to_string()
+}
+
+fn on_off(lang: Lang, v: bool) -> String {
+    tr(lang, if v { "common.on" } else { "common.off" }, &[])
+}
+
+/// The localized label of a config key.
+pub fn key_label(lang: Lang, key: ConfigKey) -> String {
+    tr(lang, &format!("config.key.{}", key.name()), &[])
+}
+
+/// What values a key allows, localized.
+pub fn key_allowed(lang: Lang, key: ConfigKey) -> String {
+    tr(lang, &format!("config.allowed.{}", key.name()), &[])
+}
+
+impl Reply {
+    /// The message text in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Self::Welcome { name, returning } => {
+                tr(lang, if *returning { "start.welcome_back" } else { "start.welcome" }, &[("name", name)])
+            }
+            Self::Help => {
+                let mut lines = vec![tr(lang, "help.header", &[])];
+                for c in super::Command::localized(lang) {
+                    lines.push(format!("/{} - {}", c.command, c.description));
+                }
+                lines.push(String::new());
+                lines.push(tr(lang, "help.footer", &[]));
+                lines.join("\n")
+            }
+            Self::LanguagePicker => tr(lang, "language.choose", &[]),
+            Self::LanguageSet => tr(lang, "language.set", &[]),
+            Self::LanguageUnknown { value } => {
+                let available = Lang::ALL.iter().map(|l| l.code()).collect::<Vec<_>>().join(", ");
+                tr(lang, "language.unknown", &[("value", value), ("available", &available)])
+            }
+            Self::LiveTradeUsage => tr(lang, "livetrade.usage", &[]),
+            Self::LiveTradeEnabled { dry_run } => {
+                tr(lang, if *dry_run { "livetrade.enabled_dry_run" } else { "livetrade.enabled" }, &[])
+            }
+            Self::LiveTradeDisabled => tr(lang, "livetrade.disabled", &[]),
+            Self::Status(view) => {
+                let state = tr(lang, if view.config.trading_enabled { "common.enabled" } else { "common.disabled" }, &[]);
+                let mut text = tr(
+                    lang,
+                    "livetrade.status",
+                    &[
+                        ("state", &state),
+                        ("dry_run", &on_off(lang, view.config.dry_run || view.global_dry_run)),
+                        ("pnl", &signed_sol(view.summary.realized_today_lamports)),
+                        ("exposure", &sol(view.summary.exposure)),
+                        ("open", &view.summary.open_positions.to_string()),
+                        ("limit", &sol(view.config.max_total_exposure)),
+                    ],
+                );
+                if view.global_dry_run {
+                    text.push_str("\n\n");
+                    text.push_str(&tr(lang, "livetrade.global_dry_run", &[]));
+                }
+                text
+            }
+            Self::ConfigMenu(config) => {
+                let mut lines = vec![tr(lang, "config.title", &[]), String::new()];
+                for key in ConfigKey::ALL {
+                    lines.push(format!("{} ({}) = {}", key_label(lang, key), key.name(), config.display(key)));
+                }
+                lines.join("\n")
+            }
+            Self::ConfigPick(key, config) => tr(
+                lang,
+                "config.pick",
+                &[
+                    ("label", &key_label(lang, *key)),
+                    ("key", key.name()),
+                    ("value", &config.display(*key)),
+                    ("allowed", &key_allowed(lang, *key)),
+                ],
+            ),
+            Self::ConfigUpdated(key, config) => tr(
+                lang,
+                "config.updated",
+                &[("label", &key_label(lang, *key)), ("key", key.name()), ("value", &config.display(*key))],
+            ),
+            Self::ConfigUnknownKey { key } => {
+                let keys = ConfigKey::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ");
+                tr(lang, "config.unknown_key", &[("key", key), ("keys", &keys)])
+            }
+            Self::ConfigInvalid { key, value } => tr(
+                lang,
+                "config.invalid_value",
+                &[("value", value), ("key", key.name()), ("allowed", &key_allowed(lang, *key))],
+            ),
+            Self::ConfigMissingValue(key) => tr(
+                lang,
+                "config.missing_value",
+                &[
+                    ("key", key.name()),
+                    ("example", key.presets().first().copied().unwrap_or("")),
+                    ("allowed", &key_allowed(lang, *key)),
+                ],
+            ),
+            Self::ConfigExposureBelowPosition => tr(lang, "config.exposure_below_position", &[]),
+            Self::PrivateOnly => tr(lang, "errors.private_only", &[]),
+            Self::Internal => tr(lang, "errors.internal", &[]),
+            Self::UnknownCommand => tr(lang, "errors.unknown_command", &[]),
+            Self::StaleButton => tr(lang, "errors.stale_button", &[]),
+        }
+    }
+
+    /// The inline keyboard that goes with the message, if any.
+    pub fn keyboard(&self, lang: Lang) -> Option<InlineKeyboardMarkup> {
+        match self {
+            Self::LanguagePicker => Some(keyboards::languages()),
+            Self::Status(view) => Some(keyboards::status(lang, view.config.trading_enabled)),
+            Self::ConfigMenu(config) | Self::ConfigUpdated(_, config) => Some(keyboards::config_menu(lang, config)),
+            Self::ConfigPick(key, _) => Some(keyboards::config_pick(lang, *key)),
+            _ => None,
+        }
+    }
+}

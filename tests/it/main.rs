@@ -1,0 +1,9 @@
+//! One integration test binary: the real app against fakes on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod i18n;
+mod ops;
+mod storage;
+mod telegram_flows;

@@ -1,0 +1,104 @@
+//! The storage suite: the same assertions on SQLite and PostgreSQL.
+
+use quantbot::domain::lang::Lang;
+use quantbot::domain::money::Lamports;
+use quantbot::domain::user::{Role, UserId};
+use quantbot::domain::user_config::{ConfigKey, UserConfig};
+use quantbot::ports::{AuditEntry, AuditLog, SeenUser, TradingStatsRepo, UserRepo};
+use quantbot::storage::SettingsRepo;
+use sqlx::Row;
+
+use crate::on_both_databases;
+use crate::support::TestDb;
+
+fn seen(id: i64, lang: Lang, admin: bool) -> SeenUser {
+    SeenUser { id: UserId(id), chat_id: id, username: Some(format!("u{id}")), lang, is_config_admin: admin }
+}
+
+async fn users_register_once_and_keep_their_language(db: &TestDb) {
+    let db = db.open().await;
+    let (u, created) = db.register(&seen(10, Lang::Zh, false)).await.unwrap();
+    assert!(created);
+    assert_eq!((u.lang, u.role, u.is_active), (Lang::Zh, Role::User, true));
+    db.set_language(UserId(10), Lang::Ru).await.unwrap();
+    let (u, created) = db.register(&seen(10, Lang::En, false)).await.unwrap();
+    assert!(!created);
+    assert_eq!(u.lang, Lang::Ru, "re-registering must not reset the chosen language");
+    let (admin, _) = db.register(&seen(11, Lang::En, true)).await.unwrap();
+    assert_eq!(admin.role, Role::Admin);
+    assert!(db.get(UserId(12)).await.unwrap().is_none());
+}
+on_both_databases!(users_register_once_and_keep_their_language);
+
+async fn user_config_round_trips_and_defaults(db: &TestDb) {
+    let db = db.open().await;
+    db.register(&seen(20, Lang::En, false)).await.unwrap();
+    assert_eq!(db.config(UserId(20)).await.unwrap(), UserConfig::default());
+    let mut cfg = UserConfig::default().set(ConfigKey::TakeProfit, "25:10,50:20,1000:100").unwrap();
+    cfg = cfg.set(ConfigKey::PriorityFee, "123456").unwrap();
+    cfg.trading_enabled = true;
+    db.save_config(UserId(20), &cfg).await.unwrap();
+    assert_eq!(db.config(UserId(20)).await.unwrap(), cfg);
+    let row = sqlx::query("SELECT trading_enabled, dry_run FROM user_configs WHERE user_id = $1").bind(20_i64).fetch_one(db.pool()).await.unwrap();
+    assert_eq!((row.get::<i64, _>("trading_enabled"), row.get::<i64, _>("dry_run")), (1, 1));
+    cfg.dry_run = false;
+    db.save_config(UserId(20), &cfg).await.unwrap();
+    assert!(!db.config(UserId(20)).await.unwrap().dry_run);
+}
+on_both_databases!(user_config_round_trips_and_defaults);
+
+async fn trading_summary_sums_today_and_open_positions(db: &TestDb) {
+    let db = db.open().await;
+    db.register(&seen(30, Lang::En, false)).await.unwrap();
+    let zero = db.summary(UserId(30), 0).await.unwrap();
+    assert_eq!((zero.realized_today_lamports, zero.exposure, zero.open_positions), (0, Lamports(0), 0));
+    let day = 1_795_536_000_000_i64;
+    for (pnl, at) in [(-5_000_000_i64, day + 10), (2_000_000, day + 20), (9_999_999, day - 1)] {
+        sqlx::query("INSERT INTO trades (user_id, mint, side, sol_lamports, token_amount, realized_pnl_lamports, is_paper, created_at) VALUES ($1, 'M', 'sell', 1, '1', $2, 1, $3)")
+            .bind(30_i64).bind(pnl).bind(at).execute(db.pool()).await.unwrap();
+    }
+    for (state, cost) in [("open", 100_000_000_i64), ("open", 50_000_000), ("closed", 70_000_000)] {
+        sqlx::query("INSERT INTO positions (user_id, mint, state, token_amount, token_decimals, cost_lamports, is_paper, opened_at, updated_at) VALUES ($1, 'M', $2, '18446744073709551615', 6, $3, 1, 0, 0)")
+            .bind(30_i64).bind(state).bind(cost).execute(db.pool()).await.unwrap();
+    }
+    let s = db.summary(UserId(30), day).await.unwrap();
+    assert_eq!(s.realized_today_lamports, -3_000_000);
+    assert_eq!(s.exposure, Lamports(150_000_000));
+    assert_eq!(s.open_positions, 2);
+    // u64::MAX raw token amounts survive (stored as text).
+    let row = sqlx::query("SELECT token_amount FROM positions WHERE user_id = $1 LIMIT 1").bind(30_i64).fetch_one(db.pool()).await.unwrap();
+    assert_eq!(row.get::<String, _>("token_amount").parse::<u64>().unwrap(), u64::MAX);
+}
+on_both_databases!(trading_summary_sums_today_and_open_positions);
+
+async fn settings_audit_and_idempotency_keys(db: &TestDb) {
+    let db = db.open().await;
+    assert_eq!(db.get_setting("killswitch").await.unwrap(), None);
+    db.put_setting("killswitch", "on").await.unwrap();
+    db.put_setting("killswitch", "off").await.unwrap();
+    assert_eq!(db.get_setting("killswitch").await.unwrap().as_deref(), Some("off"));
+
+    db.record(AuditEntry { actor: Some(UserId(1)), action: "test.action".into(), target: Some("x".into()), details: None }).await.unwrap();
+    let n: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_log WHERE action = 'test.action'").fetch_one(db.pool()).await.unwrap().get("n");
+    assert_eq!(n, 1);
+
+    // The intent idempotency key is unique on both engines.
+    db.register(&seen(40, Lang::En, false)).await.unwrap();
+    let insert = "INSERT INTO trade_intents (idempotency_key, user_id, side, mint, origin, amount_in, dry_run, state, created_at, updated_at) VALUES ($1, 40, 'buy', 'M', 'alert', '100', 1, 'pending', 0, 0)";
+    sqlx::query(insert).bind("40:alert:1").execute(db.pool()).await.unwrap();
+    assert!(sqlx::query(insert).bind("40:alert:1").execute(db.pool()).await.is_err(), "duplicate idempotency key accepted");
+    let signed = vec![0_u8, 1, 2, 255];
+    sqlx::query("UPDATE trade_intents SET signed_tx = $1, state = 'signed' WHERE idempotency_key = $2").bind(signed.clone()).bind("40:alert:1").execute(db.pool()).await.unwrap();
+    let row = sqlx::query("SELECT signed_tx FROM trade_intents WHERE idempotency_key = $1").bind("40:alert:1").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(row.get::<Vec<u8>, _>("signed_tx"), signed);
+}
+on_both_databases!(settings_audit_and_idempotency_keys);
+
+async fn migrations_are_idempotent(db: &TestDb) {
+    let first = db.open().await;
+    first.migrate().await.unwrap();
+    first.close().await;
+    let again = db.open().await;
+    assert!(again.ping().await);
+}
+on_both_databases!(migrations_are_idempotent);

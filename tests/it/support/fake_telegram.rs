@@ -1,0 +1,303 @@
+//! A fake Telegram Bot API server on 127.0.0.1 (ephemeral port), real HTTP.
+//!
+//! It answers the methods the bot uses, records every call, long-polls `getUpdates` with offsets
+//! and lets tests inject messages, callback queries and channel posts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Notify};
+
+/// One recorded Bot API call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub body: Value,
+    /// The `result` the fake answered with.
+    pub result: Value,
+}
+
+impl Call {
+    /// The message id of a sent or edited message.
+    pub fn message_id(&self) -> i64 {
+        self.result["message_id"].as_i64().expect("call returned a message")
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    updates: Vec<Value>,
+    next_update_id: i64,
+    next_message_id: i64,
+    calls: Vec<Call>,
+}
+
+#[derive(Default)]
+struct Shared {
+    inner: Mutex<Inner>,
+    new_update: Notify,
+}
+
+/// The running fake.
+#[derive(Clone)]
+pub struct FakeTelegram {
+    pub url: String,
+    shared: Arc<Shared>,
+}
+
+pub const BOT_ID: i64 = 7_000_000_001;
+
+fn get_me() -> Value {
+    let text = include_str!("../../fixtures/telegram/getMe.response.json");
+    serde_json::from_str::<Value>(text).expect("fixture")["result"].clone()
+}
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let shared = Arc::new(Shared::default());
+        {
+            let mut inner = shared.inner.lock().await;
+            inner.next_update_id = 1;
+            inner.next_message_id = 1000;
+        }
+        let app = Router::new().route("/{token}/{method}", post(handle)).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake telegram");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { url: format!("http://{addr}"), shared }
+    }
+
+    /// Queues a raw update (its `update_id` is assigned here).
+    pub async fn push_update(&self, mut update: Value) -> i64 {
+        let mut inner = self.shared.inner.lock().await;
+        let id = inner.next_update_id;
+        inner.next_update_id += 1;
+        update["update_id"] = json!(id);
+        inner.updates.push(update);
+        drop(inner);
+        self.shared.new_update.notify_waiters();
+        id
+    }
+
+    async fn next_message_id(&self) -> i64 {
+        let mut inner = self.shared.inner.lock().await;
+        inner.next_message_id += 1;
+        inner.next_message_id
+    }
+
+    /// A private text message from `user`.
+    pub async fn send_private(&self, user: i64, lang: &str, text: &str) -> i64 {
+        let mid = self.next_message_id().await;
+        let mut msg = json!({
+            "message_id": mid,
+            "from": {"id": user, "is_bot": false, "first_name": format!("User{user}"), "username": format!("user{user}"), "language_code": lang},
+            "chat": {"id": user, "type": "private", "first_name": format!("User{user}")},
+            "date": 1_795_000_000,
+            "text": text,
+        });
+        add_command_entity(&mut msg, text);
+        self.push_update(json!({"message": msg})).await;
+        mid
+    }
+
+    /// A text message from `user` in the group `chat`.
+    pub async fn send_group(&self, user: i64, chat: i64, text: &str) -> i64 {
+        let mid = self.next_message_id().await;
+        let mut msg = json!({
+            "message_id": mid,
+            "from": {"id": user, "is_bot": false, "first_name": format!("User{user}"), "language_code": "en"},
+            "chat": {"id": chat, "type": "supergroup", "title": "Traders"},
+            "date": 1_795_000_000,
+            "text": text,
+        });
+        add_command_entity(&mut msg, text);
+        self.push_update(json!({"message": msg})).await;
+        mid
+    }
+
+    /// A button press by `user` on message `message_id` in chat `chat`.
+    pub async fn press(&self, user: i64, chat: i64, message_id: i64, data: &str) -> String {
+        let id = format!("cb{}", self.next_message_id().await);
+        let chat_obj = if chat > 0 {
+            json!({"id": chat, "type": "private", "first_name": format!("User{chat}")})
+        } else {
+            json!({"id": chat, "type": "supergroup", "title": "Traders"})
+        };
+        self.push_update(json!({"callback_query": {
+            "id": id,
+            "from": {"id": user, "is_bot": false, "first_name": format!("User{user}"), "language_code": "en"},
+            "message": {"message_id": message_id, "from": {"id": BOT_ID, "is_bot": true, "first_name": "Trade Bot", "username": "example_trade_bot"},
+                        "chat": chat_obj, "date": 1_795_000_000, "text": "menu"},
+            "chat_instance": "42",
+            "data": data,
+        }}))
+        .await;
+        id
+    }
+
+    /// All calls so far.
+    pub async fn calls(&self) -> Vec<Call> {
+        self.shared.inner.lock().await.calls.clone()
+    }
+
+    /// Number of calls so far (use as a cursor).
+    pub async fn call_count(&self) -> usize {
+        self.shared.inner.lock().await.calls.len()
+    }
+
+    /// Waits until a call to `method` after `cursor` satisfies `pred`; panics after 10 s.
+    pub async fn wait_for(&self, cursor: usize, method: &str, pred: impl Fn(&Value) -> bool) -> Call {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            {
+                let inner = self.shared.inner.lock().await;
+                if let Some(c) = inner.calls.iter().skip(cursor).find(|c| c.method == method && pred(&c.body)) {
+                    return c.clone();
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                let calls = self.calls().await;
+                let seen: Vec<_> = calls.iter().skip(cursor).map(|c| format!("{} {}", c.method, c.body)).collect();
+                panic!("no {method} call matched within 10 s; calls after cursor: {seen:#?}");
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits for the next `sendMessage` to `chat` after `cursor` and returns its text.
+    pub async fn next_text_to(&self, cursor: usize, chat: i64) -> Call {
+        self.wait_for(cursor, "sendMessage", |b| b["chat_id"] == json!(chat)).await
+    }
+
+}
+
+fn add_command_entity(msg: &mut Value, text: &str) {
+    if text.starts_with('/') {
+        let len = text.split_whitespace().next().map_or(0, |c| c.encode_utf16().count());
+        msg["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
+    }
+}
+
+async fn parse_body(req: Request) -> Value {
+    let is_multipart = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        let mut out = serde_json::Map::new();
+        if let Ok(mut mp) = Multipart::from_request(req, &()).await {
+            while let Ok(Some(field)) = mp.next_field().await {
+                let name = field.name().unwrap_or("").to_owned();
+                let is_file = field.file_name().is_some();
+                let data = field.bytes().await.unwrap_or_default();
+                let value = if is_file {
+                    json!({"file_bytes": data.len(), "png": data.starts_with(b"\x89PNG")})
+                } else {
+                    let text = String::from_utf8_lossy(&data).into_owned();
+                    serde_json::from_str(&text).unwrap_or(Value::String(text))
+                };
+                out.insert(name, value);
+            }
+        }
+        return Value::Object(out);
+    }
+    let bytes = Bytes::from_request(req, &()).await.unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or(json!({}))
+}
+
+fn ok(result: Value) -> Value {
+    json!({"ok": true, "result": result})
+}
+
+fn chat_for(id: &Value) -> Value {
+    let id = id.as_i64().unwrap_or(0);
+    if id > 0 {
+        json!({"id": id, "type": "private", "first_name": format!("User{id}")})
+    } else {
+        json!({"id": id, "type": "supergroup", "title": "Traders"})
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, Path((token, method)): Path<(String, String)>, req: Request) -> axum::Json<Value> {
+    if !token.starts_with("bot") {
+        return axum::Json(json!({"ok": false, "error_code": 404, "description": "Not Found"}));
+    }
+    // The Bot API treats method names case-insensitively (teloxide sends `GetMe`); normalise to
+    // the documented lowerCamelCase.
+    let method = canonical(&method);
+    let body = parse_body(req).await;
+    let reply = respond(&shared, &method, &body).await;
+    if method != "getUpdates" {
+        let result = reply["result"].clone();
+        shared.inner.lock().await.calls.push(Call { method, body, result });
+    }
+    axum::Json(reply)
+}
+
+async fn respond(shared: &Shared, method: &str, body: &Value) -> Value {
+    match method {
+        "getMe" => ok(get_me()),
+        "getUpdates" => {
+            let offset = body["offset"].as_i64().unwrap_or(0);
+            let timeout = body["timeout"].as_u64().unwrap_or(0).min(1);
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout * 500 + 1);
+            loop {
+                let notified = shared.new_update.notified();
+                {
+                    let mut inner = shared.inner.lock().await;
+                    inner.updates.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+                    if !inner.updates.is_empty() {
+                        return ok(Value::Array(inner.updates.clone()));
+                    }
+                }
+                if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                    return ok(json!([]));
+                }
+            }
+        }
+        "sendMessage" | "sendPhoto" | "sendDocument" | "editMessageText" | "editMessageReplyMarkup" => {
+            let message_id = match body["message_id"].as_i64() {
+                Some(id) => id,
+                None => {
+                    let mut inner = shared.inner.lock().await;
+                    inner.next_message_id += 1;
+                    inner.next_message_id
+                }
+            };
+            let mut msg = json!({
+                "message_id": message_id,
+                "from": {"id": BOT_ID, "is_bot": true, "first_name": "Trade Bot", "username": "example_trade_bot"},
+                "chat": chat_for(&body["chat_id"]),
+                "date": 1_795_000_000,
+            });
+            if let Some(text) = body.get("text") {
+                msg["text"] = text.clone();
+            }
+            if let Some(markup) = body.get("reply_markup") {
+                msg["reply_markup"] = markup.clone();
+            }
+            ok(msg)
+        }
+        "answerCallbackQuery" | "deleteMessage" | "setMyCommands" | "deleteWebhook" | "setWebhook" => ok(json!(true)),
+        "getWebhookInfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
+        _ => json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}),
+    }
+}
+
+fn canonical(method: &str) -> String {
+    const KNOWN: [&str; 14] = [
+        "getMe", "getUpdates", "sendMessage", "sendPhoto", "sendDocument", "editMessageText",
+        "editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage", "setMyCommands",
+        "deleteWebhook", "setWebhook", "getWebhookInfo", "close",
+    ];
+    KNOWN.iter().find(|k| k.eq_ignore_ascii_case(method)).map_or_else(|| method.to_owned(), |k| (*k).to_owned())
+}
