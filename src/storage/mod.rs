@@ -68,11 +68,11 @@ impl Db {
         let (backend, conn_url) = if let Some(rest) = raw.strip_prefix("sqlite:") {
             let path = rest.trim_start_matches("//");
             let file = path.split('?').next().unwrap_or(path);
-            if file != ":memory:" && !file.is_empty() {
-                if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|source| DbOpenError::CreateDir { path: dir.display().to_string(), source })?;
-                }
+            if let Some(dir) =
+                Path::new(file).parent().filter(|d| file != ":memory:" && !file.is_empty() && !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| DbOpenError::CreateDir { path: dir.display().to_string(), source })?;
             }
             let url = if path.contains("mode=") {
                 format!("sqlite://{path}")
@@ -92,7 +92,8 @@ impl Db {
             // One writer at a time in SQLite; a small pool plus busy_timeout avoids SQLITE_BUSY.
             opts = opts.max_connections(4).after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;").await?;
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;")
+                        .await?;
                     Ok(())
                 })
             });

@@ -15,7 +15,10 @@ pub trait SettingsRepo {
 
 impl SettingsRepo for Db {
     async fn get_setting(&self, key: &str) -> Result<Option<String>, RepoError> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = $1").bind(key.to_owned()).fetch_optional(self.pool()).await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
         Ok(row.map(|r| r.try_get::<String, _>("value")).transpose()?)
     }
 

@@ -55,19 +55,25 @@ impl UserRepo for Db {
             } else {
                 "UPDATE users SET chat_id = $1, username = $2, is_active = 1, updated_at = $3 WHERE id = $4"
             };
-            sqlx::query(sql).bind(seen.chat_id).bind(seen.username.clone()).bind(now).bind(seen.id.0).execute(self.pool()).await?;
+            sqlx::query(sql)
+                .bind(seen.chat_id)
+                .bind(seen.username.clone())
+                .bind(now)
+                .bind(seen.id.0)
+                .execute(self.pool())
+                .await?;
         }
-        let user = self.get(seen.id).await?.ok_or_else(|| RepoError::Corrupt("user vanished after upsert".to_owned()))?;
+        let user =
+            self.get(seen.id).await?.ok_or_else(|| RepoError::Corrupt("user vanished after upsert".to_owned()))?;
         Ok((user, inserted))
     }
 
     async fn get(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        let row = sqlx::query(
-            "SELECT id, chat_id, username, language, role, is_active, created_at FROM users WHERE id = $1",
-        )
-        .bind(id.0)
-        .fetch_optional(self.pool())
-        .await?;
+        let row =
+            sqlx::query("SELECT id, chat_id, username, language, role, is_active, created_at FROM users WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(self.pool())
+                .await?;
         row.as_ref().map(row_to_user).transpose()
     }
 
@@ -82,7 +88,10 @@ impl UserRepo for Db {
     }
 
     async fn config(&self, id: UserId) -> Result<UserConfig, RepoError> {
-        let row = sqlx::query("SELECT settings FROM user_configs WHERE user_id = $1").bind(id.0).fetch_optional(self.pool()).await?;
+        let row = sqlx::query("SELECT settings FROM user_configs WHERE user_id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await?;
         match row {
             None => Ok(UserConfig::default()),
             Some(row) => {

@@ -65,7 +65,8 @@ fn literal_keys_in_code_exist() {
             let looks_like_key = literal.contains('.')
                 && !literal.contains(' ')
                 && literal.split('.').next().is_some_and(|ns| {
-                    ["start", "help", "cmd", "language", "livetrade", "common", "button", "config", "errors"].contains(&ns)
+                    ["start", "help", "cmd", "language", "livetrade", "common", "button", "config", "errors"]
+                        .contains(&ns)
                 });
             if looks_like_key && !literal.ends_with('.') && !literal.contains('{') {
                 checked += 1;
@@ -89,7 +90,8 @@ fn telegram_code_has_no_hardcoded_user_text() {
                 continue;
             }
             for literal in string_literals(line) {
-                let words = literal.split_whitespace().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2).count();
+                let words =
+                    literal.split_whitespace().filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2).count();
                 assert!(words < 2, "{}: hard-coded user text {literal:?}; put it in locales/", file.display());
             }
         }

@@ -39,7 +39,11 @@ async fn user_config_round_trips_and_defaults(db: &TestDb) {
     cfg.trading_enabled = true;
     db.save_config(UserId(20), &cfg).await.unwrap();
     assert_eq!(db.config(UserId(20)).await.unwrap(), cfg);
-    let row = sqlx::query("SELECT trading_enabled, dry_run FROM user_configs WHERE user_id = $1").bind(20_i64).fetch_one(db.pool()).await.unwrap();
+    let row = sqlx::query("SELECT trading_enabled, dry_run FROM user_configs WHERE user_id = $1")
+        .bind(20_i64)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!((row.get::<i64, _>("trading_enabled"), row.get::<i64, _>("dry_run")), (1, 1));
     cfg.dry_run = false;
     db.save_config(UserId(20), &cfg).await.unwrap();
@@ -66,7 +70,11 @@ async fn trading_summary_sums_today_and_open_positions(db: &TestDb) {
     assert_eq!(s.exposure, Lamports(150_000_000));
     assert_eq!(s.open_positions, 2);
     // u64::MAX raw token amounts survive (stored as text).
-    let row = sqlx::query("SELECT token_amount FROM positions WHERE user_id = $1 LIMIT 1").bind(30_i64).fetch_one(db.pool()).await.unwrap();
+    let row = sqlx::query("SELECT token_amount FROM positions WHERE user_id = $1 LIMIT 1")
+        .bind(30_i64)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(row.get::<String, _>("token_amount").parse::<u64>().unwrap(), u64::MAX);
 }
 on_both_databases!(trading_summary_sums_today_and_open_positions);
@@ -78,18 +86,41 @@ async fn settings_audit_and_idempotency_keys(db: &TestDb) {
     db.put_setting("killswitch", "off").await.unwrap();
     assert_eq!(db.get_setting("killswitch").await.unwrap().as_deref(), Some("off"));
 
-    db.record(AuditEntry { actor: Some(UserId(1)), action: "test.action".into(), target: Some("x".into()), details: None }).await.unwrap();
-    let n: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_log WHERE action = 'test.action'").fetch_one(db.pool()).await.unwrap().get("n");
+    db.record(AuditEntry {
+        actor: Some(UserId(1)),
+        action: "test.action".into(),
+        target: Some("x".into()),
+        details: None,
+    })
+    .await
+    .unwrap();
+    let n: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM audit_log WHERE action = 'test.action'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get("n");
     assert_eq!(n, 1);
 
     // The intent idempotency key is unique on both engines.
     db.register(&seen(40, Lang::En, false)).await.unwrap();
     let insert = "INSERT INTO trade_intents (idempotency_key, user_id, side, mint, origin, amount_in, dry_run, state, created_at, updated_at) VALUES ($1, 40, 'buy', 'M', 'alert', '100', 1, 'pending', 0, 0)";
     sqlx::query(insert).bind("40:alert:1").execute(db.pool()).await.unwrap();
-    assert!(sqlx::query(insert).bind("40:alert:1").execute(db.pool()).await.is_err(), "duplicate idempotency key accepted");
+    assert!(
+        sqlx::query(insert).bind("40:alert:1").execute(db.pool()).await.is_err(),
+        "duplicate idempotency key accepted"
+    );
     let signed = vec![0_u8, 1, 2, 255];
-    sqlx::query("UPDATE trade_intents SET signed_tx = $1, state = 'signed' WHERE idempotency_key = $2").bind(signed.clone()).bind("40:alert:1").execute(db.pool()).await.unwrap();
-    let row = sqlx::query("SELECT signed_tx FROM trade_intents WHERE idempotency_key = $1").bind("40:alert:1").fetch_one(db.pool()).await.unwrap();
+    sqlx::query("UPDATE trade_intents SET signed_tx = $1, state = 'signed' WHERE idempotency_key = $2")
+        .bind(signed.clone())
+        .bind("40:alert:1")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let row = sqlx::query("SELECT signed_tx FROM trade_intents WHERE idempotency_key = $1")
+        .bind("40:alert:1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
     assert_eq!(row.get::<Vec<u8>, _>("signed_tx"), signed);
 }
 on_both_databases!(settings_audit_and_idempotency_keys);

@@ -156,7 +156,7 @@ async fn livetrade_config_by_command_validates_and_persists(db: &TestDb) {
     let cur = app.tg.call_count().await;
     app.tg.send_private(ALICE, "en", "/livetrade config").await;
     let menu = app.tg.next_text_to(cur, ALICE).await;
-    assert_eq!(text(&menu), Reply::ConfigMenu(Box::new(UserConfig::default())).text(Lang::En));
+    assert_eq!(text(&menu), Reply::ConfigMenu(Box::default()).text(Lang::En));
     let rows = menu.body["reply_markup"]["inline_keyboard"].as_array().cloned().unwrap_or_default();
     let buttons: usize = rows.iter().map(|r| r.as_array().map_or(0, Vec::len)).sum();
     assert_eq!(buttons, ConfigKey::ALL.len());
@@ -229,14 +229,17 @@ async fn livetrade_config_by_buttons_acts_only_for_the_owner(db: &TestDb) {
     app.tg.press(ALICE, ALICE, mid, "cfg:k:dry_run").await;
     let pick = app.tg.wait_for(cur, "editMessageText", |_| true).await;
     app.tg.wait_for(cur, "answerCallbackQuery", |_| true).await;
-    assert_eq!(text(&pick), Reply::ConfigPick(ConfigKey::DryRun, Box::new(UserConfig::default())).text(Lang::En));
+    assert_eq!(text(&pick), Reply::ConfigPick(ConfigKey::DryRun, Box::default()).text(Lang::En));
     assert_eq!(pick.body["reply_markup"]["inline_keyboard"][0][1]["callback_data"], json!("cfg:s:dry_run:off"));
 
     let cur = app.tg.call_count().await;
     app.tg.press(ALICE, ALICE, mid, "cfg:s:dry_run:off").await;
     let ack = app.tg.wait_for(cur, "answerCallbackQuery", |_| true).await;
     let expected = UserConfig::default().set(ConfigKey::DryRun, "off").unwrap();
-    assert_eq!(ack.body["text"].as_str().unwrap_or_default(), Reply::ConfigUpdated(ConfigKey::DryRun, Box::new(expected.clone())).text(Lang::En));
+    assert_eq!(
+        ack.body["text"].as_str().unwrap_or_default(),
+        Reply::ConfigUpdated(ConfigKey::DryRun, Box::new(expected.clone())).text(Lang::En)
+    );
     assert_eq!(app.db.config(user).await.unwrap(), expected);
 
     // Mallory presses a button on a message in Alice's chat (forged or replayed): refused.

@@ -176,7 +176,6 @@ impl FakeTelegram {
     pub async fn next_text_to(&self, cursor: usize, chat: i64) -> Call {
         self.wait_for(cursor, "sendMessage", |b| b["chat_id"] == json!(chat)).await
     }
-
 }
 
 fn add_command_entity(msg: &mut Value, text: &str) {
@@ -227,7 +226,11 @@ fn chat_for(id: &Value) -> Value {
     }
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, Path((token, method)): Path<(String, String)>, req: Request) -> axum::Json<Value> {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    Path((token, method)): Path<(String, String)>,
+    req: Request,
+) -> axum::Json<Value> {
     if !token.starts_with("bot") {
         return axum::Json(json!({"ok": false, "error_code": 404, "description": "Not Found"}));
     }
@@ -295,9 +298,20 @@ async fn respond(shared: &Shared, method: &str, body: &Value) -> Value {
 
 fn canonical(method: &str) -> String {
     const KNOWN: [&str; 14] = [
-        "getMe", "getUpdates", "sendMessage", "sendPhoto", "sendDocument", "editMessageText",
-        "editMessageReplyMarkup", "answerCallbackQuery", "deleteMessage", "setMyCommands",
-        "deleteWebhook", "setWebhook", "getWebhookInfo", "close",
+        "getMe",
+        "getUpdates",
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "answerCallbackQuery",
+        "deleteMessage",
+        "setMyCommands",
+        "deleteWebhook",
+        "setWebhook",
+        "getWebhookInfo",
+        "close",
     ];
     KNOWN.iter().find(|k| k.eq_ignore_ascii_case(method)).map_or_else(|| method.to_owned(), |k| (*k).to_owned())
 }

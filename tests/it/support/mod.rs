@@ -34,13 +34,22 @@ impl TestDb {
     /// written straight to stderr, so it shows even under output capture) when it is not set.
     pub async fn postgres(test: &str) -> Option<Self> {
         let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("REQUIRE_TEST_DATABASE").is_err(),
+                "REQUIRE_TEST_DATABASE is set but TEST_DATABASE_URL is not"
+            );
             let _ = writeln!(std::io::stderr(), "NOTICE: {test}: PostgreSQL test SKIPPED (TEST_DATABASE_URL not set)");
             return None;
         };
         sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base).await.unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
+        let admin = sqlx::AnyPool::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
         let name = format!("qb_test_{}_{}", std::process::id(), rand_suffix());
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create scratch database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create scratch database");
         admin.close().await;
         let mut url = reqwest::Url::parse(&base).expect("TEST_DATABASE_URL is a URL");
         url.set_path(&format!("/{name}"));
@@ -55,11 +64,14 @@ impl TestDb {
 
     /// Drops the scratch PostgreSQL database.
     pub async fn cleanup(self) {
-        if let (Some(admin), Some(name)) = (self.admin_url, self.name) {
-            if let Ok(pool) = sqlx::AnyPool::connect(&admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&pool).await;
-                pool.close().await;
-            }
+        let (Some(admin), Some(name)) = (self.admin_url, self.name) else {
+            return;
+        };
+        if let Ok(pool) = sqlx::AnyPool::connect(&admin).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&pool)
+                .await;
+            pool.close().await;
         }
     }
 }
