@@ -134,7 +134,10 @@ impl Config {
             &get("TELEGRAM_API_URL").unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.to_owned()),
         )?;
         let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             return Err(invalid("DATABASE_URL", "must start with sqlite: or postgres://"));
         }
         let helius_api_key = get("HELIUS_API_KEY").map(SecretString::from);
@@ -148,10 +151,9 @@ impl Config {
                 out
             }
             None => match &helius_api_key {
-                Some(key) => vec![SecretString::from(format!(
-                    "https://mainnet.helius-rpc.com/?api-key={}",
-                    key.expose_secret()
-                ))],
+                Some(key) => {
+                    vec![SecretString::from(format!("https://mainnet.helius-rpc.com/?api-key={}", key.expose_secret()))]
+                }
                 None => Vec::new(),
             },
         };
@@ -190,7 +192,10 @@ impl Config {
                 .split(',')
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
-                .map(|p| p.parse::<i64>().map_err(|_| invalid("ADMIN_USER_IDS", "must be comma-separated numeric Telegram user ids")))
+                .map(|p| {
+                    p.parse::<i64>()
+                        .map_err(|_| invalid("ADMIN_USER_IDS", "must be comma-separated numeric Telegram user ids"))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
             None => Vec::new(),
         };
@@ -208,11 +213,17 @@ impl Config {
             Some(_) => return Err(invalid("LOG_FORMAT", "must be pretty or json")),
         };
         let rpc_rps = match get("RPC_RPS") {
-            Some(v) => v.parse::<u32>().ok().filter(|n| (1..=10_000).contains(n)).ok_or_else(|| invalid("RPC_RPS", "must be an integer between 1 and 10000"))?,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| invalid("RPC_RPS", "must be an integer between 1 and 10000"))?,
             None => 10,
         };
         let sender_tip = match get("SENDER_TIP_SOL") {
-            Some(v) => Lamports::parse_sol(&v).map_err(|_| invalid("SENDER_TIP_SOL", "must be a SOL amount such as 0.001"))?,
+            Some(v) => {
+                Lamports::parse_sol(&v).map_err(|_| invalid("SENDER_TIP_SOL", "must be a SOL amount such as 0.001"))?
+            }
             None => Lamports::ZERO,
         };
         Ok(Self {
@@ -249,10 +260,17 @@ fn parse_url(var: &'static str, value: &str) -> Result<reqwest::Url, ConfigError
 
 fn validate_token(token: &str) -> Result<(), ConfigError> {
     // Bot tokens look like `123456789:AA…`; the check catches pasted quotes and whitespace.
-    let ok = token
-        .split_once(':')
-        .is_some_and(|(id, rest)| !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-    if ok { Ok(()) } else { Err(invalid("TELEGRAM_BOT_TOKEN", "does not look like a bot token (digits:letters, from @BotFather)")) }
+    let ok = token.split_once(':').is_some_and(|(id, rest)| {
+        !id.is_empty()
+            && id.chars().all(|c| c.is_ascii_digit())
+            && !rest.is_empty()
+            && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("TELEGRAM_BOT_TOKEN", "does not look like a bot token (digits:letters, from @BotFather)"))
+    }
 }
 
 /// Parses `true/false`, `1/0`, `yes/no`, `on/off` (case-insensitive).
@@ -285,7 +303,10 @@ mod tests {
         let c = Config::from_vars(&vars(&[("TELEGRAM_BOT_TOKEN", "123:abc")]), Needs::Bot);
         let c = c.ok();
         assert!(c.as_ref().is_some_and(|c| c.dry_run));
-        assert_eq!(c.as_ref().map(|c| c.database_url.expose_secret().to_owned()).as_deref(), Some(DEFAULT_DATABASE_URL));
+        assert_eq!(
+            c.as_ref().map(|c| c.database_url.expose_secret().to_owned()).as_deref(),
+            Some(DEFAULT_DATABASE_URL)
+        );
         assert_eq!(c.as_ref().map(|c| c.http_listen.to_string()).as_deref(), Some(DEFAULT_HTTP_LISTEN));
     }
 
@@ -302,7 +323,10 @@ mod tests {
         .ok();
         let dbg = format!("{c:?}");
         assert!(c.is_some());
-        assert!(!dbg.contains("SECRETTOKENVALUE") && !dbg.contains("HELIUSSECRET") && !dbg.contains(&"ab".repeat(32)), "{dbg}");
+        assert!(
+            !dbg.contains("SECRETTOKENVALUE") && !dbg.contains("HELIUSSECRET") && !dbg.contains(&"ab".repeat(32)),
+            "{dbg}"
+        );
     }
 
     #[test]
@@ -324,7 +348,11 @@ mod tests {
 
     #[test]
     fn rpc_list_allows_failover_and_migrate_needs_no_token() {
-        let c = Config::from_vars(&vars(&[("HELIUS_RPC_URL", "http://127.0.0.1:1, http://127.0.0.1:2")]), Needs::DatabaseOnly).ok();
+        let c = Config::from_vars(
+            &vars(&[("HELIUS_RPC_URL", "http://127.0.0.1:1, http://127.0.0.1:2")]),
+            Needs::DatabaseOnly,
+        )
+        .ok();
         assert_eq!(c.map(|c| c.helius_rpc_urls.len()), Some(2));
     }
 }

@@ -48,14 +48,21 @@ async fn healthz(State(s): State<OpsState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(s): State<OpsState>) -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render())
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        s.metrics.render(),
+    )
 }
 
 /// Binds `addr` and serves until `shutdown` fires. Returns the bound address (port 0 allowed).
 ///
 /// # Errors
 /// The address cannot be bound.
-pub async fn serve(addr: SocketAddr, state: OpsState, shutdown: Shutdown) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn serve(
+    addr: SocketAddr,
+    state: OpsState,
+    shutdown: Shutdown,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let app = router(state);

@@ -85,15 +85,17 @@ impl App {
 
         let (trigger, signal) = http::shutdown_channel();
         let ops = OpsState { db: db.clone(), metrics: metrics.clone(), liveness: liveness.clone() };
-        let (addr, http_task) =
-            http::serve(config.http_listen, ops, signal.clone()).await.with_context(|| format!("binding HTTP_LISTEN {}", config.http_listen))?;
+        let (addr, http_task) = http::serve(config.http_listen, ops, signal.clone())
+            .await
+            .with_context(|| format!("binding HTTP_LISTEN {}", config.http_listen))?;
         tracing::info!(%addr, "health and metrics listening");
         on_listen(addr);
 
         let probe = tokio::spawn(probe_telegram(bot.clone(), liveness.clone(), metrics.clone(), signal.clone()));
 
         let db_port: Arc<Db> = Arc::new(db.clone());
-        let livetrade = LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run);
+        let livetrade =
+            LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run);
         let deps = Arc::new(BotDeps {
             users: db_port,
             livetrade,
@@ -124,7 +126,9 @@ impl App {
         });
         let listener = Polling::builder(bot.clone()).timeout(POLL_TIMEOUT).delete_webhook().await.build();
         liveness.set_dispatcher_running(true);
-        dispatcher.dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("error from the update listener")).await;
+        dispatcher
+            .dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("error from the update listener"))
+            .await;
         liveness.set_dispatcher_running(false);
         let _ = stopper.await;
         let _ = probe.await;

@@ -72,7 +72,14 @@ impl LiveTrade {
         config.trading_enabled = enabled;
         self.users.save_config(user, &config).await?;
         let action = if enabled { "trading_enabled" } else { "trading_disabled" };
-        self.audit.record(AuditEntry { actor: Some(user), action: action.to_owned(), target: Some(user.0.to_string()), details: None }).await?;
+        self.audit
+            .record(AuditEntry {
+                actor: Some(user),
+                action: action.to_owned(),
+                target: Some(user.0.to_string()),
+                details: None,
+            })
+            .await?;
         Ok(config)
     }
 

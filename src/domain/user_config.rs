@@ -108,7 +108,12 @@ impl Default for UserConfig {
             ],
             trailing_stop: Some(Trailing { arm_bps: 300, trail_bps: 200 }),
             time_exit_hours: Some(48),
-            buy_presets: vec![Lamports(100_000_000), Lamports(250_000_000), Lamports(500_000_000), Lamports(1_000_000_000)],
+            buy_presets: vec![
+                Lamports(100_000_000),
+                Lamports(250_000_000),
+                Lamports(500_000_000),
+                Lamports(1_000_000_000),
+            ],
         }
     }
 }
@@ -228,7 +233,9 @@ impl ConfigKey {
             Self::SlippageBps => &["100", "300", "500", "1000", "2000"],
             Self::PriorityFee => &["auto", "10000", "100000", "1000000"],
             Self::TipSol => &["0", "0.0002", "0.001", "0.005"],
-            Self::DailyLossLimitSol | Self::WeeklyLossLimitSol | Self::MonthlyLossLimitSol => &["off", "0.1", "0.5", "1", "5"],
+            Self::DailyLossLimitSol | Self::WeeklyLossLimitSol | Self::MonthlyLossLimitSol => {
+                &["off", "0.1", "0.5", "1", "5"]
+            }
             Self::MaxOpenPositions => &["1", "3", "5", "10", "20"],
             Self::MinSolReserve => &["0.005", "0.01", "0.02", "0.05"],
             Self::MaxPriceImpactBps => &["300", "500", "1000", "1500", "3000"],
@@ -271,13 +278,20 @@ impl UserConfig {
             ConfigKey::WeeklyLossLimitSol => next.weekly_loss_limit = optional(v, positive_sol).ok_or_else(bad)?,
             ConfigKey::MonthlyLossLimitSol => next.monthly_loss_limit = optional(v, positive_sol).ok_or_else(bad)?,
             ConfigKey::MaxOpenPositions => next.max_open_positions = int_in(v, 1, 100).ok_or_else(bad)? as u32,
-            ConfigKey::MinSolReserve => next.min_sol_reserve = sol_in(v, Lamports::ZERO, Lamports(10 * super::money::LAMPORTS_PER_SOL)).ok_or_else(bad)?,
+            ConfigKey::MinSolReserve => {
+                next.min_sol_reserve =
+                    sol_in(v, Lamports::ZERO, Lamports(10 * super::money::LAMPORTS_PER_SOL)).ok_or_else(bad)?
+            }
             ConfigKey::MaxPriceImpactBps => next.max_price_impact = Bps(int_in(v, 1, 10_000).ok_or_else(bad)? as u16),
             ConfigKey::DryRun => next.dry_run = parse_bool(v).ok_or_else(bad)?,
-            ConfigKey::StopLossPct => next.stop_loss = optional(v, |s| pct_bps(s, 1, 99).map(|b| Bps(b as u16))).ok_or_else(bad)?,
+            ConfigKey::StopLossPct => {
+                next.stop_loss = optional(v, |s| pct_bps(s, 1, 99).map(|b| Bps(b as u16))).ok_or_else(bad)?
+            }
             ConfigKey::TakeProfit => next.take_profit = parse_ladder(v).ok_or_else(bad)?,
             ConfigKey::TrailingStop => next.trailing_stop = optional(v, parse_trailing).ok_or_else(bad)?,
-            ConfigKey::TimeExitHours => next.time_exit_hours = optional(v, |s| int_in(s, 1, 720).map(|h| h as u32)).ok_or_else(bad)?,
+            ConfigKey::TimeExitHours => {
+                next.time_exit_hours = optional(v, |s| int_in(s, 1, 720).map(|h| h as u32)).ok_or_else(bad)?
+            }
             ConfigKey::BuyPresets => next.buy_presets = parse_presets(v).ok_or_else(bad)?,
         }
         if next.max_total_exposure < next.max_position {
@@ -318,7 +332,9 @@ impl UserConfig {
                 }
                 s
             }
-            ConfigKey::TrailingStop => self.trailing_stop.map_or_else(|| "off".to_owned(), |t| format!("{}:{}", bps_pct(t.arm_bps), bps_pct(t.trail_bps))),
+            ConfigKey::TrailingStop => self
+                .trailing_stop
+                .map_or_else(|| "off".to_owned(), |t| format!("{}:{}", bps_pct(t.arm_bps), bps_pct(t.trail_bps))),
             ConfigKey::TimeExitHours => self.time_exit_hours.map_or_else(|| "off".to_owned(), |h| h.to_string()),
             ConfigKey::BuyPresets => self.buy_presets.iter().map(|l| sol(*l)).collect::<Vec<_>>().join(","),
         }
@@ -443,7 +459,10 @@ mod tests {
     #[test]
     fn take_profit_ladder_parses_percentages() {
         let cfg = UserConfig::default().set(ConfigKey::TakeProfit, "50:50, 150.5:100").unwrap_or_default();
-        assert_eq!(cfg.take_profit, vec![TakeProfitStep { gain_bps: 5_000, sell_pct: 50 }, TakeProfitStep { gain_bps: 15_050, sell_pct: 100 }]);
+        assert_eq!(
+            cfg.take_profit,
+            vec![TakeProfitStep { gain_bps: 5_000, sell_pct: 50 }, TakeProfitStep { gain_bps: 15_050, sell_pct: 100 }]
+        );
         assert_eq!(cfg.display(ConfigKey::TakeProfit), "50:50,150.5:100");
     }
 

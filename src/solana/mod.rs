@@ -5,3 +5,5 @@
 
 pub mod ids;
 pub mod instructions;
+pub mod tip;
+pub mod tx;

@@ -47,7 +47,12 @@ pub(super) async fn handle(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> Ha
 
 /// Performs the button's action; returns the language to render in, the new message content
 /// and an optional toast.
-async fn act(deps: &BotDeps, user: UserId, lang: Lang, cb: Callback) -> Result<(Lang, Option<Reply>, Option<Reply>), RepoError> {
+async fn act(
+    deps: &BotDeps,
+    user: UserId,
+    lang: Lang,
+    cb: Callback,
+) -> Result<(Lang, Option<Reply>, Option<Reply>), RepoError> {
     Ok(match cb {
         Callback::Language(new_lang) => {
             deps.users.set_language(user, new_lang).await?;
@@ -76,7 +81,9 @@ async fn act(deps: &BotDeps, user: UserId, lang: Lang, cb: Callback) -> Result<(
                 let toast = Reply::ConfigUpdated(k, cfg.clone());
                 (lang, Some(Reply::ConfigMenu(cfg)), Some(toast))
             }
-            SetOutcome::Refused(ConfigSetError::ExposureBelowPosition) => (lang, None, Some(Reply::ConfigExposureBelowPosition)),
+            SetOutcome::Refused(ConfigSetError::ExposureBelowPosition) => {
+                (lang, None, Some(Reply::ConfigExposureBelowPosition))
+            }
             SetOutcome::Refused(_) | SetOutcome::UnknownKey => (lang, None, Some(Reply::ConfigInvalid { key, value })),
         },
     })

@@ -25,7 +25,11 @@ pub(super) async fn send(bot: &Bot, deps: &BotDeps, chat: ChatId, lang: Lang, re
 }
 
 /// Registers (or refreshes) the sender. `None` for messages without a human sender.
-pub(super) async fn register(deps: &BotDeps, from: &teloxide::types::User, chat: ChatId) -> Result<(User, bool), RepoError> {
+pub(super) async fn register(
+    deps: &BotDeps,
+    from: &teloxide::types::User,
+    chat: ChatId,
+) -> Result<(User, bool), RepoError> {
     let id = user_key(from.id);
     let seen = SeenUser {
         id: UserId(id),
@@ -38,7 +42,13 @@ pub(super) async fn register(deps: &BotDeps, from: &teloxide::types::User, chat:
 }
 
 /// Logs a storage failure and tells the user nothing changed.
-pub(super) async fn internal_error(bot: &Bot, deps: &BotDeps, chat: ChatId, lang: Lang, e: &RepoError) -> HandlerResult {
+pub(super) async fn internal_error(
+    bot: &Bot,
+    deps: &BotDeps,
+    chat: ChatId,
+    lang: Lang,
+    e: &RepoError,
+) -> HandlerResult {
     deps.metrics.error("storage");
     tracing::error!(error.message = %e, error.cause_chain = ?e, "storage failure while handling an update");
     send(bot, deps, chat, lang, &Reply::Internal).await
@@ -143,7 +153,9 @@ async fn config(deps: &BotDeps, user: UserId, key: Option<&str>, value: &str) ->
     Ok(match deps.livetrade.set(user, key_text, value).await? {
         SetOutcome::Saved(k, cfg) => Reply::ConfigUpdated(k, cfg),
         SetOutcome::UnknownKey => Reply::ConfigUnknownKey { key: key_text.to_owned() },
-        SetOutcome::Refused(ConfigSetError::InvalidValue(k)) => Reply::ConfigInvalid { key: k, value: value.to_owned() },
+        SetOutcome::Refused(ConfigSetError::InvalidValue(k)) => {
+            Reply::ConfigInvalid { key: k, value: value.to_owned() }
+        }
         SetOutcome::Refused(ConfigSetError::ExposureBelowPosition) => Reply::ConfigExposureBelowPosition,
         SetOutcome::Refused(ConfigSetError::UnknownKey) => Reply::ConfigUnknownKey { key: key_text.to_owned() },
     })

@@ -95,9 +95,10 @@ impl std::fmt::Debug for BotDeps {
 
 /// The routing table: commands, unknown commands, and callback buttons.
 pub fn schema() -> UpdateHandler<HandlerError> {
-    let messages = Update::filter_message()
-        .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
-        .branch(dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(commands::unknown));
+    let messages =
+        Update::filter_message().branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle)).branch(
+            dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(commands::unknown),
+        );
     let callbacks = Update::filter_callback_query().endpoint(callbacks::handle);
     dptree::entry().branch(messages).branch(callbacks)
 }

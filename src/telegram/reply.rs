@@ -124,7 +124,8 @@ impl Reply {
             }
             Self::LiveTradeDisabled => tr(lang, "livetrade.disabled", &[]),
             Self::Status(view) => {
-                let state = tr(lang, if view.config.trading_enabled { "common.enabled" } else { "common.disabled" }, &[]);
+                let state =
+                    tr(lang, if view.config.trading_enabled { "common.enabled" } else { "common.disabled" }, &[]);
                 let mut text = tr(
                     lang,
                     "livetrade.status",
