@@ -112,3 +112,9 @@ impl Clock for SystemClock {
         chrono::Utc::now().timestamp_millis()
     }
 }
+
+pub mod chain;
+pub use chain::{
+    AccountData, BlockhashInfo, ChainClient, ChainError, SignatureState, SignatureStatus, SimulationReport,
+    TokenHolding,
+};
