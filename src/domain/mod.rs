@@ -2,5 +2,7 @@
 
 pub mod lang;
 pub mod money;
+pub mod risk;
 pub mod user;
 pub mod user_config;
+pub mod wallet;

@@ -42,6 +42,16 @@ pub struct Trailing {
     pub trail_bps: u32,
 }
 
+/// Consecutive-loss breaker: after `losses` losing closes in a row, no entries for
+/// `cooldown_minutes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LossStreak {
+    /// Losing closes in a row that trip the breaker.
+    pub losses: u32,
+    /// Pause after tripping, in minutes.
+    pub cooldown_minutes: u32,
+}
+
 /// A user's trading configuration. Construct with `Default` and change with [`UserConfig::set`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -82,6 +92,12 @@ pub struct UserConfig {
     pub time_exit_hours: Option<u32>,
     /// Buy buttons on token cards.
     pub buy_presets: Vec<Lamports>,
+    /// Consecutive-loss breaker; `None` = off.
+    pub loss_streak: Option<LossStreak>,
+    /// Maximum drawdown of realized equity from its peak, relative to max exposure; `None` = off.
+    pub max_drawdown: Option<Bps>,
+    /// Minimum quote-side liquidity (curve or pool SOL reserves) to enter; `None` = off.
+    pub min_liquidity: Option<Lamports>,
 }
 
 impl Default for UserConfig {
@@ -114,6 +130,10 @@ impl Default for UserConfig {
                 Lamports(500_000_000),
                 Lamports(1_000_000_000),
             ],
+            loss_streak: Some(LossStreak { losses: 3, cooldown_minutes: 60 }),
+            max_drawdown: Some(Bps(5_000)),
+            // Off by default: fresh bonding curves start with no real SOL reserves.
+            min_liquidity: None,
         }
     }
 }
@@ -155,6 +175,12 @@ pub enum ConfigKey {
     TimeExitHours,
     /// `buy_presets`
     BuyPresets,
+    /// `loss_streak`
+    LossStreak,
+    /// `max_drawdown_pct`
+    MaxDrawdownPct,
+    /// `min_liquidity_sol`
+    MinLiquiditySol,
 }
 
 /// Why a `set` was refused. Carries the key so the reply can say what is allowed.
@@ -176,7 +202,7 @@ const MAX_SOL_SETTING: Lamports = Lamports(100_000 * super::money::LAMPORTS_PER_
 
 impl ConfigKey {
     /// Every key, in display order.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 20] = [
         Self::MaxPositionSol,
         Self::MaxTotalExposureSol,
         Self::SlippageBps,
@@ -194,6 +220,9 @@ impl ConfigKey {
         Self::TrailingStop,
         Self::TimeExitHours,
         Self::BuyPresets,
+        Self::LossStreak,
+        Self::MaxDrawdownPct,
+        Self::MinLiquiditySol,
     ];
 
     /// The key as the user types it.
@@ -216,6 +245,9 @@ impl ConfigKey {
             Self::TrailingStop => "trailing_stop",
             Self::TimeExitHours => "time_exit_hours",
             Self::BuyPresets => "buy_presets",
+            Self::LossStreak => "loss_streak",
+            Self::MaxDrawdownPct => "max_drawdown_pct",
+            Self::MinLiquiditySol => "min_liquidity_sol",
         }
     }
 
@@ -245,6 +277,9 @@ impl ConfigKey {
             Self::TrailingStop => &["off", "3:2", "10:5", "20:10"],
             Self::TimeExitHours => &["off", "6", "24", "48", "168"],
             Self::BuyPresets => &["0.1,0.25,0.5,1", "0.05,0.1,0.2,0.5", "0.5,1,2,5"],
+            Self::LossStreak => &["off", "3:60", "5:240", "2:1440"],
+            Self::MaxDrawdownPct => &["off", "20", "35", "50"],
+            Self::MinLiquiditySol => &["off", "1", "5", "20", "100"],
         }
     }
 }
@@ -293,6 +328,11 @@ impl UserConfig {
                 next.time_exit_hours = optional(v, |s| int_in(s, 1, 720).map(|h| h as u32)).ok_or_else(bad)?
             }
             ConfigKey::BuyPresets => next.buy_presets = parse_presets(v).ok_or_else(bad)?,
+            ConfigKey::LossStreak => next.loss_streak = optional(v, parse_streak).ok_or_else(bad)?,
+            ConfigKey::MaxDrawdownPct => {
+                next.max_drawdown = optional(v, |s| pct_bps(s, 1, 99).map(|b| Bps(b as u16))).ok_or_else(bad)?
+            }
+            ConfigKey::MinLiquiditySol => next.min_liquidity = optional(v, positive_sol).ok_or_else(bad)?,
         }
         if next.max_total_exposure < next.max_position {
             return Err(ConfigSetError::ExposureBelowPosition);
@@ -337,6 +377,13 @@ impl UserConfig {
                 .map_or_else(|| "off".to_owned(), |t| format!("{}:{}", bps_pct(t.arm_bps), bps_pct(t.trail_bps))),
             ConfigKey::TimeExitHours => self.time_exit_hours.map_or_else(|| "off".to_owned(), |h| h.to_string()),
             ConfigKey::BuyPresets => self.buy_presets.iter().map(|l| sol(*l)).collect::<Vec<_>>().join(","),
+            ConfigKey::LossStreak => {
+                self.loss_streak.map_or_else(|| "off".to_owned(), |s| format!("{}:{}", s.losses, s.cooldown_minutes))
+            }
+            ConfigKey::MaxDrawdownPct => {
+                self.max_drawdown.map_or_else(|| "off".to_owned(), |b| bps_pct(u32::from(b.0)))
+            }
+            ConfigKey::MinLiquiditySol => opt_sol(self.min_liquidity),
         }
     }
 }
@@ -398,6 +445,13 @@ fn parse_trailing(v: &str) -> Option<Trailing> {
     let arm_bps = pct_bps(arm, 0, 100_000).or_else(|| (arm.trim() == "0").then_some(0))?;
     let trail_bps = pct_bps(trail, 1, 99)?;
     Some(Trailing { arm_bps, trail_bps })
+}
+
+fn parse_streak(v: &str) -> Option<LossStreak> {
+    let (losses, minutes) = v.split_once(':')?;
+    let losses = u32::try_from(int_in(losses.trim(), 1, 100)?).ok()?;
+    let cooldown_minutes = u32::try_from(int_in(minutes.trim(), 1, 10_080)?).ok()?;
+    Some(LossStreak { losses, cooldown_minutes })
 }
 
 fn parse_presets(v: &str) -> Option<Vec<Lamports>> {
