@@ -2,7 +2,9 @@
 
 pub mod lang;
 pub mod money;
+pub mod position;
 pub mod risk;
+pub mod stats;
 pub mod user;
 pub mod user_config;
 pub mod wallet;
