@@ -5,5 +5,6 @@
 
 pub mod ids;
 pub mod instructions;
+pub mod policy;
 pub mod tip;
 pub mod tx;

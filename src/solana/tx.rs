@@ -204,4 +204,4 @@ pub fn serialize(tx: &VersionedTransaction) -> Result<Vec<u8>, TxError> {
 
 #[cfg(test)]
 #[path = "tx_tests.rs"]
-mod tests;
+pub(crate) mod tests;

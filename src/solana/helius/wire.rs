@@ -1,0 +1,269 @@
+//! JSON shapes of the Solana / Helius JSON-RPC answers we read, decoded into port types.
+//!
+//! Talks to nothing: pure functions over `serde_json::Value`. Never panics on hostile input
+//! (every field is checked) and never uses `f64`: the priority-fee float is read as a decimal.
+
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::Value;
+use solana_hash::Hash;
+use solana_pubkey::Pubkey;
+use solana_transaction::versioned::VersionedTransaction;
+
+use crate::domain::money::Lamports;
+use crate::ports::chain::{AccountData, BlockhashInfo, ChainError, SignatureState, SignatureStatus, SimulationReport};
+
+fn bad(what: &str) -> ChainError {
+    ChainError::Decode(what.to_owned())
+}
+
+/// Serializes a signed transaction as base64 wire bytes.
+pub fn tx_base64(tx: &VersionedTransaction) -> Result<String, ChainError> {
+    let bytes = bincode::serialize(tx).map_err(|e| ChainError::Decode(format!("serialize transaction: {e}")))?;
+    Ok(B64.encode(bytes))
+}
+
+/// A base58 pubkey field.
+pub fn pubkey(v: &Value, what: &str) -> Result<Pubkey, ChainError> {
+    v.as_str().and_then(|s| Pubkey::from_str(s).ok()).ok_or_else(|| bad(what))
+}
+
+/// A `u64` field.
+pub fn u64_field(v: &Value, what: &str) -> Result<u64, ChainError> {
+    v.as_u64().ok_or_else(|| bad(what))
+}
+
+/// `{context, value: <u64>}` (getBalance) or a bare `u64` (getBlockHeight, rent).
+pub fn context_u64(result: &Value, what: &str) -> Result<u64, ChainError> {
+    match result.get("value") {
+        Some(v) => u64_field(v, what),
+        None => u64_field(result, what),
+    }
+}
+
+/// `getLatestBlockhash` result.
+pub fn blockhash(result: &Value) -> Result<BlockhashInfo, ChainError> {
+    let v = &result["value"];
+    let blockhash =
+        v["blockhash"].as_str().and_then(|s| Hash::from_str(s).ok()).ok_or_else(|| bad("blockhash"))?;
+    let last_valid_block_height = u64_field(&v["lastValidBlockHeight"], "lastValidBlockHeight")?;
+    Ok(BlockhashInfo { blockhash, last_valid_block_height })
+}
+
+/// One account object (`null` = missing), data as `["<base64>", "base64"]`.
+pub fn account(v: &Value) -> Result<Option<AccountData>, ChainError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let owner = pubkey(&v["owner"], "account owner")?;
+    let lamports = Lamports(u64_field(&v["lamports"], "account lamports")?);
+    let data = match &v["data"] {
+        Value::Array(parts) => match (parts.first().and_then(Value::as_str), parts.get(1).and_then(Value::as_str)) {
+            (Some(text), Some("base64")) => B64.decode(text).map_err(|_| bad("account data base64"))?,
+            _ => return Err(bad("account data encoding")),
+        },
+        Value::String(text) if text.is_empty() => Vec::new(),
+        _ => return Err(bad("account data")),
+    };
+    Ok(Some(AccountData { owner, lamports, data }))
+}
+
+/// `getAccountInfo` result.
+pub fn account_info(result: &Value) -> Result<Option<AccountData>, ChainError> {
+    account(result.get("value").ok_or_else(|| bad("getAccountInfo value"))?)
+}
+
+/// `getMultipleAccounts` result, checked to have `expected` entries.
+pub fn multiple_accounts(result: &Value, expected: usize) -> Result<Vec<Option<AccountData>>, ChainError> {
+    let items = result["value"].as_array().ok_or_else(|| bad("getMultipleAccounts value"))?;
+    if items.len() != expected {
+        return Err(bad("getMultipleAccounts length"));
+    }
+    items.iter().map(account).collect()
+}
+
+/// One token account as listed by `getTokenAccountsByOwner`; decimals are known only when the
+/// node answered `jsonParsed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawHolding {
+    /// Token account address.
+    pub account: Pubkey,
+    /// Mint.
+    pub mint: Pubkey,
+    /// Raw amount.
+    pub amount: u64,
+    /// Mint decimals when the node parsed the account.
+    pub decimals: Option<u8>,
+    /// Owning token program.
+    pub program: Pubkey,
+}
+
+/// `getTokenAccountsByOwner` result for token program `program` (jsonParsed or base64 items).
+pub fn token_accounts(result: &Value, program: Pubkey) -> Result<Vec<RawHolding>, ChainError> {
+    let items = result["value"].as_array().ok_or_else(|| bad("getTokenAccountsByOwner value"))?;
+    items.iter().map(|item| token_account(item, program)).collect()
+}
+
+fn token_account(item: &Value, program: Pubkey) -> Result<RawHolding, ChainError> {
+    let account = pubkey(&item["pubkey"], "token account pubkey")?;
+    let data = &item["account"]["data"];
+    if let Some(info) = data.get("parsed").map(|p| &p["info"]) {
+        let mint = pubkey(&info["mint"], "token mint")?;
+        let amount = info["tokenAmount"]["amount"]
+            .as_str()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| bad("token amount"))?;
+        let decimals = info["tokenAmount"]["decimals"]
+            .as_u64()
+            .and_then(|d| u8::try_from(d).ok())
+            .ok_or_else(|| bad("token decimals"))?;
+        return Ok(RawHolding { account, mint, amount, decimals: Some(decimals), program });
+    }
+    let raw = self::account(&item["account"])?.ok_or_else(|| bad("token account"))?;
+    let (mint, amount) = token_account_bytes(&raw.data).ok_or_else(|| bad("token account layout"))?;
+    Ok(RawHolding { account, mint, amount, decimals: None, program })
+}
+
+/// Mint and amount of an SPL token account (mint 0..32, amount 64..72; Token-2022 may be longer).
+pub fn token_account_bytes(data: &[u8]) -> Option<(Pubkey, u64)> {
+    let mint = Pubkey::try_from(data.get(0..32)?).ok()?;
+    let amount = u64::from_le_bytes(data.get(64..72)?.try_into().ok()?);
+    Some((mint, amount))
+}
+
+/// Decimals of a mint account (byte 44).
+pub fn mint_decimals(data: &[u8]) -> Option<u8> {
+    data.get(44).copied()
+}
+
+/// `getSignatureStatuses` result, checked to have `expected` entries.
+pub fn signature_statuses(result: &Value, expected: usize) -> Result<Vec<Option<SignatureStatus>>, ChainError> {
+    let items = result["value"].as_array().ok_or_else(|| bad("getSignatureStatuses value"))?;
+    if items.len() != expected {
+        return Err(bad("getSignatureStatuses length"));
+    }
+    items.iter().map(signature_status).collect()
+}
+
+fn signature_status(v: &Value) -> Result<Option<SignatureStatus>, ChainError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let slot = u64_field(&v["slot"], "status slot")?;
+    let state = match v["confirmationStatus"].as_str() {
+        Some("processed") => SignatureState::Processed,
+        Some("confirmed") => SignatureState::Confirmed,
+        Some("finalized") => SignatureState::Finalized,
+        // Old nodes: confirmations == null means rooted.
+        None if v["confirmations"].is_null() => SignatureState::Finalized,
+        None => SignatureState::Processed,
+        Some(_) => return Err(bad("confirmationStatus")),
+    };
+    let err = match &v["err"] {
+        Value::Null => None,
+        e => Some(e.clone()),
+    };
+    Ok(Some(SignatureStatus { slot, state, err }))
+}
+
+/// `simulateTransaction` result.
+pub fn simulation(result: &Value) -> Result<SimulationReport, ChainError> {
+    let v = result.get("value").ok_or_else(|| bad("simulateTransaction value"))?;
+    let err = match &v["err"] {
+        Value::Null => None,
+        e => Some(e.clone()),
+    };
+    let logs = match &v["logs"] {
+        Value::Array(lines) => lines.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    let accounts = match &v["accounts"] {
+        Value::Array(items) => items.iter().map(account).collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    Ok(SimulationReport { err, logs, units_consumed: v["unitsConsumed"].as_u64(), accounts })
+}
+
+/// `getPriorityFeeEstimate` result: micro-lamports per CU, rounded UP to an integer and capped
+/// at `cap`. The float is parsed as a decimal (never through `f64`); negatives and junk are
+/// decode errors.
+pub fn priority_fee(result: &Value, cap: u64) -> Result<u64, ChainError> {
+    let n = match &result["priorityFeeEstimate"] {
+        Value::Number(n) => n,
+        _ => return Err(bad("priorityFeeEstimate")),
+    };
+    if let Some(v) = n.as_u64() {
+        return Ok(v.min(cap));
+    }
+    let text = n.to_string();
+    let d = Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .map_err(|_| bad("priorityFeeEstimate (out of range)"))?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(bad("priorityFeeEstimate (negative)"));
+    }
+    Ok(d.ceil().to_u64().unwrap_or(u64::MAX).min(cap))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn priority_fee_rounds_up_and_caps() {
+        assert_eq!(priority_fee(&json!({"priorityFeeEstimate": 120000.0}), u64::MAX).unwrap(), 120_000);
+        assert_eq!(priority_fee(&json!({"priorityFeeEstimate": 10082.01}), u64::MAX).unwrap(), 10_083);
+        assert_eq!(priority_fee(&json!({"priorityFeeEstimate": 0.0}), u64::MAX).unwrap(), 0);
+        assert_eq!(priority_fee(&json!({"priorityFeeEstimate": 7}), u64::MAX).unwrap(), 7);
+        assert_eq!(priority_fee(&json!({"priorityFeeEstimate": 5e7}), 1_000_000).unwrap(), 1_000_000);
+        assert_eq!(priority_fee(&json!({"priorityFeeEstimate": 1e30}), 9).unwrap(), 9);
+        assert!(priority_fee(&json!({"priorityFeeEstimate": -1.5}), 9).is_err());
+        assert!(priority_fee(&json!({"priorityFeeEstimate": "12"}), 9).is_err());
+        assert!(priority_fee(&json!({}), 9).is_err());
+    }
+
+    #[test]
+    fn statuses_decode_the_reference_sample() {
+        // The `response` of shared/reference/helius/samples/getSignatureStatuses.exchange.json.
+        let sample = json!({"response": {"result": {"context": {"slot": 82}, "value": [
+            {"slot": 48, "confirmations": null, "err": null, "status": {"Ok": null}, "confirmationStatus": "finalized"},
+            null]}}});
+        let st = signature_statuses(&sample["response"]["result"], 2).unwrap();
+        assert_eq!(st[0], Some(SignatureStatus { slot: 48, state: SignatureState::Finalized, err: None }));
+        assert_eq!(st[1], None);
+        let failed = json!({"value": [{"slot": 1000, "confirmations": 3,
+            "err": {"InstructionError": [3, {"Custom": 6002}]}, "confirmationStatus": "confirmed"}]});
+        let st = signature_statuses(&failed, 1).unwrap();
+        assert_eq!(st[0].as_ref().unwrap().err, Some(json!({"InstructionError": [3, {"Custom": 6002}]})));
+        assert!(signature_statuses(&failed, 2).is_err(), "length mismatch is a decode error");
+    }
+
+    #[test]
+    fn accounts_decode_base64_and_reject_junk() {
+        let v = json!({"lamports": 5, "owner": "11111111111111111111111111111111", "data": ["AQI=", "base64"]});
+        let a = account(&v).unwrap().unwrap();
+        assert_eq!((a.lamports, a.data), (Lamports(5), vec![1, 2]));
+        assert_eq!(account(&Value::Null).unwrap(), None);
+        assert!(account(&json!({"lamports": 5, "owner": "x", "data": ["", "base64"]})).is_err());
+        assert!(account(&json!({"lamports": -5, "owner": "11111111111111111111111111111111"})).is_err());
+    }
+
+    #[test]
+    fn parsed_token_accounts_carry_decimals() {
+        let v = json!({"value": [{"pubkey": "BGocb4GEpbTFm8UFV2VsDSaBXHELPfAXrvd4vtt8QWrA", "account": {
+            "lamports": 2039280, "owner": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA",
+            "data": {"program": "spl-token", "parsed": {"info": {
+                "mint": "2cHr7QS3xfuSV8wdxo3ztuF4xbiarF6Nrgx3qpx3HzXR",
+                "owner": "A1TMhSGzQxMr1TboBKtgixKz1sS6REASMxPo1qsyTSJd",
+                "tokenAmount": {"amount": "420000000000000", "decimals": 6}}, "type": "account"}, "space": 165}}}]});
+        let h = token_accounts(&v, crate::solana::ids::TOKEN_PROGRAM).unwrap();
+        assert_eq!(h[0].amount, 420_000_000_000_000);
+        assert_eq!(h[0].decimals, Some(6));
+    }
+}
