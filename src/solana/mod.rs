@@ -3,6 +3,7 @@
 //! The transaction layer (`instructions`, `tx`, `tip`, `policy`, `errors`) is pure and
 //! synchronous: it builds, checks and decodes, and only `tx::sign` touches a key.
 
+pub mod errors;
 pub mod ids;
 pub mod instructions;
 pub mod policy;

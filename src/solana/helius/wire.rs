@@ -48,8 +48,7 @@ pub fn context_u64(result: &Value, what: &str) -> Result<u64, ChainError> {
 /// `getLatestBlockhash` result.
 pub fn blockhash(result: &Value) -> Result<BlockhashInfo, ChainError> {
     let v = &result["value"];
-    let blockhash =
-        v["blockhash"].as_str().and_then(|s| Hash::from_str(s).ok()).ok_or_else(|| bad("blockhash"))?;
+    let blockhash = v["blockhash"].as_str().and_then(|s| Hash::from_str(s).ok()).ok_or_else(|| bad("blockhash"))?;
     let last_valid_block_height = u64_field(&v["lastValidBlockHeight"], "lastValidBlockHeight")?;
     Ok(BlockhashInfo { blockhash, last_valid_block_height })
 }
