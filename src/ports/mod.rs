@@ -118,3 +118,9 @@ pub use chain::{
     AccountData, BlockhashInfo, ChainClient, ChainError, SignatureState, SignatureStatus, SimulationReport,
     TokenHolding,
 };
+pub mod wallets;
+pub use wallets::{
+    AllowedAddress, InsertWalletError, Outflow, PendingAction, SealFn, SealedWallet, WalletRecord, WalletRepo,
+};
+pub mod intents;
+pub use intents::{Inserted, IntentRepo, SignedTx};

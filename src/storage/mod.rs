@@ -5,9 +5,11 @@
 //! `migrations/postgres` (same tables, dialect-specific DDL).
 
 mod audit;
+mod intents;
 mod settings;
 mod stats;
 mod users;
+mod wallets;
 
 use std::path::Path;
 use std::time::Duration;

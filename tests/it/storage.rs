@@ -133,3 +133,66 @@ async fn migrations_are_idempotent(db: &TestDb) {
     assert!(again.ping().await);
 }
 on_both_databases!(migrations_are_idempotent);
+
+fn intent(user: i64, key: &str) -> quantbot::domain::intent::NewIntent {
+    use quantbot::domain::intent::{IdempotencyKey, IntentOrigin, NewIntent};
+    NewIntent {
+        key: IdempotencyKey::alert(UserId(user), key),
+        user: UserId(user),
+        wallet_id: None,
+        side: quantbot::domain::position::Side::Buy,
+        mint: "So11111111111111111111111111111111111111112".into(),
+        origin: IntentOrigin::Alert,
+        alert_id: Some(key.into()),
+        position_id: None,
+        amount_in: u64::MAX,
+        dry_run: true,
+        received_at_ms: Some(5),
+    }
+}
+
+async fn intents_are_idempotent_and_move_forward_only(db: &TestDb) {
+    use quantbot::domain::intent::IntentState;
+    use quantbot::ports::{Inserted, IntentRepo, SignedTx};
+    let db = db.open().await;
+    db.register(&seen(50, Lang::En, false)).await.unwrap();
+    let first = intent(50, "chan:1");
+    let Inserted::New(id) = db.insert_if_new(&first).await.unwrap() else { panic!("first insert must be new") };
+    // Redelivery of the same alert: no new row, the first intent's state is reported.
+    match db.insert_if_new(&first).await.unwrap() {
+        Inserted::Existing(existing) => {
+            assert_eq!(existing.id, id);
+            assert_eq!(existing.state, IntentState::Pending);
+            assert_eq!(existing.new, first);
+        }
+        Inserted::New(_) => panic!("duplicate key created a second intent"),
+    }
+    let signed = SignedTx {
+        venue: "pumpfun".into(),
+        min_amount_out: 42,
+        bytes: vec![1, 2, 3],
+        signature: "sig".into(),
+        last_valid_block_height: 1_000,
+    };
+    assert!(db.mark_signed(id, &signed).await.unwrap());
+    assert!(!db.mark_signed(id, &signed).await.unwrap(), "signing twice must be refused");
+    assert!(!db.transition(id, IntentState::Pending, IntentState::Failed, None).await.unwrap(), "stale CAS accepted");
+    assert!(db.transition(id, IntentState::Signed, IntentState::Sent, None).await.unwrap());
+    assert_eq!(db.unfinished().await.unwrap().iter().map(|i| i.id).collect::<Vec<_>>(), vec![id]);
+    assert!(db.transition(id, IntentState::Sent, IntentState::Confirmed, None).await.unwrap());
+    assert!(!db.transition(id, IntentState::Confirmed, IntentState::Failed, Some("x")).await.unwrap());
+    let stored = db.intent(id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.state, stored.signed_tx, stored.last_valid_block_height),
+        (IntentState::Confirmed, Some(vec![1, 2, 3]), Some(1_000))
+    );
+    assert_eq!(stored.min_amount_out, Some(42));
+    assert!(db.unfinished().await.unwrap().is_empty());
+
+    // Bulk insert: 1,000 intents in one statement, duplicates skipped.
+    let batch: Vec<_> = (0..1_000).map(|i| intent(50, &format!("bulk:{i}"))).collect();
+    assert_eq!(db.insert_many(&batch).await.unwrap(), 1_000);
+    assert_eq!(db.insert_many(&batch[..10]).await.unwrap(), 0);
+    assert_eq!(db.unfinished().await.unwrap().len(), 1_000);
+}
+on_both_databases!(intents_are_idempotent_and_move_forward_only);
