@@ -124,3 +124,5 @@ pub use wallets::{
 };
 pub mod intents;
 pub use intents::{Inserted, IntentRepo, SignedTx};
+pub mod venue;
+pub use venue::{Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId};
