@@ -39,6 +39,7 @@ pub struct Metrics {
     command_latency: HistogramFamily,
     errors: Family<Labels, Counter>,
     telegram_up: Gauge,
+    rpc_requests: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -59,7 +60,13 @@ impl Metrics {
         registry.register("command_duration_seconds", "Time to handle a command, by command", command_latency.clone());
         registry.register("errors", "Errors, by component", errors.clone());
         registry.register("telegram_up", "1 when the last Bot API probe succeeded", telegram_up.clone());
-        Self { registry, updates, command_latency, errors, telegram_up }
+        let rpc_requests = Family::<Labels, Counter>::default();
+        registry.register(
+            "rpc_requests",
+            "Solana RPC attempts, by method, endpoint index and outcome",
+            rpc_requests.clone(),
+        );
+        Self { registry, updates, command_latency, errors, telegram_up, rpc_requests }
     }
 
     /// Counts one handled update of `kind` (`message`, `callback_query`, `channel_post`, …).
@@ -80,6 +87,17 @@ impl Metrics {
     /// Sets the Telegram reachability gauge.
     pub fn set_telegram_up(&self, up: bool) {
         self.telegram_up.set(i64::from(up));
+    }
+
+    /// Counts one RPC attempt: `method`, `endpoint` (an index label such as `rpc0` or `sender0`,
+    /// never a URL) and `outcome` (`ok`, `rpc_error`, `rate_limited`, `timeout`, …).
+    pub fn rpc_request(&self, method: &str, endpoint: &str, outcome: &str) {
+        let labels = vec![
+            ("method".to_owned(), method.to_owned()),
+            ("endpoint".to_owned(), endpoint.to_owned()),
+            ("outcome".to_owned(), outcome.to_owned()),
+        ];
+        self.rpc_requests.get_or_create(&labels).inc();
     }
 
     /// Renders all metrics in the Prometheus text exposition format.

@@ -143,6 +143,12 @@ pub trait ChainClient: Send + Sync {
     /// Sends a signed transaction (no preflight when `skip_preflight`). The same bytes may be
     /// sent again safely; a timeout means the outcome is unknown.
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError>;
+    /// Sends through a fast path (Helius Sender: no preflight, the transaction must carry a
+    /// compute-unit price and a tip). Same safety rules as `send`; by default it is `send` with
+    /// `skip_preflight`.
+    async fn send_via_sender(&self, tx: &VersionedTransaction) -> Result<Signature, ChainError> {
+        self.send(tx, true).await
+    }
     /// Statuses of up to 256 signatures; `search_history` also looks beyond recent slots.
     async fn signature_statuses(
         &self,

@@ -4,8 +4,10 @@
 //! synchronous: it builds, checks and decodes, and only `tx::sign` touches a key.
 
 pub mod errors;
+pub mod helius;
 pub mod ids;
 pub mod instructions;
 pub mod policy;
+pub mod submit;
 pub mod tip;
 pub mod tx;

@@ -39,7 +39,7 @@ impl Default for CacheSettings {
 #[derive(Debug)]
 pub struct ChainCache {
     stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl ChainCache {
@@ -62,13 +62,15 @@ impl ChainCache {
                 }
             }
         });
-        Self { stop, task }
+        Self { stop, task: Some(task) }
     }
 
     /// Stops the refresher and waits for it to finish.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 

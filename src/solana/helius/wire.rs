@@ -7,8 +7,6 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde_json::Value;
 use solana_hash::Hash;
 use solana_pubkey::Pubkey;
@@ -198,14 +196,50 @@ pub fn priority_fee(result: &Value, cap: u64) -> Result<u64, ChainError> {
     if let Some(v) = n.as_u64() {
         return Ok(v.min(cap));
     }
-    let text = n.to_string();
-    let d = Decimal::from_str(&text)
-        .or_else(|_| Decimal::from_scientific(&text))
-        .map_err(|_| bad("priorityFeeEstimate (out of range)"))?;
-    if d.is_sign_negative() && !d.is_zero() {
-        return Err(bad("priorityFeeEstimate (negative)"));
+    ceil_number_text(&n.to_string()).map(|v| v.min(cap))
+}
+
+/// `ceil` of a JSON number's text (`120000.0`, `1.5e7`, `1e30`) as a saturating `u64`, without
+/// floating point. Negative non-zero values and malformed text are decode errors.
+fn ceil_number_text(text: &str) -> Result<u64, ChainError> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match body.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().map_err(|_| bad("priorityFeeEstimate exponent"))?),
+        None => (body, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad("priorityFeeEstimate"));
     }
-    Ok(d.ceil().to_u64().unwrap_or(u64::MAX).min(cap))
+    let any_nonzero = |d: &[u8]| d.iter().any(|c| *c != b'0');
+    if negative {
+        return match any_nonzero(&digits) {
+            true => Err(bad("priorityFeeEstimate (negative)")),
+            false => Ok(0),
+        };
+    }
+    let point = i64::try_from(int.len()).unwrap_or(i64::MAX).saturating_add(exp);
+    if !any_nonzero(&digits) {
+        return Ok(0);
+    }
+    if point <= 0 {
+        return Ok(1);
+    }
+    let point = usize::try_from(point).unwrap_or(usize::MAX);
+    let mut whole: u128 = 0;
+    for i in 0..point {
+        let d = digits.get(i).map_or(0, |c| u128::from(c - b'0'));
+        whole = whole.saturating_mul(10).saturating_add(d);
+        if whole > u128::from(u64::MAX) {
+            return Ok(u64::MAX);
+        }
+    }
+    let round_up = digits.get(point..).is_some_and(any_nonzero);
+    Ok(u64::try_from(whole + u128::from(round_up)).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -225,6 +259,14 @@ mod tests {
         assert!(priority_fee(&json!({"priorityFeeEstimate": -1.5}), 9).is_err());
         assert!(priority_fee(&json!({"priorityFeeEstimate": "12"}), 9).is_err());
         assert!(priority_fee(&json!({}), 9).is_err());
+        assert_eq!(ceil_number_text("1.5e-3"), Ok(1));
+        assert_eq!(ceil_number_text("0.0"), Ok(0));
+        assert_eq!(ceil_number_text("-0.0"), Ok(0));
+        assert_eq!(ceil_number_text("12.000"), Ok(12));
+        assert_eq!(ceil_number_text("1.25E2"), Ok(125));
+        assert_eq!(ceil_number_text("1.251e2"), Ok(126));
+        assert_eq!(ceil_number_text("18446744073709551616"), Ok(u64::MAX));
+        assert!(ceil_number_text("1.x").is_err());
     }
 
     #[test]
