@@ -126,3 +126,5 @@ pub mod intents;
 pub use intents::{Inserted, IntentRepo, SignedTx};
 pub mod venue;
 pub use venue::{Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId};
+pub mod positions;
+pub use positions::{FillRecord, PositionRecord, PositionRepo, RecordError, Recorded, TradeRecord};

@@ -6,6 +6,7 @@
 
 mod audit;
 mod intents;
+mod positions;
 mod settings;
 mod stats;
 mod users;

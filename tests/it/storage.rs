@@ -196,3 +196,89 @@ async fn intents_are_idempotent_and_move_forward_only(db: &TestDb) {
     assert_eq!(db.unfinished().await.unwrap().len(), 1_000);
 }
 on_both_databases!(intents_are_idempotent_and_move_forward_only);
+
+fn fill_record(
+    intent_id: i64,
+    side: quantbot::domain::position::Side,
+    sol: u64,
+    tokens: u64,
+    paper: bool,
+    at: i64,
+) -> quantbot::ports::FillRecord {
+    use quantbot::domain::position::{Fees, Fill};
+    quantbot::ports::FillRecord {
+        intent_id: Some(intent_id),
+        user: UserId(60),
+        wallet_id: None,
+        mint: "MintA".into(),
+        decimals: 6,
+        is_paper: paper,
+        fill: Fill {
+            side,
+            sol: Lamports(sol),
+            tokens,
+            fees: Fees { network: Lamports(5_000), ..Fees::default() },
+            at_ms: at,
+        },
+        price: Some("0.000001".parse().unwrap()),
+        signature: Some(format!("sig{intent_id}")),
+        exit_rules: Some("{}".into()),
+        source: Some("manual".into()),
+    }
+}
+
+async fn fills_open_add_reduce_and_close_positions_idempotently(db: &TestDb) {
+    use quantbot::domain::position::Side;
+    use quantbot::ports::{PositionRepo, RecordError};
+    let db = db.open().await;
+    db.register(&seen(60, Lang::En, false)).await.unwrap();
+    let user = UserId(60);
+    // Intent rows are needed for the foreign key.
+    let mut intent_ids = Vec::new();
+    for i in 0..5 {
+        let quantbot::ports::Inserted::New(id) =
+            quantbot::ports::IntentRepo::insert_if_new(&db, &intent(60, &format!("pos:{i}"))).await.unwrap()
+        else {
+            panic!()
+        };
+        intent_ids.push(id);
+    }
+
+    assert!(matches!(
+        db.record_fill(&fill_record(intent_ids[0], Side::Sell, 1, 1, false, 1)).await,
+        Err(RecordError::Position(_))
+    ));
+    let r = db.record_fill(&fill_record(intent_ids[0], Side::Buy, 100_000_000, 1_000_000, false, 10)).await.unwrap();
+    assert!(r.new && r.position.is_open);
+    assert_eq!((r.position.book.tokens, r.position.book.cost), (1_000_000, Lamports(100_005_000)));
+    // Replaying the same intent (crash after confirmation) changes nothing.
+    let again =
+        db.record_fill(&fill_record(intent_ids[0], Side::Buy, 100_000_000, 1_000_000, false, 10)).await.unwrap();
+    assert!(!again.new);
+    assert_eq!(again.position, r.position);
+    // Paper fills live in a separate position.
+    let paper = db.record_fill(&fill_record(intent_ids[1], Side::Buy, 1, 1, true, 11)).await.unwrap();
+    assert_ne!(paper.position.id, r.position.id);
+    // Add, then sell half, then the rest.
+    let r = db.record_fill(&fill_record(intent_ids[2], Side::Buy, 100_000_000, 1_000_000, false, 20)).await.unwrap();
+    assert_eq!((r.position.book.tokens, r.position.book.cost), (2_000_000, Lamports(200_010_000)));
+    let r = db.record_fill(&fill_record(intent_ids[3], Side::Sell, 150_000_000, 1_000_000, false, 30)).await.unwrap();
+    assert_eq!(r.realization.map(|x| x.pnl), Some(150_000_000 - 5_000 - 100_005_000));
+    assert!(r.position.is_open);
+    let r = db.record_fill(&fill_record(intent_ids[4], Side::Sell, 50_000_000, 1_000_000, false, 40)).await.unwrap();
+    assert!(!r.position.is_open && r.position.closed_at_ms == Some(40));
+    assert_eq!(r.position.book.realized, (150_000_000 - 5_000 - 100_005_000) + (50_000_000 - 5_000 - 100_005_000));
+
+    assert_eq!(db.open_positions(user).await.unwrap().len(), 1, "only the paper position stays open");
+    assert_eq!(db.all_open_positions().await.unwrap().len(), 1);
+    let history = db.trade_history(user, 0, 10).await.unwrap();
+    assert_eq!(history.len(), 5);
+    assert_eq!(history[0].at_ms, 40);
+    assert_eq!(db.trade_history(user, 4, 10).await.unwrap().len(), 1);
+    let realized = db.realized_trades(user).await.unwrap();
+    assert_eq!(realized.len(), 2);
+    assert_eq!(realized[0].opened_at_ms, 10);
+    let summary = db.summary(user, 0).await.unwrap();
+    assert_eq!(summary.realized_today_lamports, r.position.book.realized);
+}
+on_both_databases!(fills_open_add_reduce_and_close_positions_idempotently);
