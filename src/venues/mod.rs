@@ -5,6 +5,6 @@
 
 mod bytes;
 pub mod pumpfun;
-// pub mod pumpswap;
+pub mod pumpswap;
 
 pub use bytes::DecodeError;

@@ -281,4 +281,4 @@ fn read_tiers(r: &mut PaddedReader<'_>) -> Result<Vec<FeeTier>, DecodeError> {
 
 #[cfg(test)]
 #[path = "accounts_tests.rs"]
-mod tests;
+pub(crate) mod tests;
