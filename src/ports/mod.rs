@@ -128,3 +128,5 @@ pub mod venue;
 pub use venue::{Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId};
 pub mod positions;
 pub use positions::{FillRecord, PositionRecord, PositionRepo, RecordError, Recorded, TradeRecord};
+pub mod trading;
+pub use trading::{Controls, Notifier, SignerError, TradeNotice, TxSigner};

@@ -5,6 +5,7 @@
 //! `migrations/postgres` (same tables, dialect-specific DDL).
 
 mod audit;
+mod controls;
 mod intents;
 mod positions;
 mod settings;
@@ -19,6 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+pub use controls::KILL_SWITCH_KEY;
 pub use settings::SettingsRepo;
 
 /// Which database engine a pool talks to.

@@ -18,6 +18,7 @@
 pub mod import;
 pub mod kdf;
 pub mod secret;
+pub mod signer;
 pub mod vault;
 
 pub use import::{ImportError, generate, parse_secret};

@@ -1,0 +1,117 @@
+//! Ports the trading core needs besides storage and the chain: signing, bot-wide controls and
+//! user notifications.
+
+use async_trait::async_trait;
+use solana_message::VersionedMessage;
+use solana_pubkey::Pubkey;
+use solana_transaction::versioned::VersionedTransaction;
+
+use super::RepoError;
+use crate::domain::money::Lamports;
+use crate::domain::position::Side;
+use crate::domain::risk::KillSwitch;
+use crate::domain::user::UserId;
+
+/// Why signing failed. Never carries key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignerError {
+    /// Custody is not configured (no master key).
+    #[error("wallet custody is not configured")]
+    NotConfigured,
+    /// The wallet does not exist or belongs to someone else.
+    #[error("wallet not found")]
+    NoWallet,
+    /// Decryption or signing failed.
+    #[error("signing failed")]
+    Failed,
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Repo(String),
+}
+
+impl From<RepoError> for SignerError {
+    fn from(e: RepoError) -> Self {
+        Self::Repo(e.to_string())
+    }
+}
+
+/// Signs transactions with custodial wallets; keys are decrypted only inside `sign`.
+#[async_trait]
+pub trait TxSigner: Send + Sync {
+    /// The user's default wallet: (wallet id, address).
+    async fn default_wallet(&self, user: UserId) -> Result<Option<(i64, Pubkey)>, SignerError>;
+    /// Signs `message` with the wallet's key, which must be the message's only signer.
+    async fn sign(
+        &self,
+        user: UserId,
+        wallet_id: i64,
+        message: VersionedMessage,
+    ) -> Result<VersionedTransaction, SignerError>;
+}
+
+/// Bot-wide and per-user trading controls set by admins.
+#[async_trait]
+pub trait Controls: Send + Sync {
+    /// The kill switch.
+    async fn kill_switch(&self) -> Result<KillSwitch, RepoError>;
+    /// Whether an admin paused this user.
+    async fn is_paused(&self, user: UserId) -> Result<bool, RepoError>;
+}
+
+/// A trade event the user is told about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TradeNotice {
+    /// A fill (real or paper).
+    Filled {
+        /// Buy or sell.
+        side: Side,
+        /// Mint.
+        mint: String,
+        /// SOL spent or received (excluding fees).
+        sol: Lamports,
+        /// Tokens bought or sold, in UI units (display).
+        tokens_ui: String,
+        /// Price, SOL per token (display).
+        price: String,
+        /// All fees.
+        fees: Lamports,
+        /// Realized PnL of a sell.
+        pnl: Option<i64>,
+        /// Paper trade.
+        paper: bool,
+        /// Signature (live trades).
+        signature: Option<String>,
+        /// Position id.
+        position_id: i64,
+    },
+    /// Refused before sending (risk rule, venue, wallet) — nothing was spent.
+    Refused {
+        /// Mint.
+        mint: String,
+        /// Localizable reason code (e.g. `risk.max_position`, `venue.no_route`).
+        reason: String,
+    },
+    /// Landed and failed, or never landed.
+    Failed {
+        /// Mint.
+        mint: String,
+        /// Localizable reason code.
+        reason: String,
+        /// Signature, if one was sent.
+        signature: Option<String>,
+    },
+    /// Sent but not confirmed yet; the final result follows.
+    Pending {
+        /// Mint.
+        mint: String,
+        /// Signature.
+        signature: String,
+    },
+}
+
+/// Tells users about their trades (Telegram behind it, through a paced queue).
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Queues a notice; never blocks trading on Telegram.
+    async fn notify(&self, user: UserId, notice: TradeNotice);
+}
