@@ -24,6 +24,9 @@ pub struct SubmitOptions {
     /// Simulate before sending; a failing simulation sends nothing. Also skips the node's own
     /// preflight on the first send (it would repeat the simulation).
     pub simulate_first: bool,
+    /// Skip the node's preflight on the first send even without `simulate_first` (rebroadcasts
+    /// and Sender sends always skip it).
+    pub skip_preflight: bool,
     /// Send through the Helius Sender (the transaction must carry a tip); falls back to the RPC
     /// with the same bytes when the Sender refuses or cannot be reached.
     pub use_sender: bool,
@@ -39,6 +42,7 @@ impl Default for SubmitOptions {
     fn default() -> Self {
         Self {
             simulate_first: true,
+            skip_preflight: false,
             use_sender: false,
             poll_every: Duration::from_millis(400),
             rebroadcast_every: Duration::from_secs(2),
@@ -209,8 +213,13 @@ pub async fn submit(
         }
     }
     let start = Instant::now();
-    if let Broadcast::Refused(error) = broadcast(chain, tx, options, options.simulate_first).await {
-        return SubmitOutcome::NotSent { signature, error };
+    let skip_preflight = options.simulate_first || options.skip_preflight;
+    if let Broadcast::Refused(error) = broadcast(chain, tx, options, skip_preflight).await {
+        // A refusal is final only if these bytes have not landed already (e.g. "already
+        // processed"): a history lookup settles it; if it cannot, keep polling.
+        if status_of(chain, signature, true).await == StatusSeen::NotFound {
+            return SubmitOutcome::NotSent { signature, error };
+        }
     }
     let mut last_broadcast = Instant::now();
     let limits = Limits {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod chain;
 mod i18n;
 mod ops;
 mod storage;

@@ -1,6 +1,7 @@
 //! Test support: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the fake
 //! Bot API, and `TestApp`, which runs the real `startup::App` against them.
 
+pub mod fake_chain;
 pub mod fake_telegram;
 
 use std::collections::HashMap;
