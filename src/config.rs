@@ -60,6 +60,12 @@ pub struct Config {
     pub jupiter_api_key: Option<SecretString>,
     /// Wallet master key source; wallets cannot be unlocked without it.
     pub wallet_master: Option<MasterKeySource>,
+    /// The new master key during a rotation (`WALLET_NEW_MASTER_KEY` / `…_PASSPHRASE`).
+    pub wallet_new_master: Option<MasterKeySource>,
+    /// Global limit on non-trade outflows (withdrawals) per rolling hour.
+    pub withdraw_limit_per_hour: Lamports,
+    /// How long an exported secret stays in the chat before it is deleted.
+    pub wallet_export_ttl: std::time::Duration,
     /// Telegram user ids with admin rights from the environment.
     pub admin_user_ids: Vec<i64>,
     /// Global dry-run: nothing is ever sent to the chain when true.
@@ -220,6 +226,25 @@ impl Config {
                 .ok_or_else(|| invalid("RPC_RPS", "must be an integer between 1 and 10000"))?,
             None => 10,
         };
+        let wallet_new_master = parse_master_source(
+            get("WALLET_NEW_MASTER_KEY"),
+            get("WALLET_NEW_MASTER_PASSPHRASE"),
+            ("WALLET_NEW_MASTER_KEY", "WALLET_NEW_MASTER_PASSPHRASE"),
+        )?;
+        let withdraw_limit_per_hour = match get("WITHDRAW_LIMIT_SOL_PER_HOUR") {
+            Some(v) => Lamports::parse_sol(&v)
+                .map_err(|_| invalid("WITHDRAW_LIMIT_SOL_PER_HOUR", "must be a SOL amount such as 100"))?,
+            None => Lamports(100 * crate::domain::money::LAMPORTS_PER_SOL),
+        };
+        let wallet_export_ttl = match get("WALLET_EXPORT_DELETE_SECS") {
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| invalid("WALLET_EXPORT_DELETE_SECS", "must be between 1 and 3600 seconds"))?,
+            None => std::time::Duration::from_secs(60),
+        };
         let sender_tip = match get("SENDER_TIP_SOL") {
             Some(v) => {
                 Lamports::parse_sol(&v).map_err(|_| invalid("SENDER_TIP_SOL", "must be a SOL amount such as 0.001"))?
@@ -236,6 +261,9 @@ impl Config {
             jupiter_api_url,
             jupiter_api_key,
             wallet_master,
+            wallet_new_master,
+            withdraw_limit_per_hour,
+            wallet_export_ttl,
             admin_user_ids,
             dry_run,
             http_listen,
@@ -243,6 +271,24 @@ impl Config {
             rpc_rps,
             sender_tip,
         })
+    }
+}
+
+/// A master key from a hex variable or a passphrase variable (at most one of them).
+fn parse_master_source(
+    hex_key: Option<String>,
+    pass: Option<String>,
+    (hex_var, pass_var): (&'static str, &'static str),
+) -> Result<Option<MasterKeySource>, ConfigError> {
+    match (hex_key, pass) {
+        (Some(_), Some(_)) => Err(invalid(hex_var, &format!("set either {hex_var} or {pass_var}, not both"))),
+        (Some(k), None) if k.len() != 64 || !k.chars().all(|c| c.is_ascii_hexdigit()) => {
+            Err(invalid(hex_var, "must be exactly 64 hex characters (32 bytes)"))
+        }
+        (Some(k), None) => Ok(Some(MasterKeySource::Hex(SecretString::from(k)))),
+        (None, Some(p)) if p.chars().count() < 12 => Err(invalid(pass_var, "must be at least 12 characters")),
+        (None, Some(p)) => Ok(Some(MasterKeySource::Passphrase(SecretString::from(p)))),
+        (None, None) => Ok(None),
     }
 }
 

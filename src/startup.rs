@@ -13,12 +13,15 @@ use teloxide::prelude::*;
 use teloxide::update_listeners::Polling;
 
 use crate::app::livetrade::LiveTrade;
+use crate::app::wallet::{WalletSettings, Wallets};
 use crate::config::Config;
 use crate::http::{self, OpsState};
-use crate::ports::{Clock, SystemClock};
+use crate::ports::{ChainClient, Clock, SystemClock};
+use crate::solana::helius::{HeliusClient, HeliusConfig};
 use crate::storage::Db;
 use crate::telegram::{self, BotDeps};
 use crate::telemetry::{Liveness, Metrics};
+use crate::wallet::KeyRing;
 
 /// Long-poll timeout for `getUpdates`.
 const POLL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,6 +36,25 @@ pub struct App {
     bot: Bot,
     metrics: Arc<Metrics>,
     liveness: Arc<Liveness>,
+    keys: Option<Arc<KeyRing>>,
+}
+
+/// Loads the wallet master key(s) named by the config and checks them against the stored key
+/// checks (written at first start). `None` when no master key is configured: custody is off.
+///
+/// # Errors
+/// A wrong or unusable master key (one line naming the variable), storage failures.
+pub async fn load_keys(config: &Config, db: &Db) -> anyhow::Result<Option<KeyRing>> {
+    let Some(master) = &config.wallet_master else {
+        if config.wallet_new_master.is_some() {
+            anyhow::bail!("WALLET_NEW_MASTER_KEY/PASSPHRASE is set without WALLET_MASTER_KEY/PASSPHRASE");
+        }
+        tracing::warn!("no wallet master key configured: /wallet is disabled");
+        return Ok(None);
+    };
+    let ring = crate::app::keys::load_key_ring(db, master, config.wallet_new_master.as_ref()).await?;
+    tracing::info!(key_ring = ?ring, "wallet master key loaded");
+    Ok(Some(ring))
 }
 
 /// Opens and migrates the database named by the config.
@@ -52,8 +74,9 @@ impl App {
     /// Database failures.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = open_database(&config).await?;
+        let keys = load_keys(&config, &db).await?.map(Arc::new);
         let bot = Bot::new(config.telegram_bot_token.expose_secret()).set_api_url(config.telegram_api_url.clone());
-        Ok(Self { config, db, bot, metrics: Arc::new(Metrics::new()), liveness: Liveness::new() })
+        Ok(Self { config, db, bot, metrics: Arc::new(Metrics::new()), liveness: Liveness::new(), keys })
     }
 
     /// The database handle (tests inspect it).
@@ -71,7 +94,7 @@ impl App {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let Self { config, db, bot, metrics, liveness } = self;
+        let Self { config, db, bot, metrics, liveness, keys } = self;
         let me = bot.get_me().await.map_err(|e| match e {
             teloxide::RequestError::Api(teloxide::ApiError::InvalidToken) => {
                 anyhow::anyhow!("TELEGRAM_BOT_TOKEN was rejected by Telegram: check the token from @BotFather")
@@ -96,9 +119,20 @@ impl App {
         let db_port: Arc<Db> = Arc::new(db.clone());
         let livetrade =
             LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run);
+        let chain: Arc<dyn ChainClient> = Arc::new(
+            HeliusClient::new(HeliusConfig::from_config(&config), Some(metrics.clone()))
+                .map_err(|e| anyhow::anyhow!("cannot build the Helius client: {e}"))?,
+        );
+        let wallet_settings =
+            WalletSettings { withdraw_limit_per_hour: config.withdraw_limit_per_hour, dry_run: config.dry_run };
+        let wallets =
+            Wallets::new(db_port.clone(), chain.clone(), keys, db_port.clone(), Arc::new(SystemClock), wallet_settings);
         let deps = Arc::new(BotDeps {
             users: db_port,
             livetrade,
+            wallets,
+            chain,
+            wallet_export_ttl: config.wallet_export_ttl,
             config_admins: Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>()),
             metrics: metrics.clone(),
             liveness: liveness.clone(),

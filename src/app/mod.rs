@@ -1,6 +1,6 @@
 //! Use-cases, generic over ports; no Telegram or database types here.
 
-pub mod livetrade;
 pub mod keys;
+pub mod livetrade;
 pub mod wallet;
 pub mod withdraw;

@@ -337,10 +337,26 @@ impl Wallets {
     /// # Errors
     /// Storage, vault or chain failures.
     pub async fn confirm(&self, user: UserId, nonce: &str) -> Result<Confirmed, WalletError> {
-        let Some(action) = self.repo.take_pending(user, nonce, self.clock.now_ms()).await? else {
-            return Ok(Confirmed::Stale);
-        };
-        match action.kind {
+        match self.take(user, nonce).await? {
+            Some(kind) => self.perform(user, kind).await,
+            None => Ok(Confirmed::Stale),
+        }
+    }
+
+    /// Consumes a button: its action if it is the user's, unused and unexpired; else `None`.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn take(&self, user: UserId, nonce: &str) -> Result<Option<PendingKind>, WalletError> {
+        Ok(self.repo.take_pending(user, nonce, self.clock.now_ms()).await?.map(|a| a.kind))
+    }
+
+    /// Performs an action taken with [`Wallets::take`].
+    ///
+    /// # Errors
+    /// Storage, vault or chain failures.
+    pub async fn perform(&self, user: UserId, kind: PendingKind) -> Result<Confirmed, WalletError> {
+        match kind {
             PendingKind::Remove { wallet_id, open_positions, second } => {
                 self.confirm_remove(user, wallet_id, open_positions, second).await
             }

@@ -16,6 +16,7 @@ use crate::domain::wallet::{
 };
 use crate::ports::{ChainError, Outflow, RepoError, SignatureState};
 use crate::solana::instructions::{ComputeUnits, MicroLamportsPerCu, SystemTransfer, system_transfer};
+use crate::solana::policy::{PolicyScope, TxPolicy};
 use crate::solana::tx::{ComputeBudget, TxDraft, priority_fee_lamports, sign};
 
 /// Compute units requested by a withdrawal (System transfer + two compute-budget instructions).
@@ -197,6 +198,10 @@ impl Wallets {
         let mut draft = TxDraft::new(source, budget);
         draft.push(system_transfer(&SystemTransfer { from: source, to: dest, amount: plan.amount }));
         let message = draft.compile(blockhash.blockhash).map_err(|e| WalletError::Tx(e.to_string()))?;
+        let policy = TxPolicy::new(Vec::new()).with_max_compute_unit_price(MicroLamportsPerCu(MAX_WITHDRAW_CU_PRICE));
+        let scope =
+            PolicyScope { user: source, own_token_accounts: &[], withdraw_destinations: &[dest], lookup_tables: &[] };
+        policy.check(&message, &scope).map_err(|e| WalletError::Tx(e.to_string()))?;
         let tx = {
             let Some((_, secret)) = self.unlock(user, plan.wallet_id).await? else {
                 return Ok(Err(WithdrawBlock::NoWallet));

@@ -68,6 +68,9 @@ impl WithdrawAmount {
         if text.eq_ignore_ascii_case("all") || text.eq_ignore_ascii_case("max") {
             return Some(Self::All);
         }
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return None;
+        }
         Lamports::parse_sol(text).ok().filter(|l| l.0 > 0).map(Self::Exact)
     }
 }
@@ -141,6 +144,13 @@ pub fn short_address(address: &str) -> String {
     let head: String = chars[..4].iter().collect();
     let tail: String = chars[chars.len() - 4..].iter().collect();
     format!("{head}…{tail}")
+}
+
+/// `2026-11-25 07:40 UTC`: a time for messages.
+pub fn utc_minute(ms: i64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -33,6 +33,10 @@ pub(super) async fn handle(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> Ha
         Ok((user, _)) => user,
         Err(e) => return storage_failed(&bot, &deps, &q, lang_hint, &e).await,
     };
+    if let Callback::WalletConfirm(nonce) | Callback::WalletCancel(nonce) = &cb {
+        let confirm = matches!(cb, Callback::WalletConfirm(_));
+        return super::wallet::button(&bot, &deps, &q, (chat, message_id), &user, (nonce, confirm)).await;
+    }
     let outcome = act(&deps, user.id, user.lang, cb).await;
     match outcome {
         Ok((lang, edit, toast)) => {
@@ -86,10 +90,11 @@ async fn act(
             }
             SetOutcome::Refused(_) | SetOutcome::UnknownKey => (lang, None, Some(Reply::ConfigInvalid { key, value })),
         },
+        Callback::WalletConfirm(_) | Callback::WalletCancel(_) => (lang, None, Some(Reply::StaleButton)),
     })
 }
 
-async fn edit_message(bot: &Bot, chat: ChatId, id: MessageId, lang: Lang, reply: &Reply) -> HandlerResult {
+pub(super) async fn edit_message(bot: &Bot, chat: ChatId, id: MessageId, lang: Lang, reply: &Reply) -> HandlerResult {
     let mut req = bot.edit_message_text(chat, id, reply.text(lang));
     if let Some(kb) = reply.keyboard(lang) {
         req = req.reply_markup(kb);
@@ -102,7 +107,7 @@ async fn edit_message(bot: &Bot, chat: ChatId, id: MessageId, lang: Lang, reply:
     }
 }
 
-async fn answer(bot: &Bot, q: &CallbackQuery, text: Option<String>) -> HandlerResult {
+pub(super) async fn answer(bot: &Bot, q: &CallbackQuery, text: Option<String>) -> HandlerResult {
     let mut req = bot.answer_callback_query(q.id.clone());
     if let Some(text) = text {
         // Toasts are limited to 200 characters.

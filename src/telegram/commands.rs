@@ -60,6 +60,7 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Help => "help",
         Command::Language(_) => "language",
         Command::Livetrade(_) => "livetrade",
+        Command::Wallet(_) => "wallet",
     }
 }
 
@@ -80,6 +81,10 @@ async fn dispatch(bot: &Bot, msg: &Message, cmd: Command, deps: &BotDeps) -> Han
     let Some(from) = msg.from.as_ref() else {
         return Ok(()); // channel posts and anonymous admins carry no user
     };
+    if let Command::Wallet(arg) = &cmd {
+        // Before anything else: `/wallet import` messages are deleted first.
+        return super::wallet::command(bot, msg, from, arg, deps).await;
+    }
     let fallback_lang = Lang::from_telegram(from.language_code.as_deref());
     let (user, created) = match register(deps, from, msg.chat.id).await {
         Ok(v) => v,
@@ -100,6 +105,7 @@ async fn dispatch(bot: &Bot, msg: &Message, cmd: Command, deps: &BotDeps) -> Han
             }
             livetrade(bot, deps, chat, user.id, lang, &arg).await
         }
+        Command::Wallet(_) => Ok(()), // handled above
     }
 }
 

@@ -23,6 +23,10 @@ pub enum Callback {
     ConfigKey(ConfigKey),
     /// Set a key to a preset value.
     ConfigSet(ConfigKey, String),
+    /// Confirm a pending `/wallet` action (remove, export, withdraw) by its nonce.
+    WalletConfirm(String),
+    /// Cancel a pending `/wallet` action by its nonce.
+    WalletCancel(String),
 }
 
 impl Callback {
@@ -41,6 +45,8 @@ impl Callback {
                 // Only offered presets are accepted from buttons; free values go through the command.
                 key.presets().contains(&value).then(|| Self::ConfigSet(key, value.to_owned()))
             }
+            ("w", Some("y"), Some(nonce)) if is_nonce(nonce) => Some(Self::WalletConfirm(nonce.to_owned())),
+            ("w", Some("n"), Some(nonce)) if is_nonce(nonce) => Some(Self::WalletCancel(nonce.to_owned())),
             _ => None,
         }
     }
@@ -54,8 +60,15 @@ impl Callback {
             Self::ConfigMenu => "cfg:menu".to_owned(),
             Self::ConfigKey(k) => format!("cfg:k:{}", k.name()),
             Self::ConfigSet(k, v) => format!("cfg:s:{}:{v}", k.name()),
+            Self::WalletConfirm(nonce) => format!("w:y:{nonce}"),
+            Self::WalletCancel(nonce) => format!("w:n:{nonce}"),
         }
     }
+}
+
+/// A pending-action nonce: 32 lower-case hex characters.
+fn is_nonce(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn button(text: String, cb: &Callback) -> InlineKeyboardButton {

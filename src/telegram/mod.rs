@@ -8,6 +8,8 @@ mod callbacks;
 mod commands;
 pub mod keyboards;
 pub mod reply;
+mod wallet;
+pub mod wallet_reply;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -18,9 +20,10 @@ use teloxide::types::BotCommandScope;
 use teloxide::utils::command::{BotCommands, ParseError};
 
 use crate::app::livetrade::LiveTrade;
+use crate::app::wallet::Wallets;
 use crate::domain::lang::Lang;
 use crate::i18n::tr;
-use crate::ports::UserRepo;
+use crate::ports::{ChainClient, UserRepo};
 use crate::telemetry::{Liveness, Metrics};
 
 pub use reply::Reply;
@@ -47,6 +50,9 @@ pub enum Command {
     /// Live trading (`/livetrade enable|disable|status|config [key value]`).
     #[command(description = "live trading: enable | disable | status | config [key value]", parse_with = rest)]
     Livetrade(String),
+    /// Custodial wallets (`/wallet add|import|list|default|balance|remove|export|withdraw|allowlist`).
+    #[command(description = "wallets: add | import | list | default | balance | remove | export | withdraw", parse_with = rest)]
+    Wallet(String),
 }
 
 /// Takes everything after the command as one trimmed argument (possibly empty).
@@ -79,6 +85,12 @@ pub struct BotDeps {
     pub users: Arc<dyn UserRepo>,
     /// `/livetrade` use-cases.
     pub livetrade: LiveTrade,
+    /// `/wallet` use-cases.
+    pub wallets: Wallets,
+    /// Solana RPC (Helius).
+    pub chain: Arc<dyn ChainClient>,
+    /// How long an exported secret stays in the chat.
+    pub wallet_export_ttl: std::time::Duration,
     /// Admins from configuration.
     pub config_admins: Arc<HashSet<i64>>,
     /// Metrics.

@@ -72,6 +72,8 @@ pub enum Reply {
     UnknownCommand,
     /// A button whose data we do not understand or may not act on.
     StaleButton,
+    /// A `/wallet` message.
+    Wallet(Box<super::wallet_reply::WalletReply>),
 }
 
 fn sol(l: Lamports) -> String {
@@ -189,6 +191,7 @@ impl Reply {
             Self::Internal => tr(lang, "errors.internal", &[]),
             Self::UnknownCommand => tr(lang, "errors.unknown_command", &[]),
             Self::StaleButton => tr(lang, "errors.stale_button", &[]),
+            Self::Wallet(w) => w.text(lang),
         }
     }
 
@@ -199,6 +202,7 @@ impl Reply {
             Self::Status(view) => Some(keyboards::status(lang, view.config.trading_enabled)),
             Self::ConfigMenu(config) | Self::ConfigUpdated(_, config) => Some(keyboards::config_menu(lang, config)),
             Self::ConfigPick(key, _) => Some(keyboards::config_pick(lang, *key)),
+            Self::Wallet(w) => w.keyboard(lang),
             _ => None,
         }
     }
