@@ -54,6 +54,10 @@ impl<'a> PaddedReader<'a> {
         u64::from_le_bytes(self.take())
     }
 
+    pub(crate) fn i64(&mut self) -> i64 {
+        i64::from_le_bytes(self.take())
+    }
+
     pub(crate) fn u128(&mut self) -> u128 {
         u128::from_le_bytes(self.take())
     }
@@ -64,6 +68,21 @@ impl<'a> PaddedReader<'a> {
 
     pub(crate) fn pubkey(&mut self) -> Pubkey {
         Pubkey::new_from_array(self.take())
+    }
+
+    /// Reads a borsh `String` (u32 length + UTF-8); `None` if longer than `max` or the data,
+    /// or not UTF-8.
+    pub(crate) fn string(&mut self, max: usize) -> Option<String> {
+        let len = usize::try_from(self.u32()).ok().filter(|n| *n <= max && *n <= self.remaining())?;
+        let end = self.pos.checked_add(len)?;
+        let text = std::str::from_utf8(self.data.get(self.pos..end)?).ok()?.to_owned();
+        self.pos = end;
+        Some(text)
+    }
+
+    /// Skips `n` bytes.
+    pub(crate) fn skip(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
     }
 
     pub(crate) fn pubkeys<const N: usize>(&mut self) -> [Pubkey; N] {

@@ -5,5 +5,6 @@
 
 pub mod accounts;
 pub mod curve;
+pub mod events;
 pub mod ix;
 pub mod pda;
