@@ -9,6 +9,7 @@ rust_i18n::i18n!("locales", fallback = "en");
 pub mod app;
 pub mod config;
 pub mod domain;
+pub mod failpoint;
 pub mod http;
 pub mod i18n;
 pub mod ports;

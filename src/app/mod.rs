@@ -2,5 +2,6 @@
 
 pub mod keys;
 pub mod livetrade;
+pub mod trading;
 pub mod wallet;
 pub mod withdraw;
