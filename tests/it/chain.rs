@@ -9,19 +9,24 @@ use quantbot::solana::helius::limits::{Backoff, BreakerPolicy};
 use quantbot::solana::helius::transport::RetryPolicy;
 use quantbot::solana::helius::{CacheSettings, ChainCache, HeliusClient, HeliusConfig};
 use quantbot::solana::ids::{TOKEN_2022_PROGRAM, TOKEN_PROGRAM};
-use quantbot::solana::instructions::{ComputeUnits, MicroLamportsPerCu, SystemTransfer, system_transfer};
+use quantbot::solana::instructions::{
+    AtaSpec, ComputeUnits, MicroLamportsPerCu, SystemTransfer, create_ata_idempotent, system_transfer,
+};
 use quantbot::solana::submit::{SubmitOptions, SubmitOutcome, submit};
 use quantbot::solana::tip::Tip;
 use quantbot::solana::tx::{ComputeBudget, TxDraft, sign};
 use quantbot::telemetry::Metrics;
 use secrecy::SecretString;
 use serde_json::json;
+use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::versioned::VersionedTransaction;
 
-use crate::support::fake_chain::{BLOCKHASH_LIFETIME, FakeChain, Fault, Node, sent_payloads, sent_signatures};
+use crate::support::fake_chain::{
+    Account, Accounts, BLOCKHASH_LIFETIME, FakeChain, Fault, Ix, Node, ProgramHandler, sent_payloads, sent_signatures,
+};
 
 const SOL: u64 = 1_000_000_000;
 const BUDGET: ComputeBudget = ComputeBudget { unit_limit: ComputeUnits(10_000), unit_price: MicroLamportsPerCu(1_000) };
@@ -527,4 +532,56 @@ async fn metrics_count_rpc_attempts_by_method_endpoint_and_outcome() {
         "{text}"
     );
     assert!(!text.contains("127.0.0.1"), "no URLs in metrics");
+}
+
+/// A toy program for the handler hook: writes the instruction data into account 0 (which it
+/// must own); data `[0xff]` fails with Custom 6002 (like a pump slippage error).
+struct Recorder;
+
+impl ProgramHandler for Recorder {
+    fn execute(&self, ix: &Ix<'_>, accounts: &mut Accounts) -> Result<(), serde_json::Value> {
+        if ix.data == [0xff] {
+            return Err(json!({"Custom": 6002}));
+        }
+        let target = ix.account(0)?;
+        let acc = accounts.map.get_mut(&target.key).ok_or(json!("AccountNotFound"))?;
+        if acc.owner != ix.program_id || !target.is_writable {
+            return Err(json!("ExternalAccountDataModified"));
+        }
+        acc.data = ix.data.to_vec();
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn registered_program_handlers_and_ata_create_idempotent_run_inside_transactions() {
+    let fake = FakeChain::start().await;
+    let rpc = client(config(&fake, 1));
+    let program = Pubkey::new_unique();
+    fake.register_program(program, Arc::new(Recorder));
+    let store = Pubkey::new_unique();
+    fake.set_account(&store, Account { lamports: 1, owner: program, data: vec![] });
+    let user = funded(&fake, SOL);
+    let spec = AtaSpec { owner: user.pubkey(), mint: Pubkey::new_unique(), token_program: TOKEN_PROGRAM };
+    let ata = spec.address();
+    let ix = |data: Vec<u8>| Instruction { program_id: program, accounts: vec![AccountMeta::new(store, false)], data };
+
+    let (blockhash, lvbh) = fake.latest_blockhash();
+    let mut draft = TxDraft::new(user.pubkey(), BUDGET);
+    draft.push(create_ata_idempotent(&spec, ata)).push(create_ata_idempotent(&spec, ata)).push(ix(vec![1, 2, 3]));
+    let tx = sign(draft.compile(blockhash.clone()).unwrap(), &user).unwrap();
+    let out = submit(&rpc, &tx, lvbh, &fast()).await;
+    assert!(matches!(out, SubmitOutcome::Confirmed { .. }), "{out:?}");
+    assert_eq!(fake.account(&store).unwrap().data, vec![1, 2, 3]);
+    assert_eq!(fake.token_amount(&ata), Some(0));
+    assert_eq!(fake.account(&ata).unwrap().owner, TOKEN_PROGRAM);
+    let rent = rpc.rent_exempt_minimum(165).await.unwrap().0;
+    assert_eq!(fake.balance_of(&user.pubkey()), SOL - rent - FEE);
+
+    let mut failing = TxDraft::new(user.pubkey(), BUDGET);
+    failing.push(ix(vec![0xff]));
+    let tx = sign(failing.compile(blockhash).unwrap(), &user).unwrap();
+    let out = submit(&rpc, &tx, lvbh, &fast()).await;
+    let SubmitOutcome::SimulationFailed { err, .. } = out else { panic!("{out:?}") };
+    assert_eq!(err, json!({"InstructionError": [2, {"Custom": 6002}]}));
 }

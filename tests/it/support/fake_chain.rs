@@ -278,10 +278,6 @@ impl FakeChain {
         self.requests().into_iter().filter(|r| r.method == method).collect()
     }
 
-    pub fn clear_requests(&self) {
-        self.with(|s| s.requests.clear());
-    }
-
     /// `(slot, err)` if the signature landed.
     pub fn landed(&self, sig: &Signature) -> Option<(u64, Option<Value>)> {
         self.with(|s| s.landed.get(sig).map(|l| (l.slot, l.err.clone())))
@@ -730,10 +726,9 @@ fn send(s: &mut State, node: Node, params: &Value, drop_send: bool, id: &Value) 
         // Without preflight the node forwards it and the leader drops it: it never lands.
         Err(_) => return rpc_ok(id, json!(sig.to_string())),
     };
-    if exec.err.is_some() && !skip_preflight {
-        let msg =
-            format!("Transaction simulation failed: Error processing Instruction: {}", exec.err.as_ref().unwrap());
-        return rpc_err(id, -32002, &msg, Some(json!({"err": exec.err, "logs": exec.logs})));
+    if let Some(err) = exec.err.as_ref().filter(|_| !skip_preflight) {
+        let msg = format!("Transaction simulation failed: Error processing Instruction: {err}");
+        return rpc_err(id, -32002, &msg, Some(json!({"err": err, "logs": exec.logs})));
     }
     if drop_send {
         return rpc_ok(id, json!(sig.to_string()));
