@@ -2,6 +2,7 @@
 
 pub mod keys;
 pub mod livetrade;
+pub mod recovery;
 pub mod trading;
 pub mod wallet;
 pub mod withdraw;
