@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use quantbot::config::{Config, Needs};
-use quantbot::startup::{App, open_database, shutdown_signal};
+use quantbot::startup::{App, open_database, rotate_master_key, shutdown_signal};
 use quantbot::telemetry::init_tracing;
 
 /// QuantBot: a self-hosted, Telegram-first Solana trading bot.
@@ -19,6 +19,9 @@ enum Cmd {
     Run,
     /// Apply database migrations and exit.
     Migrate,
+    /// Re-encrypt every wallet under a new master key (WALLET_NEW_MASTER_KEY or
+    /// WALLET_NEW_MASTER_PASSPHRASE); safe to interrupt and rerun.
+    RotateMasterKey,
 }
 
 fn main() -> std::process::ExitCode {
@@ -54,6 +57,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open_database(&config).await?;
             db.close().await;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Cmd::RotateMasterKey => {
+            let config = Config::load(Needs::DatabaseOnly)?;
+            init_tracing(config.log_format);
+            let db = open_database(&config).await?;
+            let report = rotate_master_key(&config, &db, None).await;
+            db.close().await;
+            let report = report?;
+            println!(
+                "rotation complete: {} wallet(s) re-encrypted, master key version is now {}. Move the new key into \
+                 WALLET_MASTER_KEY / WALLET_MASTER_PASSPHRASE and clear WALLET_NEW_MASTER_*.",
+                report.moved, report.to_version
+            );
             Ok(())
         }
     }

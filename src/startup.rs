@@ -57,6 +57,27 @@ pub async fn load_keys(config: &Config, db: &Db) -> anyhow::Result<Option<KeyRin
     Ok(Some(ring))
 }
 
+/// `quantbot rotate-master-key`: re-seals every wallet under the new master key
+/// (`WALLET_NEW_MASTER_KEY` / `…_PASSPHRASE`) as version current + 1, one row per transaction,
+/// then records the new current version. Safe to kill and rerun. `stop_after` stops early after
+/// that many rows (tests simulate an interruption with it).
+///
+/// # Errors
+/// Missing or wrong keys, a row that cannot be opened, storage failures.
+pub async fn rotate_master_key(
+    config: &Config,
+    db: &Db,
+    stop_after: Option<u64>,
+) -> anyhow::Result<crate::app::keys::RotationReport> {
+    let master = config
+        .wallet_master
+        .as_ref()
+        .context("set WALLET_MASTER_KEY or WALLET_MASTER_PASSPHRASE to the current master key")?;
+    let new = config.wallet_new_master.as_ref().ok_or(crate::app::keys::KeySetupError::NoNewKey)?;
+    let ring = crate::app::keys::load_key_ring(db, master, Some(new)).await?;
+    Ok(crate::app::keys::rotate(db, db, &ring, stop_after).await?)
+}
+
 /// Opens and migrates the database named by the config.
 ///
 /// # Errors

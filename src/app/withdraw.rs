@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use solana_pubkey::Pubkey;
+use solana_transaction::versioned::VersionedTransaction;
 
 use super::wallet::{PendingView, WalletError, Wallets};
 use crate::domain::money::Lamports;
@@ -14,9 +15,10 @@ use crate::domain::wallet::{
     BASE_FEE_PER_SIGNATURE, PendingKind, WithdrawAmount, WithdrawInputs, WithdrawPlan, WithdrawRefusal, parse_address,
     plan_amount,
 };
-use crate::ports::{ChainError, Outflow, RepoError, SignatureState};
+use crate::ports::{Outflow, RepoError};
 use crate::solana::instructions::{ComputeUnits, MicroLamportsPerCu, SystemTransfer, system_transfer};
 use crate::solana::policy::{PolicyScope, TxPolicy};
+use crate::solana::submit::{SubmitOptions, SubmitOutcome, submit};
 use crate::solana::tx::{ComputeBudget, TxDraft, priority_fee_lamports, sign};
 
 /// Compute units requested by a withdrawal (System transfer + two compute-budget instructions).
@@ -78,6 +80,8 @@ pub enum WithdrawState {
     Failed,
     /// Not confirmed in time; it may still land.
     Unknown,
+    /// Refused before it was broadcast, or expired without landing: nothing moved.
+    NotSent,
 }
 
 /// A withdrawal that was sent.
@@ -248,38 +252,17 @@ impl Wallets {
         Ok(Err(WithdrawBlock::LimitHit { limit, sent_last_hour: sent, requested: amount, until_ms }))
     }
 
-    /// Sends, rebroadcasting the same bytes until confirmed, failed, expired or timed out.
-    async fn submit(&self, tx: &solana_transaction::versioned::VersionedTransaction, last_valid: u64) -> WithdrawState {
-        let Some(sig) = tx.signatures.first().copied() else {
-            return WithdrawState::Unknown;
-        };
-        let started = tokio::time::Instant::now();
-        let mut last_send: Option<tokio::time::Instant> = None;
-        while started.elapsed() < CONFIRM_WITHIN {
-            if last_send.is_none_or(|t| t.elapsed() >= Duration::from_secs(2)) {
-                match self.chain.send(tx, false).await {
-                    Ok(_) | Err(ChainError::Timeout | ChainError::RateLimited { .. } | ChainError::Unavailable(_)) => {}
-                    Err(e) => {
-                        tracing::warn!(error.message = %e, "withdrawal send refused");
-                        if last_send.is_none() {
-                            return WithdrawState::Failed;
-                        }
-                    }
-                }
-                last_send = Some(tokio::time::Instant::now());
+    /// Simulates, sends and confirms through `solana::submit` (same bytes rebroadcast).
+    async fn submit(&self, tx: &VersionedTransaction, last_valid: u64) -> WithdrawState {
+        let options = SubmitOptions { give_up_after: CONFIRM_WITHIN, ..SubmitOptions::default() };
+        match submit(&*self.chain, tx, last_valid, &options).await {
+            SubmitOutcome::Confirmed { .. } => WithdrawState::Confirmed,
+            SubmitOutcome::Failed { .. } => WithdrawState::Failed,
+            SubmitOutcome::SimulationFailed { .. } | SubmitOutcome::NotSent { .. } | SubmitOutcome::Expired { .. } => {
+                WithdrawState::NotSent
             }
-            if let Ok(statuses) = self.chain.signature_statuses(&[sig], false).await
-                && let Some(Some(status)) = statuses.first()
-                && status.state >= SignatureState::Confirmed
-            {
-                return if status.err.is_none() { WithdrawState::Confirmed } else { WithdrawState::Failed };
-            }
-            if self.chain.block_height().await.is_ok_and(|h| h > last_valid) {
-                return WithdrawState::Unknown;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            SubmitOutcome::Unknown { .. } => WithdrawState::Unknown,
         }
-        WithdrawState::Unknown
     }
 }
 

@@ -260,6 +260,7 @@ impl WalletReply {
                     WithdrawState::Confirmed => "wallet.withdraw.confirmed",
                     WithdrawState::Failed => "wallet.withdraw.failed",
                     WithdrawState::Unknown => "wallet.withdraw.unknown",
+                    WithdrawState::NotSent => "wallet.withdraw.not_sent",
                 };
                 tr(
                     lang,

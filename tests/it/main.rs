@@ -8,3 +8,4 @@ mod i18n;
 mod ops;
 mod storage;
 mod telegram_flows;
+mod wallet;
