@@ -304,8 +304,11 @@ fn finish(attempt: Attempt, kind: CallKind) -> Result<Result<Value, ChainError>,
     match attempt {
         Attempt::Ok(v) => Ok(Ok(v)),
         Attempt::Rpc { code, message } => Ok(Err(ChainError::Rpc { code, message })),
+        // For a send, any answer we could not read leaves the outcome unknown.
+        Attempt::Timeout | Attempt::Broken | Attempt::Decode(_) if kind == CallKind::Send => {
+            Ok(Err(ChainError::Timeout))
+        }
         Attempt::Decode(what) => Ok(Err(ChainError::Decode(what))),
-        Attempt::Timeout | Attempt::Broken if kind == CallKind::Send => Ok(Err(ChainError::Timeout)),
         Attempt::Timeout => Err(ChainError::Timeout),
         Attempt::Broken => Err(ChainError::Unavailable("connection broke before an answer".to_owned())),
         Attempt::Connect => Err(ChainError::Unavailable("connect error".to_owned())),
@@ -355,6 +358,7 @@ mod tests {
     fn a_send_never_retries_after_a_timeout_but_a_read_does() {
         assert_eq!(finish(Attempt::Timeout, CallKind::Send).unwrap(), Err(ChainError::Timeout));
         assert_eq!(finish(Attempt::Broken, CallKind::Send).unwrap(), Err(ChainError::Timeout));
+        assert_eq!(finish(Attempt::Decode("junk".into()), CallKind::Send).unwrap(), Err(ChainError::Timeout));
         assert!(finish(Attempt::Timeout, CallKind::Read).is_err(), "read timeouts are retryable");
         assert!(finish(Attempt::Connect, CallKind::Send).is_err(), "connect errors never delivered anything");
         assert!(finish(Attempt::Unhealthy("HTTP 503".into()), CallKind::Send).is_err());
