@@ -7,7 +7,9 @@
 mod callbacks;
 mod commands;
 pub mod keyboards;
+pub mod notifier;
 pub mod reply;
+pub mod trade_reply;
 mod wallet;
 pub mod wallet_reply;
 

@@ -140,3 +140,31 @@ fn string_literals(text: &str) -> Vec<String> {
     }
     out
 }
+
+/// Every reason code the trading core can produce has a localized text, and every code in the
+/// list is really produced somewhere.
+#[test]
+fn every_trade_reason_code_is_localized() {
+    use quantbot::telegram::trade_reply::REASON_CODES;
+    let en = load("en");
+    for code in REASON_CODES {
+        assert!(en.contains_key(&format!("reason.{code}")), "reason.{code} missing");
+    }
+    let mut produced = std::collections::BTreeSet::new();
+    for name in ["trading.rs", "recovery.rs"] {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app").join(name);
+        let text = std::fs::read_to_string(&file).unwrap();
+        for literal in string_literals(&text) {
+            let Some((ns, rest)) = literal.split_once('.') else { continue };
+            if ["risk", "venue", "wallet", "tx", "chain", "trade"].contains(&ns)
+                && !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            {
+                produced.insert(literal.clone());
+            }
+        }
+    }
+    for code in &produced {
+        assert!(REASON_CODES.contains(&code.as_str()), "{code} is produced but has no reason text");
+    }
+}
