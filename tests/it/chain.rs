@@ -279,7 +279,11 @@ async fn the_cache_serves_the_blockhash_without_rpc_and_stops_on_shutdown() {
     let cache = ChainCache::spawn(rpc.clone(), settings);
     tokio::time::sleep(Duration::from_millis(120)).await;
     fake.advance_blocks(1);
-    tokio::time::sleep(Duration::from_millis(120)).await;
+    let newest = fake.latest_blockhash().0;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while rpc.cached_blockhash().map(|b| b.blockhash) != Some(newest.clone()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     cache.shutdown().await;
     let before = fake.requests().len();
     let info = rpc.latest_blockhash().await.unwrap();
