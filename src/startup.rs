@@ -74,8 +74,19 @@ pub async fn rotate_master_key(
         .as_ref()
         .context("set WALLET_MASTER_KEY or WALLET_MASTER_PASSPHRASE to the current master key")?;
     let new = config.wallet_new_master.as_ref().ok_or(crate::app::keys::KeySetupError::NoNewKey)?;
-    let ring = crate::app::keys::load_key_ring(db, master, Some(new)).await?;
-    Ok(crate::app::keys::rotate(db, db, &ring, stop_after).await?)
+    use crate::app::keys::{KeySetupError, RotationReport, current_version, load_key_ring, rotate};
+    let ring = match load_key_ring(db, master, Some(new)).await {
+        Ok(ring) => ring,
+        // Killed after the last step of a finished run: the new key is already current.
+        Err(KeySetupError::WrongKey { var: "WALLET_MASTER_KEY" | "WALLET_MASTER_PASSPHRASE", .. })
+            if load_key_ring(db, new, None).await.is_ok() =>
+        {
+            let to_version = current_version(db).await?;
+            return Ok(RotationReport { moved: 0, completed: true, to_version });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(rotate(db, db, &ring, stop_after).await?)
 }
 
 /// Opens and migrates the database named by the config.

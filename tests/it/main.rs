@@ -9,3 +9,4 @@ mod ops;
 mod storage;
 mod telegram_flows;
 mod wallet;
+mod wallet_keys;
