@@ -168,6 +168,7 @@ impl App {
             config_admins: Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>()),
             metrics: metrics.clone(),
             liveness: liveness.clone(),
+            trading: None,
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .dependencies(dptree::deps![deps])

@@ -61,6 +61,9 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Language(_) => "language",
         Command::Livetrade(_) => "livetrade",
         Command::Wallet(_) => "wallet",
+        Command::Buy(_) => "buy",
+        Command::Sell(_) => "sell",
+        Command::Positions(_) => "positions",
     }
 }
 
@@ -106,6 +109,16 @@ async fn dispatch(bot: &Bot, msg: &Message, cmd: Command, deps: &BotDeps) -> Han
             livetrade(bot, deps, chat, user.id, lang, &arg).await
         }
         Command::Wallet(_) => Ok(()), // handled above
+        Command::Buy(arg) => {
+            super::trading::command(bot, msg, user.id, lang, super::trading::TradingCommand::Buy, &arg, deps).await
+        }
+        Command::Sell(arg) => {
+            super::trading::command(bot, msg, user.id, lang, super::trading::TradingCommand::Sell, &arg, deps).await
+        }
+        Command::Positions(arg) => {
+            super::trading::command(bot, msg, user.id, lang, super::trading::TradingCommand::Positions, &arg, deps)
+                .await
+        }
     }
 }
 

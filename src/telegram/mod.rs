@@ -10,6 +10,7 @@ pub mod keyboards;
 pub mod notifier;
 pub mod reply;
 pub mod trade_reply;
+mod trading;
 mod wallet;
 pub mod wallet_reply;
 
@@ -55,6 +56,15 @@ pub enum Command {
     /// Custodial wallets (`/wallet add|import|list|default|balance|remove|export|withdraw|allowlist`).
     #[command(description = "wallets: add | import | list | default | balance | remove | export | withdraw", parse_with = rest)]
     Wallet(String),
+    /// Buy a token (`/buy <mint> <sol>`).
+    #[command(description = "buy a token: /buy <mint> <sol>", parse_with = rest)]
+    Buy(String),
+    /// Sell a token (`/sell <mint|position id> [percent]`).
+    #[command(description = "sell a token: /sell <mint|position id> [percent]", parse_with = rest)]
+    Sell(String),
+    /// Positions (`/positions [close <id> [percent] | history [page]]`).
+    #[command(description = "open positions, close, history", parse_with = rest)]
+    Positions(String),
 }
 
 /// Takes everything after the command as one trimmed argument (possibly empty).
@@ -99,6 +109,8 @@ pub struct BotDeps {
     pub metrics: Arc<Metrics>,
     /// Liveness (updated on every successful Bot API call we make).
     pub liveness: Arc<Liveness>,
+    /// The trading core (`None` when no venue router is configured).
+    pub trading: Option<crate::app::trading::Trading>,
 }
 
 impl std::fmt::Debug for BotDeps {
@@ -113,7 +125,12 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         Update::filter_message().branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle)).branch(
             dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(commands::unknown),
         );
-    let callbacks = Update::filter_callback_query().endpoint(callbacks::handle);
+    let callbacks = Update::filter_callback_query()
+        .branch(
+            dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("pos:")))
+                .endpoint(trading::callback),
+        )
+        .branch(dptree::endpoint(callbacks::handle));
     dptree::entry().branch(messages).branch(callbacks)
 }
 

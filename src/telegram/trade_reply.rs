@@ -124,3 +124,181 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
         }
     }
 }
+
+/// Replies of the trading commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TradeReply {
+    /// `/buy` usage.
+    BuyUsage,
+    /// `/sell` usage.
+    SellUsage,
+    /// `/positions` usage.
+    PositionsUsage,
+    /// Not a mint address or link.
+    BadMint {
+        /// What the user typed.
+        value: String,
+    },
+    /// Not a positive SOL amount.
+    BadAmount {
+        /// What the user typed.
+        value: String,
+    },
+    /// Not a percentage 1..=100.
+    BadPercent {
+        /// What the user typed.
+        value: String,
+    },
+    /// No open position matches.
+    NotFound {
+        /// What the user typed.
+        value: String,
+    },
+    /// Order accepted; the result follows.
+    Working {
+        /// Buy or sell.
+        side: Side,
+        /// Mint.
+        mint: String,
+    },
+    /// The same request was handled before.
+    Duplicate {
+        /// State of the first one.
+        state: String,
+    },
+    /// Open positions.
+    PositionsList {
+        /// One line per position.
+        lines: Vec<String>,
+    },
+    /// No open positions.
+    NoPositions,
+    /// A page of the trade log.
+    History {
+        /// Trades, newest first.
+        rows: Vec<crate::ports::TradeRecord>,
+        /// Page number (1-based).
+        page: u32,
+        /// Whether there is a next page.
+        has_next: bool,
+    },
+    /// Trading commands work in private chats only.
+    PrivateOnly,
+    /// Trading is not available on this deployment.
+    Unavailable,
+    /// Internal error; nothing changed.
+    Internal,
+    /// Unknown or foreign button.
+    StaleButton,
+}
+
+impl TradeReply {
+    /// The text in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Self::BuyUsage => tr(lang, "tradecmd.buy_usage", &[]),
+            Self::SellUsage => tr(lang, "tradecmd.sell_usage", &[]),
+            Self::PositionsUsage => tr(lang, "tradecmd.positions_usage", &[]),
+            Self::BadMint { value } => tr(lang, "tradecmd.bad_mint", &[("value", value)]),
+            Self::BadAmount { value } => tr(lang, "tradecmd.bad_amount", &[("value", value)]),
+            Self::BadPercent { value } => tr(lang, "tradecmd.bad_percent", &[("value", value)]),
+            Self::NotFound { value } => tr(lang, "tradecmd.not_found", &[("value", value)]),
+            Self::Working { side: Side::Buy, mint } => tr(lang, "tradecmd.buying", &[("mint", &short(mint))]),
+            Self::Working { side: Side::Sell, mint } => tr(lang, "tradecmd.selling", &[("mint", &short(mint))]),
+            Self::Duplicate { state } => tr(lang, "tradecmd.duplicate", &[("state", state)]),
+            Self::PositionsList { lines } => {
+                let mut text = tr(lang, "tradecmd.positions_header", &[]);
+                for l in lines {
+                    text.push_str("\n\n");
+                    text.push_str(l);
+                }
+                text
+            }
+            Self::NoPositions => tr(lang, "tradecmd.no_positions", &[]),
+            Self::History { rows, page, .. } => {
+                let mut text = tr(lang, "tradecmd.history_header", &[("page", &page.to_string())]);
+                if rows.is_empty() {
+                    text.push('\n');
+                    text.push_str(&tr(lang, "tradecmd.history_empty", &[]));
+                }
+                for r in rows {
+                    text.push('\n');
+                    text.push_str(&history_line(lang, r));
+                }
+                text
+            }
+            Self::PrivateOnly => tr(lang, "errors.private_only", &[]),
+            Self::Unavailable => tr(lang, "tradecmd.unavailable", &[]),
+            Self::Internal => tr(lang, "errors.internal", &[]),
+            Self::StaleButton => tr(lang, "errors.stale_button", &[]),
+        }
+    }
+
+    /// Buttons, if any.
+    pub fn keyboard(&self, lang: Lang) -> Option<teloxide::types::InlineKeyboardMarkup> {
+        use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+        match self {
+            Self::History { page, has_next, .. } => {
+                let mut row = Vec::new();
+                if *page > 1 {
+                    row.push(InlineKeyboardButton::callback(
+                        tr(lang, "button.prev", &[]),
+                        format!("pos:hist:{}", page - 1),
+                    ));
+                }
+                if *has_next {
+                    row.push(InlineKeyboardButton::callback(
+                        tr(lang, "button.next", &[]),
+                        format!("pos:hist:{}", page + 1),
+                    ));
+                }
+                (!row.is_empty()).then(|| InlineKeyboardMarkup::new([row]))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One line of `/positions` with live value and unrealized PnL when a quote was available.
+pub fn position_line(lang: Lang, p: &crate::ports::PositionRecord, value: Option<Lamports>) -> String {
+    let tokens = crate::domain::money::TokenAmount::new(p.book.tokens, p.decimals).to_string();
+    let mut text = tr(
+        lang,
+        "tradecmd.position_line",
+        &[("id", &p.id.to_string()), ("mint", &short(&p.mint)), ("tokens", &tokens), ("cost", &sol(p.book.cost))],
+    );
+    if let Some(v) = value {
+        let pnl = i64::try_from(i128::from(v.0) - i128::from(p.book.cost.0)).unwrap_or(0);
+        let pct = crate::domain::position::pnl_pct(pnl, p.book.cost).to_string();
+        text.push('\n');
+        text.push_str(&tr(
+            lang,
+            "tradecmd.position_value",
+            &[("value", &sol(v)), ("pnl", &signed_sol(pnl)), ("pct", &pct)],
+        ));
+    }
+    if p.is_paper {
+        text.push(' ');
+        text.push_str(&tr(lang, "tradecmd.paper_tag", &[]));
+    }
+    text
+}
+
+fn history_line(lang: Lang, r: &crate::ports::TradeRecord) -> String {
+    let when = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(r.at_ms)
+        .map_or_else(String::new, |d| d.format("%F %R").to_string());
+    let key = match r.side {
+        Side::Buy => "tradecmd.history_buy",
+        Side::Sell => "tradecmd.history_sell",
+    };
+    let mut line = tr(
+        lang,
+        key,
+        &[("when", &when), ("mint", &short(&r.mint)), ("sol", &sol(r.sol)), ("pnl", &signed_sol(r.realized_pnl))],
+    );
+    if r.is_paper {
+        line.push(' ');
+        line.push_str(&tr(lang, "tradecmd.paper_tag", &[]));
+    }
+    line
+}

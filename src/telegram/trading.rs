@@ -1,0 +1,329 @@
+//! `/buy`, `/sell` and `/positions`: translate, call the trading core, reply. Trade results
+//! arrive through the notifier; these endpoints acknowledge and report refusals of the input.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use teloxide::prelude::*;
+use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::trade_reply::{TradeReply, position_line};
+use super::{BotDeps, HandlerResult};
+use crate::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::domain::intent::{IdempotencyKey, IntentOrigin};
+use crate::domain::lang::Lang;
+use crate::domain::money::Lamports;
+use crate::domain::position::Side;
+use crate::domain::user::UserId;
+use crate::ports::{PositionRecord, QuoteRequest};
+
+/// History page size.
+pub const HISTORY_PAGE: u32 = 10;
+
+/// Which trading command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradingCommand {
+    /// `/buy <mint> <sol>`
+    Buy,
+    /// `/sell <mint|position id> <percent>`
+    Sell,
+    /// `/positions [close <id> [percent] | history [page]]`
+    Positions,
+}
+
+async fn reply(bot: &Bot, chat: ChatId, lang: Lang, r: &TradeReply) -> HandlerResult {
+    let mut req = bot.send_message(chat, r.text(lang));
+    if let Some(kb) = r.keyboard(lang) {
+        req = req.reply_markup(kb);
+    }
+    req.await?;
+    Ok(())
+}
+
+/// Parses a mint address or a pump.fun / dexscreener / birdeye / solscan link.
+pub fn parse_mint(text: &str) -> Option<solana_pubkey::Pubkey> {
+    let t = text.trim().trim_end_matches('/');
+    let candidate = t.rsplit(['/', '?', '=']).find(|p| (32..=44).contains(&p.len())).unwrap_or(t);
+    solana_pubkey::Pubkey::from_str(candidate).ok()
+}
+
+/// Entry point for the three commands (private chats only; the caller registered the user).
+pub(super) async fn command(
+    bot: &Bot,
+    msg: &Message,
+    user: UserId,
+    lang: Lang,
+    which: TradingCommand,
+    arg: &str,
+    deps: &BotDeps,
+) -> HandlerResult {
+    let chat = msg.chat.id;
+    if !msg.chat.is_private() {
+        return reply(bot, chat, lang, &TradeReply::PrivateOnly).await;
+    }
+    let Some(trading) = deps.trading.clone() else {
+        return reply(bot, chat, lang, &TradeReply::Unavailable).await;
+    };
+    let words: Vec<&str> = arg.split_whitespace().collect();
+    let key = IdempotencyKey::command(user, chat.0, i64::from(msg.id.0));
+    match which {
+        TradingCommand::Buy => buy(bot, chat, lang, user, key, &words, trading).await,
+        TradingCommand::Sell => sell(bot, chat, lang, user, key, &words, trading, deps).await,
+        TradingCommand::Positions => positions(bot, chat, lang, user, &words, trading).await,
+    }
+}
+
+async fn buy(
+    bot: &Bot,
+    chat: ChatId,
+    lang: Lang,
+    user: UserId,
+    key: IdempotencyKey,
+    words: &[&str],
+    trading: Trading,
+) -> HandlerResult {
+    let [mint, amount] = words else {
+        return reply(bot, chat, lang, &TradeReply::BuyUsage).await;
+    };
+    let Some(mint) = parse_mint(mint) else {
+        return reply(bot, chat, lang, &TradeReply::BadMint { value: (*mint).to_owned() }).await;
+    };
+    let sol = match Lamports::parse_sol(amount) {
+        Ok(l) if l.0 > 0 => l,
+        _ => return reply(bot, chat, lang, &TradeReply::BadAmount { value: (*amount).to_owned() }).await,
+    };
+    let req = TradeRequest {
+        user,
+        mint,
+        side: Side::Buy,
+        amount: TradeAmount::Sol(sol),
+        origin: IntentOrigin::Manual,
+        key,
+        alert_id: None,
+        received_at_ms: None,
+        exit_rules: None,
+        source: Some("manual".to_owned()),
+    };
+    reply(bot, chat, lang, &TradeReply::Working { side: Side::Buy, mint: mint.to_string() }).await?;
+    spawn_trade(bot.clone(), chat, lang, trading, req);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sell(
+    bot: &Bot,
+    chat: ChatId,
+    lang: Lang,
+    user: UserId,
+    key: IdempotencyKey,
+    words: &[&str],
+    trading: Trading,
+    deps: &BotDeps,
+) -> HandlerResult {
+    let (target, pct) = match words {
+        [t] => (*t, "100"),
+        [t, p] => (*t, *p),
+        _ => return reply(bot, chat, lang, &TradeReply::SellUsage).await,
+    };
+    let Some(pct) = parse_percent(pct) else {
+        return reply(bot, chat, lang, &TradeReply::BadPercent { value: pct.to_owned() }).await;
+    };
+    let mint = match resolve_target(&trading, user, target).await {
+        Ok(Some(m)) => m,
+        Ok(None) => return reply(bot, chat, lang, &TradeReply::NotFound { value: target.to_owned() }).await,
+        Err(()) => return reply(bot, chat, lang, &TradeReply::Internal).await,
+    };
+    let _ = deps;
+    let req = TradeRequest {
+        user,
+        mint,
+        side: Side::Sell,
+        amount: TradeAmount::PercentOfPosition(pct),
+        origin: IntentOrigin::Manual,
+        key,
+        alert_id: None,
+        received_at_ms: None,
+        exit_rules: None,
+        source: None,
+    };
+    reply(bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: mint.to_string() }).await?;
+    spawn_trade(bot.clone(), chat, lang, trading, req);
+    Ok(())
+}
+
+/// `1..=100`, with an optional `%`.
+pub fn parse_percent(text: &str) -> Option<u8> {
+    text.trim().trim_end_matches('%').parse::<u8>().ok().filter(|p| (1..=100).contains(p))
+}
+
+/// A position id (`#12` or `12`) or a mint with an open position.
+async fn resolve_target(trading: &Trading, user: UserId, target: &str) -> Result<Option<solana_pubkey::Pubkey>, ()> {
+    let positions = &trading.ports().positions;
+    if let Ok(id) = target.trim_start_matches('#').parse::<i64>() {
+        let p = positions.position(user, id).await.map_err(|_| ())?;
+        return Ok(p.filter(|p| p.is_open).and_then(|p| solana_pubkey::Pubkey::from_str(&p.mint).ok()));
+    }
+    let Some(mint) = parse_mint(target) else {
+        return Ok(None);
+    };
+    let open = positions.open_position_in(user, &mint.to_string()).await.map_err(|_| ())?;
+    Ok(open.map(|_| mint))
+}
+
+/// Runs a trade off the update handler; the notifier reports fills and failures. Only
+/// duplicates are answered here (the notifier has nothing to say about them).
+pub(super) fn spawn_trade(bot: Bot, chat: ChatId, lang: Lang, trading: Trading, req: TradeRequest) {
+    tokio::spawn(async move {
+        match trading.execute(req).await {
+            Ok(TradeOutcome::Duplicate { state, .. }) => {
+                let _ = reply(&bot, chat, lang, &TradeReply::Duplicate { state: state.code().to_owned() }).await;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error.message = %e, "trade execution failed on storage");
+                let _ = reply(&bot, chat, lang, &TradeReply::Internal).await;
+            }
+        }
+    });
+}
+
+async fn positions(
+    bot: &Bot,
+    chat: ChatId,
+    lang: Lang,
+    user: UserId,
+    words: &[&str],
+    trading: Trading,
+) -> HandlerResult {
+    match words {
+        [] | ["list"] => list(bot, chat, lang, user, &trading).await,
+        ["history"] => history(bot, chat, lang, user, &trading, 1).await,
+        ["history", page] => match page.parse::<u32>() {
+            Ok(p) if p >= 1 => history(bot, chat, lang, user, &trading, p).await,
+            _ => reply(bot, chat, lang, &TradeReply::PositionsUsage).await,
+        },
+        ["close", id] | ["close", id, _] => {
+            let pct = words.get(2).map_or(Some(100), |p| parse_percent(p));
+            let Some(pct) = pct else {
+                return reply(bot, chat, lang, &TradeReply::BadPercent { value: words[2].to_owned() }).await;
+            };
+            let Ok(id) = id.trim_start_matches('#').parse::<i64>() else {
+                return reply(bot, chat, lang, &TradeReply::NotFound { value: (*id).to_owned() }).await;
+            };
+            close(bot, chat, lang, user, &trading, id, pct, format!("u{}:close:{chat}:{id}:{pct}", user.0)).await
+        }
+        _ => reply(bot, chat, lang, &TradeReply::PositionsUsage).await,
+    }
+}
+
+/// Closes `pct` % of position `id` (also used by the close buttons).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn close(
+    bot: &Bot,
+    chat: ChatId,
+    lang: Lang,
+    user: UserId,
+    trading: &Trading,
+    id: i64,
+    pct: u8,
+    key: String,
+) -> HandlerResult {
+    let position = match trading.ports().positions.position(user, id).await {
+        Ok(Some(p)) if p.is_open => p,
+        Ok(_) => return reply(bot, chat, lang, &TradeReply::NotFound { value: format!("#{id}") }).await,
+        Err(_) => return reply(bot, chat, lang, &TradeReply::Internal).await,
+    };
+    let Ok(mint) = solana_pubkey::Pubkey::from_str(&position.mint) else {
+        return reply(bot, chat, lang, &TradeReply::Internal).await;
+    };
+    let req = TradeRequest {
+        user,
+        mint,
+        side: Side::Sell,
+        amount: TradeAmount::PercentOfPosition(pct),
+        origin: IntentOrigin::Manual,
+        key: IdempotencyKey::from_stored(key),
+        alert_id: None,
+        received_at_ms: None,
+        exit_rules: None,
+        source: None,
+    };
+    reply(bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: position.mint.clone() }).await?;
+    spawn_trade(bot.clone(), chat, lang, trading.clone(), req);
+    Ok(())
+}
+
+/// Current value of a position from a sell quote (lamports), if a venue can quote it.
+async fn value_of(trading: &Trading, p: &PositionRecord) -> Option<Lamports> {
+    let mint = solana_pubkey::Pubkey::from_str(&p.mint).ok()?;
+    let req = QuoteRequest { mint, side: Side::Sell, amount_in: p.book.tokens, slippage: crate::domain::money::Bps(0) };
+    let quote = trading.ports().swapper.quote(&req).await.ok()?;
+    Some(Lamports(quote.expected_out))
+}
+
+async fn list(bot: &Bot, chat: ChatId, lang: Lang, user: UserId, trading: &Trading) -> HandlerResult {
+    let open = match trading.ports().positions.open_positions(user).await {
+        Ok(v) => v,
+        Err(_) => return reply(bot, chat, lang, &TradeReply::Internal).await,
+    };
+    if open.is_empty() {
+        return reply(bot, chat, lang, &TradeReply::NoPositions).await;
+    }
+    let mut lines = Vec::new();
+    let mut rows = Vec::new();
+    for p in &open {
+        let value = value_of(trading, p).await;
+        lines.push(position_line(lang, p, value));
+        rows.push(vec![
+            InlineKeyboardButton::callback(format!("#{} 50%", p.id), format!("pos:close:{}:50", p.id)),
+            InlineKeyboardButton::callback(format!("#{} 100%", p.id), format!("pos:close:{}:100", p.id)),
+        ]);
+    }
+    let text = TradeReply::PositionsList { lines }.text(lang);
+    bot.send_message(chat, text).reply_markup(InlineKeyboardMarkup::new(rows)).await?;
+    Ok(())
+}
+
+async fn history(bot: &Bot, chat: ChatId, lang: Lang, user: UserId, trading: &Trading, page: u32) -> HandlerResult {
+    let offset = (page - 1).saturating_mul(HISTORY_PAGE);
+    let rows = match trading.ports().positions.trade_history(user, offset, HISTORY_PAGE + 1).await {
+        Ok(v) => v,
+        Err(_) => return reply(bot, chat, lang, &TradeReply::Internal).await,
+    };
+    let has_next = rows.len() > HISTORY_PAGE as usize;
+    let rows: Vec<_> = rows.into_iter().take(HISTORY_PAGE as usize).collect();
+    reply(bot, chat, lang, &TradeReply::History { rows, page, has_next }).await
+}
+
+/// Handles `pos:close:<id>:<pct>` and `pos:hist:<page>` buttons. Acts only for the presser, on
+/// their own positions; the callback id makes a replayed press a duplicate.
+pub(super) async fn callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> HandlerResult {
+    let lang = Lang::from_telegram(q.from.language_code.as_deref());
+    let user = UserId(super::user_key(q.from.id));
+    let chat = q.regular_message().map(|m| (m.chat.id, m.chat.is_private()));
+    let data = q.data.clone().unwrap_or_default();
+    let parts: Vec<&str> = data.split(':').collect();
+    let (Some((chat, true)), Some(trading)) = (chat, deps.trading.clone()) else {
+        bot.answer_callback_query(q.id.clone()).text(TradeReply::StaleButton.text(lang)).await?;
+        return Ok(());
+    };
+    if chat.0 != user.0 {
+        bot.answer_callback_query(q.id.clone()).text(TradeReply::StaleButton.text(lang)).await?;
+        return Ok(());
+    }
+    let lang = deps.users.get(user).await.ok().flatten().map_or(lang, |u| u.lang);
+    bot.answer_callback_query(q.id.clone()).await?;
+    match parts.as_slice() {
+        ["pos", "close", id, pct] => {
+            let (Ok(id), Some(pct)) = (id.parse::<i64>(), parse_percent(pct)) else {
+                return Ok(());
+            };
+            close(&bot, chat, lang, user, &trading, id, pct, format!("u{}:cb:{}", user.0, q.id)).await
+        }
+        ["pos", "hist", page] => match page.parse::<u32>() {
+            Ok(p) if p >= 1 => history(&bot, chat, lang, user, &trading, p).await,
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
