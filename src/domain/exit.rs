@@ -1,0 +1,180 @@
+//! Exit rules and their evaluation: a pure function from (position, price, now, rules) to an
+//! optional exit decision. The monitor calls it every tick for every open position.
+//!
+//! Prices are SOL per raw token unit (`Decimal`); only the comparison uses them, never an amount
+//! that ends in a transaction (the decision is a percentage of the position; the trading core
+//! computes token amounts in integers).
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::user_config::{TakeProfitStep, Trailing, UserConfig};
+
+/// The exit rules of one position (stored as JSON with the position).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ExitRules {
+    /// Stop-loss below the entry price, in basis points.
+    pub stop_loss_bps: Option<u32>,
+    /// Take-profit ladder; percentages are of the position size at open.
+    pub take_profit: Vec<TakeProfitStep>,
+    /// Trailing stop.
+    pub trailing: Option<Trailing>,
+    /// Sell everything after this long (ms since open).
+    pub time_exit_ms: Option<i64>,
+}
+
+impl ExitRules {
+    /// The user's default rules.
+    pub fn from_config(c: &UserConfig) -> Self {
+        Self {
+            stop_loss_bps: c.stop_loss.map(|b| u32::from(b.0)),
+            take_profit: c.take_profit.clone(),
+            trailing: c.trailing_stop,
+            time_exit_ms: c.time_exit_hours.map(|h| i64::from(h) * 3_600_000),
+        }
+    }
+
+    /// Whether any rule is set.
+    pub fn is_empty(&self) -> bool {
+        self.stop_loss_bps.is_none()
+            && self.take_profit.is_empty()
+            && self.trailing.is_none()
+            && self.time_exit_ms.is_none()
+    }
+}
+
+/// Exit progress kept with the position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ExitProgress {
+    /// How many take-profit steps have been sold.
+    pub tp_done: u32,
+    /// Raw tokens held when the position opened (the base of ladder percentages).
+    pub initial_tokens: u64,
+}
+
+/// What the monitor knows about a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionView {
+    /// Average entry price (SOL per raw unit, all fees included).
+    pub entry: Decimal,
+    /// Raw tokens held now.
+    pub tokens: u64,
+    /// Opened at (unix ms).
+    pub opened_at_ms: i64,
+    /// Highest price seen since open.
+    pub peak: Decimal,
+    /// Ladder progress.
+    pub progress: ExitProgress,
+}
+
+/// Which rule fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitRule {
+    /// Stop-loss.
+    StopLoss,
+    /// Time exit.
+    Time,
+    /// Trailing stop.
+    Trailing,
+    /// Take-profit up to and including this step index (0-based).
+    TakeProfit(u32),
+}
+
+impl ExitRule {
+    /// Stable name (idempotency keys, metrics, notices).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::StopLoss => "stop_loss",
+            Self::Time => "time",
+            Self::Trailing => "trailing",
+            Self::TakeProfit(_) => "take_profit",
+        }
+    }
+
+    /// Step number for idempotency keys.
+    pub fn step(self) -> u32 {
+        match self {
+            Self::TakeProfit(i) => i,
+            _ => 0,
+        }
+    }
+}
+
+/// Sell this many raw tokens because of `rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitDecision {
+    /// The rule.
+    pub rule: ExitRule,
+    /// Raw tokens to sell (≤ held; all of them for full exits).
+    pub tokens: u64,
+    /// Whether this closes the position.
+    pub closes: bool,
+}
+
+fn bps_factor(bps: u32) -> Decimal {
+    Decimal::from(bps) / Decimal::from(10_000)
+}
+
+/// Evaluates the rules: stop-loss first, then time, then trailing, then the ladder. A price gap
+/// through several ladder steps sells all of them at once.
+pub fn evaluate(pos: &PositionView, price: Decimal, now_ms: i64, rules: &ExitRules) -> Option<ExitDecision> {
+    if pos.tokens == 0 || pos.entry <= Decimal::ZERO || price < Decimal::ZERO {
+        return None;
+    }
+    let all = ExitDecision { rule: ExitRule::StopLoss, tokens: pos.tokens, closes: true };
+    if let Some(sl) = rules.stop_loss_bps {
+        let floor = pos.entry * (Decimal::ONE - bps_factor(sl.min(10_000)));
+        if price <= floor {
+            return Some(all);
+        }
+    }
+    if let Some(limit) = rules.time_exit_ms {
+        if now_ms.saturating_sub(pos.opened_at_ms) >= limit {
+            return Some(ExitDecision { rule: ExitRule::Time, ..all });
+        }
+    }
+    if let Some(t) = rules.trailing {
+        let peak = pos.peak.max(price);
+        let armed = peak >= pos.entry * (Decimal::ONE + bps_factor(t.arm_bps));
+        let stop = peak * (Decimal::ONE - bps_factor(t.trail_bps.min(10_000)));
+        if armed && price <= stop {
+            return Some(ExitDecision { rule: ExitRule::Trailing, ..all });
+        }
+    }
+    ladder(pos, price, &rules.take_profit)
+}
+
+fn ladder(pos: &PositionView, price: Decimal, steps: &[TakeProfitStep]) -> Option<ExitDecision> {
+    let done = usize::try_from(pos.progress.tp_done).unwrap_or(usize::MAX);
+    let gain = (price - pos.entry) / pos.entry;
+    let passed = steps.iter().take_while(|s| gain >= bps_factor(s.gain_bps)).count();
+    if passed <= done {
+        return None;
+    }
+    let last = passed - 1;
+    let closes = last + 1 == steps.len() || steps[done..passed].iter().any(|s| s.sell_pct >= 100);
+    let base = if pos.progress.initial_tokens > 0 { pos.progress.initial_tokens } else { pos.tokens };
+    let pct: u32 = steps[done..passed].iter().map(|s| u32::from(s.sell_pct)).sum();
+    let tokens = if closes {
+        pos.tokens
+    } else {
+        let t = u128::from(base) * u128::from(pct.min(100)) / 100;
+        u64::try_from(t).unwrap_or(u64::MAX).min(pos.tokens)
+    };
+    if tokens == 0 {
+        return None;
+    }
+    let rule = ExitRule::TakeProfit(u32::try_from(last).unwrap_or(u32::MAX));
+    Some(ExitDecision { rule, tokens, closes: closes || tokens == pos.tokens })
+}
+
+/// The new peak after observing `price`.
+pub fn next_peak(peak: Decimal, price: Decimal) -> Decimal {
+    peak.max(price)
+}
+
+#[cfg(test)]
+#[path = "exit_tests.rs"]
+mod tests;
