@@ -6,17 +6,18 @@
 //! only those bytes are ever re-sent. Paper trades run the same path up to signing, then
 //! simulate instead of sending and take the fill from the simulation's post-state.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 use solana_transaction::versioned::VersionedTransaction;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc};
 
+use crate::domain::exit::{ExitProgress, ExitRules};
 use crate::domain::intent::{IdempotencyKey, IntentOrigin, IntentState, NewIntent};
-use crate::domain::money::{Lamports, TokenAmount};
+use crate::domain::money::{Bps, Lamports, TokenAmount};
 use crate::domain::position::{Fees, Fill, Side};
 use crate::domain::risk::{
     EntryProposal, GlobalLimits, RiskApproved, RiskRefusal, RiskSnapshot, TradeMode, approve_entry, approve_exit,
@@ -46,6 +47,8 @@ pub enum TradeAmount {
     Sol(Lamports),
     /// Sell this percentage (1..=100) of the open position.
     PercentOfPosition(u8),
+    /// Sell exactly this many raw tokens (capped at the position; exits use this).
+    Tokens(u64),
 }
 
 /// A request to trade.
@@ -67,8 +70,10 @@ pub struct TradeRequest {
     pub alert_id: Option<String>,
     /// When the trigger was received (unix ms).
     pub received_at_ms: Option<i64>,
-    /// Exit rules to attach to a new position (JSON); defaults from the user's config.
-    pub exit_rules: Option<String>,
+    /// Exit rules for a new position; `None` = the user's defaults at the time of the buy.
+    pub exit_rules: Option<ExitRules>,
+    /// Slippage override (exit retries escalate it); `None` = the user's setting.
+    pub slippage: Option<Bps>,
     /// Entry source label.
     pub source: Option<String>,
 }
@@ -172,6 +177,24 @@ pub struct Trading {
     settings: TradingSettings,
     execution_failures: Arc<AtomicU32>,
     record_lock: Arc<Mutex<()>>,
+    position_events: Arc<OnceLock<mpsc::UnboundedSender<PositionRecord>>>,
+}
+
+/// Exit rules and ladder progress, stored as JSON with a position.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(default)]
+pub struct StoredExit {
+    /// The rules.
+    pub rules: ExitRules,
+    /// Progress through the take-profit ladder.
+    pub progress: ExitProgress,
+}
+
+impl StoredExit {
+    /// Parses the stored JSON; unreadable or missing JSON means no rules.
+    pub fn parse(json: Option<&str>) -> Self {
+        json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+    }
 }
 
 impl std::fmt::Debug for Trading {
@@ -195,7 +218,19 @@ struct Prepared {
 impl Trading {
     /// Wires the service.
     pub fn new(ports: TradingPorts, settings: TradingSettings) -> Self {
-        Self { ports, settings, execution_failures: Arc::new(AtomicU32::new(0)), record_lock: Arc::new(Mutex::new(())) }
+        Self {
+            ports,
+            settings,
+            execution_failures: Arc::new(AtomicU32::new(0)),
+            record_lock: Arc::new(Mutex::new(())),
+            position_events: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Subscribes to position changes (the position monitor). Only the first subscriber wins.
+    pub fn subscribe_positions(&self) -> Option<mpsc::UnboundedReceiver<PositionRecord>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.position_events.set(tx).ok().map(|()| rx)
     }
 
     /// The ports (for recovery and commands).
@@ -242,7 +277,8 @@ impl Trading {
         let Some((wallet_id, owner)) = wallet else {
             return Ok(self.fail_before_sign(&req, intent_id, "wallet.none").await?);
         };
-        let quote_req = QuoteRequest { mint: req.mint, side: req.side, amount_in, slippage: config.slippage };
+        let slippage = req.slippage.unwrap_or(config.slippage);
+        let quote_req = QuoteRequest { mint: req.mint, side: req.side, amount_in, slippage };
         let quote = match self.ports.swapper.quote(&quote_req).await {
             Ok(q) => q,
             Err(e) => return Ok(self.fail_before_sign(&req, intent_id, venue_reason(&e)).await?),
@@ -258,6 +294,10 @@ impl Trading {
             Ok(p) => p,
             Err(reason) => return Ok(self.fail_before_sign(&req, intent_id, &reason).await?),
         };
+        let mut req = req;
+        if req.side == Side::Buy && req.exit_rules.is_none() {
+            req.exit_rules = Some(ExitRules::from_config(&config));
+        }
         match approved.mode() {
             TradeMode::Paper => self.paper(&req, intent_id, prepared).await,
             TradeMode::Live => self.live(&req, intent_id, prepared).await,
@@ -269,6 +309,10 @@ impl Trading {
         let open = self.ports.positions.open_position_in(req.user, &req.mint.to_string()).await?;
         Ok(match (req.side, req.amount) {
             (Side::Buy, TradeAmount::Sol(l)) if l.0 > 0 => Ok((l.0, open)),
+            (Side::Sell, TradeAmount::Tokens(n)) if n > 0 => match open {
+                None => Err("trade.no_position".to_owned()),
+                Some(p) => Ok((n.min(p.book.tokens), Some(p))),
+            },
             (Side::Sell, TradeAmount::PercentOfPosition(pct)) if (1..=100).contains(&pct) => match open {
                 None => Err("trade.no_position".to_owned()),
                 Some(p) => {
@@ -583,7 +627,14 @@ impl Trading {
             fill,
             price: ui_price(Lamports(sol.0.saturating_add(p.fees.protocol.0)), tokens, p.quote.token_decimals),
             signature: signature.clone(),
-            exit_rules: req.exit_rules.clone(),
+            exit_rules: req
+                .exit_rules
+                .as_ref()
+                .map(|rules| StoredExit {
+                    rules: rules.clone(),
+                    progress: ExitProgress { tp_done: 0, initial_tokens: tokens },
+                })
+                .and_then(|s| serde_json::to_string(&s).ok()),
             source: req.source.clone(),
         };
         let recorded = {
@@ -598,6 +649,9 @@ impl Trading {
                 return Ok(TradeOutcome::Failed { intent_id, reason: "trade.position".to_owned() });
             }
         };
+        if let Some(tx) = self.position_events.get() {
+            let _ = tx.send(recorded.position.clone());
+        }
         crate::failpoint::hit("before_notify");
         let notice = TradeNotice::Filled {
             side: req.side,

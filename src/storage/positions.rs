@@ -277,4 +277,13 @@ impl PositionRepo for Db {
             .await?;
         Ok(())
     }
+
+    async fn set_exit_state(&self, position_id: i64, json: &str) -> Result<(), RepoError> {
+        sqlx::query("UPDATE positions SET exit_rules = $1 WHERE id = $2")
+            .bind(json.to_owned())
+            .bind(position_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
 }

@@ -102,6 +102,7 @@ async fn buy(
         alert_id: None,
         received_at_ms: None,
         exit_rules: None,
+        slippage: None,
         source: Some("manual".to_owned()),
     };
     reply(bot, chat, lang, &TradeReply::Working { side: Side::Buy, mint: mint.to_string() }).await?;
@@ -144,6 +145,7 @@ async fn sell(
         alert_id: None,
         received_at_ms: None,
         exit_rules: None,
+        slippage: None,
         source: None,
     };
     reply(bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: mint.to_string() }).await?;
@@ -246,6 +248,7 @@ pub(super) async fn close(
         alert_id: None,
         received_at_ms: None,
         exit_rules: None,
+        slippage: None,
         source: None,
     };
     reply(bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: position.mint.clone() }).await?;
