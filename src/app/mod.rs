@@ -2,6 +2,8 @@
 
 pub mod keys;
 pub mod livetrade;
+pub mod monitor;
+pub mod prices;
 pub mod recovery;
 pub mod trading;
 pub mod wallet;

@@ -130,3 +130,5 @@ pub mod positions;
 pub use positions::{FillRecord, PositionRecord, PositionRepo, RecordError, Recorded, TradeRecord};
 pub mod trading;
 pub use trading::{Controls, Notifier, SignerError, TradeNotice, TxSigner};
+pub mod prices;
+pub use prices::{PriceError, PriceSource};

@@ -151,7 +151,7 @@ fn every_trade_reason_code_is_localized() {
         assert!(en.contains_key(&format!("reason.{code}")), "reason.{code} missing");
     }
     let mut produced = std::collections::BTreeSet::new();
-    for name in ["trading.rs", "recovery.rs"] {
+    for name in ["trading.rs", "recovery.rs", "monitor.rs"] {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app").join(name);
         let text = std::fs::read_to_string(&file).unwrap();
         for literal in string_literals(&text) {

@@ -1,0 +1,332 @@
+//! The position monitor: every open position in memory, one batched price read per tick, the
+//! pure [`evaluate`] per position, and exits through the trading core's intents (idempotent per
+//! position + rule + attempt). A failing mint or a failing sell never stops the monitor for the
+//! others; failing exits are retried with backoff and escalating slippage, and the user is told
+//! when an exit keeps failing.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use futures::StreamExt;
+use rust_decimal::Decimal;
+use solana_pubkey::Pubkey;
+use tokio::sync::{Mutex, mpsc};
+
+use super::trading::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::domain::exit::{ExitDecision, ExitRule, ExitRules, PositionView, evaluate, next_peak};
+use crate::domain::intent::{IdempotencyKey, IntentOrigin};
+use crate::domain::money::Bps;
+use crate::domain::position::Side;
+use crate::ports::{PositionRecord, PriceSource, RepoError, TradeNotice};
+
+/// Exits running at once.
+const PARALLEL_EXITS: usize = 8;
+/// Failures before the user is told an exit keeps failing.
+const TELL_AFTER: u32 = 3;
+
+/// Retry state of one (position, rule, step).
+#[derive(Debug, Clone, Copy, Default)]
+struct Attempts {
+    count: u32,
+    next_at_ms: i64,
+    told: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Tracked {
+    record: PositionRecord,
+    exit: StoredExit,
+    peak: Decimal,
+}
+
+/// What one tick did (for tests and metrics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TickReport {
+    /// Positions evaluated.
+    pub evaluated: usize,
+    /// Mints without a price this tick.
+    pub price_errors: usize,
+    /// Exits attempted.
+    pub exits: usize,
+    /// Exits that filled.
+    pub filled: usize,
+    /// Exits that failed (will be retried).
+    pub failed: usize,
+}
+
+/// The monitor.
+pub struct Monitor {
+    trading: Trading,
+    prices: Arc<dyn PriceSource>,
+    tracked: Mutex<HashMap<i64, Tracked>>,
+    attempts: Mutex<HashMap<(i64, ExitRule), Attempts>>,
+    last_tick_ms: AtomicI64,
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Monitor").field("last_tick_ms", &self.last_tick_ms).finish_non_exhaustive()
+    }
+}
+
+impl Monitor {
+    /// Creates a monitor over the trading core.
+    pub fn new(trading: Trading, prices: Arc<dyn PriceSource>) -> Self {
+        Self {
+            trading,
+            prices,
+            tracked: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
+            last_tick_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// Loads every open position (once, at start).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn load(&self) -> Result<usize, RepoError> {
+        let open = self.trading.ports().positions.all_open_positions().await?;
+        let n = open.len();
+        for p in open {
+            self.upsert(p).await;
+        }
+        Ok(n)
+    }
+
+    /// Applies a position change from the trading core (open, add, reduce, close).
+    pub async fn upsert(&self, record: PositionRecord) {
+        let mut tracked = self.tracked.lock().await;
+        if !record.is_open {
+            tracked.remove(&record.id);
+            return;
+        }
+        let mut exit = StoredExit::parse(record.exit_rules.as_deref());
+        if exit.progress.initial_tokens == 0 {
+            exit.progress.initial_tokens = record.book.tokens;
+        }
+        let peak = record.peak_price.unwrap_or_else(|| record.book.entry_price().unwrap_or_default());
+        let peak = tracked.get(&record.id).map_or(peak, |t| t.peak.max(peak));
+        tracked.insert(record.id, Tracked { record, exit, peak });
+    }
+
+    /// Unix ms of the last completed tick (liveness).
+    pub fn last_tick_ms(&self) -> i64 {
+        self.last_tick_ms.load(Ordering::SeqCst)
+    }
+
+    /// Number of positions held in memory.
+    pub async fn tracked(&self) -> usize {
+        self.tracked.lock().await.len()
+    }
+
+    /// One tick: prices for every tracked mint, evaluate, run due exits.
+    ///
+    /// # Errors
+    /// None today; storage errors of single exits are logged and retried.
+    pub async fn tick(&self) -> TickReport {
+        let now = self.trading.ports().clock.now_ms();
+        let snapshot: Vec<Tracked> = self.tracked.lock().await.values().cloned().collect();
+        let holdings: Vec<(Pubkey, u64)> = snapshot
+            .iter()
+            .filter_map(|t| Pubkey::from_str(&t.record.mint).ok().map(|m| (m, t.record.book.tokens)))
+            .collect();
+        let prices = self.prices.prices(&holdings).await;
+        let mut report = TickReport { evaluated: snapshot.len(), ..TickReport::default() };
+        let mut due: Vec<(Tracked, ExitDecision, u32)> = Vec::new();
+        let defaults = self.defaults_cache(&snapshot).await;
+        for (t, price) in snapshot.into_iter().zip(prices) {
+            let Ok(price) = price else {
+                report.price_errors += 1;
+                continue;
+            };
+            let peak = next_peak(t.peak, price);
+            if peak > t.peak {
+                self.set_peak(t.record.id, peak).await;
+            }
+            let rules = if t.exit.rules.is_empty() {
+                defaults.get(&t.record.user.0).cloned().unwrap_or_default()
+            } else {
+                t.exit.rules.clone()
+            };
+            let view = PositionView {
+                entry: t.record.book.entry_price().unwrap_or_default(),
+                tokens: t.record.book.tokens,
+                opened_at_ms: t.record.book.opened_at_ms,
+                peak,
+                progress: t.exit.progress,
+            };
+            let Some(decision) = evaluate(&view, price, now, &rules) else {
+                continue;
+            };
+            let attempts = self.attempts.lock().await.get(&(t.record.id, decision.rule)).copied().unwrap_or_default();
+            if attempts.next_at_ms > now {
+                continue;
+            }
+            due.push((t, decision, attempts.count));
+        }
+        report.exits = due.len();
+        let results: Vec<bool> = futures::stream::iter(due)
+            .map(|(t, d, attempt)| async move { self.exit(t, d, attempt, now).await })
+            .buffer_unordered(PARALLEL_EXITS)
+            .collect()
+            .await;
+        report.filled = results.iter().filter(|ok| **ok).count();
+        report.failed = results.len() - report.filled;
+        self.last_tick_ms.store(self.trading.ports().clock.now_ms(), Ordering::SeqCst);
+        report
+    }
+
+    async fn defaults_cache(&self, snapshot: &[Tracked]) -> HashMap<i64, ExitRules> {
+        let mut out = HashMap::new();
+        for t in snapshot.iter().filter(|t| t.exit.rules.is_empty()) {
+            if out.contains_key(&t.record.user.0) {
+                continue;
+            }
+            if let Ok(cfg) = self.trading.ports().users.config(t.record.user).await {
+                out.insert(t.record.user.0, ExitRules::from_config(&cfg));
+            }
+        }
+        out
+    }
+
+    async fn set_peak(&self, id: i64, peak: Decimal) {
+        if let Some(t) = self.tracked.lock().await.get_mut(&id) {
+            t.peak = peak;
+        }
+        if let Err(e) = self.trading.ports().positions.set_peak_price(id, peak).await {
+            tracing::warn!(position_id = id, error.message = %e, "could not persist the trailing peak");
+        }
+    }
+
+    /// Runs one exit; returns whether it filled.
+    async fn exit(&self, t: Tracked, d: ExitDecision, attempt: u32, now: i64) -> bool {
+        let Ok(mint) = Pubkey::from_str(&t.record.mint) else {
+            return false;
+        };
+        let config = self.trading.ports().users.config(t.record.user).await.unwrap_or_default();
+        let slippage = escalate(config.slippage, attempt);
+        let req = TradeRequest {
+            user: t.record.user,
+            mint,
+            side: Side::Sell,
+            amount: TradeAmount::Tokens(d.tokens),
+            origin: IntentOrigin::Exit,
+            key: IdempotencyKey::exit(t.record.id, &format!("{}#{attempt}", d.rule.name()), d.rule.step()),
+            alert_id: None,
+            received_at_ms: Some(now),
+            exit_rules: None,
+            slippage: Some(slippage),
+            source: None,
+        };
+        let outcome = self.trading.execute(req).await;
+        let filled = match outcome {
+            Ok(TradeOutcome::Filled { position, .. }) => {
+                self.after_fill(&t, d, *position).await;
+                true
+            }
+            Ok(TradeOutcome::Duplicate { .. } | TradeOutcome::Pending { .. }) => {
+                // Another attempt owns this key, or the outcome is still unknown: do not pile on.
+                self.backoff(&t, d, attempt, now, false).await;
+                false
+            }
+            Ok(_) => {
+                self.backoff(&t, d, attempt, now, true).await;
+                false
+            }
+            Err(e) => {
+                tracing::error!(position_id = t.record.id, error.message = %e, "exit failed on storage");
+                self.backoff(&t, d, attempt, now, true).await;
+                false
+            }
+        };
+        crate::telemetry_hooks::exit_attempt(d.rule.name(), filled);
+        filled
+    }
+
+    async fn after_fill(&self, t: &Tracked, d: ExitDecision, position: PositionRecord) {
+        self.attempts
+            .lock()
+            .await
+            .retain(|(id, _), _| *id != t.record.id || !matches!(d.rule, ExitRule::TakeProfit(_)));
+        let mut exit = t.exit.clone();
+        if let ExitRule::TakeProfit(step) = d.rule {
+            exit.progress.tp_done = step + 1;
+            if let Ok(json) = serde_json::to_string(&exit) {
+                if let Err(e) = self.trading.ports().positions.set_exit_state(position.id, &json).await {
+                    tracing::warn!(position_id = position.id, error.message = %e, "could not persist ladder progress");
+                }
+            }
+        }
+        let mut updated = position;
+        updated.exit_rules = serde_json::to_string(&exit).ok();
+        self.upsert(updated).await;
+    }
+
+    async fn backoff(&self, t: &Tracked, d: ExitDecision, attempt: u32, now: i64, counts: bool) {
+        let mut attempts = self.attempts.lock().await;
+        let entry = attempts.entry((t.record.id, d.rule)).or_default();
+        if counts {
+            entry.count = attempt + 1;
+        }
+        let delay = 1_000_i64.saturating_mul(1 << entry.count.min(6));
+        entry.next_at_ms = now.saturating_add(delay);
+        if counts && entry.count >= TELL_AFTER && !entry.told {
+            entry.told = true;
+            let notice = TradeNotice::Failed {
+                mint: t.record.mint.clone(),
+                reason: "trade.exit_failing".to_owned(),
+                signature: None,
+            };
+            self.trading.ports().notifier.notify(t.record.user, notice).await;
+        }
+    }
+
+    /// Runs ticks every `every` until `stop` resolves; new positions stream in from the trading
+    /// core.
+    pub async fn run(
+        self: Arc<Self>,
+        every: std::time::Duration,
+        mut events: mpsc::UnboundedReceiver<PositionRecord>,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let mut stop = std::pin::pin!(stop);
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                Some(p) = events.recv() => self.upsert(p).await,
+                _ = interval.tick() => {
+                    let report = self.tick().await;
+                    if report.exits > 0 || report.price_errors > 0 {
+                        tracing::debug!(?report, "monitor tick");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Exit slippage for attempt `n`: the user's tolerance, +50 % per retry, at most 3× and 50 %.
+pub fn escalate(base: Bps, attempt: u32) -> Bps {
+    let factor = 2 + u32::from(attempt.min(4)); // in halves: 1.0, 1.5, 2.0, 2.5, 3.0
+    let v = u32::from(base.0).saturating_mul(factor) / 2;
+    Bps(u16::try_from(v.min(5_000)).unwrap_or(5_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slippage_escalates_within_bounds() {
+        assert_eq!(escalate(Bps(1_000), 0), Bps(1_000));
+        assert_eq!(escalate(Bps(1_000), 1), Bps(1_500));
+        assert_eq!(escalate(Bps(1_000), 4), Bps(3_000));
+        assert_eq!(escalate(Bps(1_000), 40), Bps(3_000));
+        assert_eq!(escalate(Bps(4_000), 4), Bps(5_000));
+    }
+}
