@@ -8,3 +8,4 @@ pub mod curve;
 pub mod events;
 pub mod ix;
 pub mod pda;
+pub mod venue;

@@ -7,3 +7,4 @@ pub mod accounts;
 pub mod ix;
 pub mod pda;
 pub mod quote;
+pub mod venue;
