@@ -28,6 +28,8 @@ pub struct StatusView {
     pub summary: TradingSummary,
     /// Whether the whole bot runs in dry-run.
     pub global_dry_run: bool,
+    /// Statistics over all realized sells.
+    pub stats: crate::domain::stats::TradingStats,
 }
 
 /// The `/livetrade` use-cases.
@@ -125,7 +127,8 @@ impl LiveTrade {
         let config = self.users.config(user).await?;
         let day_start = utc_day_start_ms(self.clock.now_ms());
         let summary = self.stats.summary(user, day_start).await?;
-        Ok(StatusView { config, summary, global_dry_run: self.global_dry_run })
+        let stats = crate::domain::stats::compute(&self.stats.realized(user).await?);
+        Ok(StatusView { config, summary, global_dry_run: self.global_dry_run, stats })
     }
 }
 

@@ -75,6 +75,8 @@ pub struct TradingSummary {
 pub trait TradingStatsRepo: Send + Sync {
     /// Today's realized PnL (since `day_start_ms`) and current exposure for a user.
     async fn summary(&self, user: UserId, day_start_ms: i64) -> Result<TradingSummary, RepoError>;
+    /// Every realized sell of a user (for statistics).
+    async fn realized(&self, user: UserId) -> Result<Vec<crate::domain::stats::RealizedTrade>, RepoError>;
 }
 
 /// An audit log entry (never holds secrets).
@@ -132,3 +134,4 @@ pub mod trading;
 pub use trading::{Controls, Notifier, SignerError, TradeNotice, TxSigner};
 pub mod prices;
 pub use prices::{PriceError, PriceSource};
+pub mod admin;

@@ -34,4 +34,8 @@ impl TradingStatsRepo for Db {
             open_positions: u32::try_from(n).unwrap_or(u32::MAX),
         })
     }
+
+    async fn realized(&self, user: UserId) -> Result<Vec<crate::domain::stats::RealizedTrade>, RepoError> {
+        crate::ports::PositionRepo::realized_trades(self, user).await
+    }
 }

@@ -140,6 +140,25 @@ impl Reply {
                         ("limit", &sol(view.config.max_total_exposure)),
                     ],
                 );
+                if view.stats.trades > 0 {
+                    let s = &view.stats;
+                    let hold_minutes = (s.avg_hold_ms / 60_000).to_string();
+                    let none = tr(lang, "livetrade.stats_na", &[]);
+                    text.push_str("\n\n");
+                    text.push_str(&tr(
+                        lang,
+                        "livetrade.stats",
+                        &[
+                            ("trades", &s.trades.to_string()),
+                            ("win", &s.win_rate_pct.to_string()),
+                            ("pf", &s.profit_factor.map_or_else(|| none.clone(), |d| d.to_string())),
+                            ("dd", &sol(crate::domain::money::Lamports(s.max_drawdown))),
+                            ("hold", &hold_minutes),
+                            ("sharpe", &s.sharpe.map_or_else(|| none.clone(), |d| d.to_string())),
+                            ("total", &signed_sol(s.total_pnl)),
+                        ],
+                    ));
+                }
                 if view.global_dry_run {
                     text.push_str("\n\n");
                     text.push_str(&tr(lang, "livetrade.global_dry_run", &[]));
