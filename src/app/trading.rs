@@ -274,6 +274,7 @@ impl Trading {
             }
             Inserted::New(id) => id,
         };
+        crate::failpoint::hit("after_intent_insert");
         let Some((wallet_id, owner)) = wallet else {
             return Ok(self.fail_before_sign(&req, intent_id, "wallet.none").await?);
         };
@@ -515,7 +516,6 @@ impl Trading {
         let pre = self.ports.chain.accounts(&watch).await.ok();
         let options = SubmitOptions { use_sender: p.fees.tip.0 > 0, ..self.settings.submit };
         let outcome = submit(self.ports.chain.as_ref(), &p.tx, p.last_valid_block_height, &options).await;
-        crate::failpoint::hit("after_send");
         self.settle(req, intent_id, &p, outcome, pre).await
     }
 

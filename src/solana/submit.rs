@@ -221,6 +221,7 @@ pub async fn submit(
             return SubmitOutcome::NotSent { signature, error };
         }
     }
+    crate::failpoint::hit("after_send");
     let mut last_broadcast = Instant::now();
     let limits = Limits {
         last_valid_block_height,
