@@ -254,10 +254,10 @@ impl Monitor {
         let mut exit = t.exit.clone();
         if let ExitRule::TakeProfit(step) = d.rule {
             exit.progress.tp_done = step + 1;
-            if let Ok(json) = serde_json::to_string(&exit) {
-                if let Err(e) = self.trading.ports().positions.set_exit_state(position.id, &json).await {
-                    tracing::warn!(position_id = position.id, error.message = %e, "could not persist ladder progress");
-                }
+            if let Ok(json) = serde_json::to_string(&exit)
+                && let Err(e) = self.trading.ports().positions.set_exit_state(position.id, &json).await
+            {
+                tracing::warn!(position_id = position.id, error.message = %e, "could not persist ladder progress");
             }
         }
         let mut updated = position;
@@ -312,7 +312,7 @@ impl Monitor {
 
 /// Exit slippage for attempt `n`: the user's tolerance, +50 % per retry, at most 3× and 50 %.
 pub fn escalate(base: Bps, attempt: u32) -> Bps {
-    let factor = 2 + u32::from(attempt.min(4)); // in halves: 1.0, 1.5, 2.0, 2.5, 3.0
+    let factor = 2 + attempt.min(4); // in halves: 1.0, 1.5, 2.0, 2.5, 3.0
     let v = u32::from(base.0).saturating_mul(factor) / 2;
     Bps(u16::try_from(v.min(5_000)).unwrap_or(5_000))
 }

@@ -47,10 +47,10 @@ impl MarketPrices {
     }
 
     async fn quote_price(&self, mint: Pubkey, tokens: u64) -> Result<Decimal, PriceError> {
-        if let Some((at, price)) = self.quoted.lock().await.get(&mint) {
-            if at.elapsed() < self.quote_every {
-                return Ok(*price);
-            }
+        if let Some((at, price)) = self.quoted.lock().await.get(&mint)
+            && at.elapsed() < self.quote_every
+        {
+            return Ok(*price);
         }
         let amount = tokens.max(1);
         let req = QuoteRequest { mint, side: Side::Sell, amount_in: amount, slippage: Bps(0) };

@@ -130,10 +130,10 @@ pub fn evaluate(pos: &PositionView, price: Decimal, now_ms: i64, rules: &ExitRul
             return Some(all);
         }
     }
-    if let Some(limit) = rules.time_exit_ms {
-        if now_ms.saturating_sub(pos.opened_at_ms) >= limit {
-            return Some(ExitDecision { rule: ExitRule::Time, ..all });
-        }
+    if let Some(limit) = rules.time_exit_ms
+        && now_ms.saturating_sub(pos.opened_at_ms) >= limit
+    {
+        return Some(ExitDecision { rule: ExitRule::Time, ..all });
     }
     if let Some(t) = rules.trailing {
         let peak = pos.peak.max(price);
