@@ -1,5 +1,6 @@
 //! Pure, synchronous domain logic: no tokio, sqlx, teloxide or network types.
 
+pub mod alert;
 pub mod exit;
 pub mod intent;
 pub mod lang;
