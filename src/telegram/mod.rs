@@ -121,14 +121,20 @@ impl std::fmt::Debug for BotDeps {
 
 /// The routing table: commands, unknown commands, and callback buttons.
 pub fn schema() -> UpdateHandler<HandlerError> {
-    let messages =
-        Update::filter_message().branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle)).branch(
+    let messages = Update::filter_message()
+        .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
+        .branch(
             dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(commands::unknown),
-        );
+        )
+        .branch(dptree::filter(|msg: Message| trading::is_token_paste(&msg)).endpoint(trading::paste));
     let callbacks = Update::filter_callback_query()
         .branch(
             dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("pos:")))
                 .endpoint(trading::callback),
+        )
+        .branch(
+            dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("tc:")))
+                .endpoint(trading::card_callback),
         )
         .branch(dptree::endpoint(callbacks::handle));
     dptree::entry().branch(messages).branch(callbacks)

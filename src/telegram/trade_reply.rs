@@ -191,6 +191,27 @@ pub enum TradeReply {
     Internal,
     /// Unknown or foreign button.
     StaleButton,
+    /// A token card.
+    Card {
+        /// Mint.
+        mint: String,
+        /// A small buy quote (venue, price, market cap, liquidity).
+        quote: Box<crate::ports::Quote>,
+        /// The user's open position in the mint.
+        holding: Option<crate::ports::PositionRecord>,
+    },
+    /// No card: the token cannot be quoted.
+    CardUnavailable {
+        /// Mint.
+        mint: String,
+        /// Localized reason.
+        reason: String,
+    },
+    /// How to buy a custom amount.
+    CustomAmount {
+        /// Mint.
+        mint: String,
+    },
 }
 
 impl TradeReply {
@@ -232,6 +253,32 @@ impl TradeReply {
             Self::Unavailable => tr(lang, "tradecmd.unavailable", &[]),
             Self::Internal => tr(lang, "errors.internal", &[]),
             Self::StaleButton => tr(lang, "errors.stale_button", &[]),
+            Self::Card { mint, quote, holding } => {
+                let venue = tr(lang, &format!("venue.name.{}", quote.venue.code()), &[]);
+                let mcap = quote.market_cap.map_or_else(|| tr(lang, "livetrade.stats_na", &[]), sol);
+                let mut text = tr(
+                    lang,
+                    "card.text",
+                    &[
+                        ("mint", mint),
+                        ("venue", &venue),
+                        ("price", &quote.price.normalize().to_string()),
+                        ("mcap", &mcap),
+                        ("liquidity", &sol(quote.liquidity)),
+                        ("impact", &(Decimal::from(quote.price_impact.0) / Decimal::from(100)).normalize().to_string()),
+                    ],
+                );
+                text.push('\n');
+                match holding {
+                    Some(p) => text.push_str(&position_line(lang, p, None)),
+                    None => text.push_str(&tr(lang, "card.no_holding", &[])),
+                }
+                text
+            }
+            Self::CardUnavailable { mint, reason } => {
+                tr(lang, "card.unavailable", &[("mint", &short(mint)), ("reason", reason)])
+            }
+            Self::CustomAmount { mint } => tr(lang, "card.custom", &[("mint", mint)]),
         }
     }
 

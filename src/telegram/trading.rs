@@ -330,3 +330,187 @@ pub(super) async fn callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> 
         _ => Ok(()),
     }
 }
+
+/// A private text message that is a bare mint address or a pump.fun / dexscreener / birdeye /
+/// solscan link: answer with a token card.
+pub(super) fn is_token_paste(msg: &Message) -> bool {
+    msg.chat.is_private()
+        && msg.text().is_some_and(|t| {
+            let t = t.trim();
+            !t.starts_with('/') && !t.contains(char::is_whitespace) && parse_mint(t).is_some()
+        })
+}
+
+/// Sends (or, with `edit`, refreshes) the token card for `mint`.
+pub(super) async fn token_card(
+    bot: &Bot,
+    chat: ChatId,
+    lang: Lang,
+    user: UserId,
+    mint: solana_pubkey::Pubkey,
+    trading: &Trading,
+    edit: Option<teloxide::types::MessageId>,
+) -> HandlerResult {
+    let ports = trading.ports();
+    let config = ports.users.config(user).await.unwrap_or_default();
+    let probe = config.buy_presets.first().copied().unwrap_or(Lamports(100_000_000));
+    let req = QuoteRequest { mint, side: Side::Buy, amount_in: probe.0, slippage: config.slippage };
+    let quote = ports.swapper.quote(&req).await;
+    let holding = ports.positions.open_position_in(user, &mint.to_string()).await.ok().flatten();
+    let (text, kb) = match quote {
+        Ok(q) => {
+            let card = TradeReply::Card { mint: mint.to_string(), quote: Box::new(q), holding: holding.clone() };
+            (card.text(lang), Some(card_keyboard(lang, &mint, &config.buy_presets, holding.is_some())))
+        }
+        Err(e) => {
+            let reason = super::trade_reply::reason_text(lang, crate::app::trading::venue_reason(&e));
+            (TradeReply::CardUnavailable { mint: mint.to_string(), reason }.text(lang), None)
+        }
+    };
+    match edit {
+        Some(id) => {
+            let mut r = bot.edit_message_text(chat, id, text);
+            if let Some(kb) = kb {
+                r = r.reply_markup(kb);
+            }
+            match r.await {
+                Ok(_) | Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        }
+        None => {
+            let mut r = bot.send_message(chat, text);
+            if let Some(kb) = kb {
+                r = r.reply_markup(kb);
+            }
+            r.await?;
+            Ok(())
+        }
+    }
+}
+
+fn card_keyboard(
+    lang: Lang,
+    mint: &solana_pubkey::Pubkey,
+    presets: &[Lamports],
+    holding: bool,
+) -> InlineKeyboardMarkup {
+    let buys: Vec<InlineKeyboardButton> = presets
+        .iter()
+        .map(|l| {
+            let label = crate::i18n::tr(lang, "button.buy_amount", &[("sol", &l.to_sol().normalize().to_string())]);
+            InlineKeyboardButton::callback(label, format!("tc:b:{mint}:{}", l.0))
+        })
+        .collect();
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = buys.chunks(3).map(<[InlineKeyboardButton]>::to_vec).collect();
+    rows.push(vec![InlineKeyboardButton::callback(
+        crate::i18n::tr(lang, "button.buy_custom", &[]),
+        format!("tc:c:{mint}"),
+    )]);
+    if holding {
+        rows.push(
+            [25u8, 50, 100]
+                .iter()
+                .map(|p| {
+                    let label = crate::i18n::tr(lang, "button.sell_pct", &[("pct", &p.to_string())]);
+                    InlineKeyboardButton::callback(label, format!("tc:s:{mint}:{p}"))
+                })
+                .collect(),
+        );
+    }
+    rows.push(vec![InlineKeyboardButton::callback(
+        crate::i18n::tr(lang, "button.refresh", &[]),
+        format!("tc:r:{mint}"),
+    )]);
+    InlineKeyboardMarkup::new(rows)
+}
+
+/// Entry point for pasted token addresses and links.
+pub(super) async fn paste(bot: Bot, msg: Message, deps: Arc<BotDeps>) -> HandlerResult {
+    deps.metrics.update("message");
+    let Some(from) = msg.from.as_ref() else {
+        return Ok(());
+    };
+    let lang = match super::commands::register(&deps, from, msg.chat.id).await {
+        Ok((u, _)) => u.lang,
+        Err(_) => Lang::from_telegram(from.language_code.as_deref()),
+    };
+    let Some(trading) = deps.trading.clone() else {
+        return reply(&bot, msg.chat.id, lang, &TradeReply::Unavailable).await;
+    };
+    let Some(mint) = msg.text().and_then(parse_mint) else {
+        return Ok(());
+    };
+    let user = UserId(super::user_key(from.id));
+    token_card(&bot, msg.chat.id, lang, user, mint, &trading, None).await
+}
+
+/// Token card buttons: `tc:b:<mint>:<lamports>`, `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`.
+/// Buy buttons only accept the user's configured presets (forged amounts are refused).
+pub(super) async fn card_callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> HandlerResult {
+    let lang = Lang::from_telegram(q.from.language_code.as_deref());
+    let user = UserId(super::user_key(q.from.id));
+    let target = q.regular_message().map(|m| (m.chat.id, m.id, m.chat.is_private()));
+    let data = q.data.clone().unwrap_or_default();
+    let parts: Vec<&str> = data.split(':').collect();
+    let mint = parts.get(2).and_then(|m| solana_pubkey::Pubkey::from_str(m).ok());
+    let (Some((chat, message_id, true)), Some(trading), Some(mint)) = (target, deps.trading.clone(), mint) else {
+        bot.answer_callback_query(q.id.clone()).text(TradeReply::StaleButton.text(lang)).await?;
+        return Ok(());
+    };
+    if chat.0 != user.0 {
+        bot.answer_callback_query(q.id.clone()).text(TradeReply::StaleButton.text(lang)).await?;
+        return Ok(());
+    }
+    let lang = deps.users.get(user).await.ok().flatten().map_or(lang, |u| u.lang);
+    let config = trading.ports().users.config(user).await.unwrap_or_default();
+    let key = IdempotencyKey::from_stored(format!("u{}:cb:{}", user.0, q.id));
+    let trade = |side: Side, amount: TradeAmount| TradeRequest {
+        user,
+        mint,
+        side,
+        amount,
+        origin: IntentOrigin::Manual,
+        key: key.clone(),
+        alert_id: None,
+        received_at_ms: None,
+        exit_rules: None,
+        slippage: None,
+        source: Some("card".to_owned()),
+    };
+    match parts.as_slice() {
+        ["tc", "b", _, lamports] => {
+            let amount = lamports.parse::<u64>().ok().map(Lamports).filter(|l| config.buy_presets.contains(l));
+            let Some(amount) = amount else {
+                bot.answer_callback_query(q.id.clone()).text(TradeReply::StaleButton.text(lang)).await?;
+                return Ok(());
+            };
+            bot.answer_callback_query(q.id.clone()).await?;
+            reply(&bot, chat, lang, &TradeReply::Working { side: Side::Buy, mint: mint.to_string() }).await?;
+            spawn_trade(bot.clone(), chat, lang, trading, trade(Side::Buy, TradeAmount::Sol(amount)));
+            Ok(())
+        }
+        ["tc", "s", _, pct] => {
+            let Some(pct) = parse_percent(pct).filter(|p| [25, 50, 100].contains(p)) else {
+                bot.answer_callback_query(q.id.clone()).text(TradeReply::StaleButton.text(lang)).await?;
+                return Ok(());
+            };
+            bot.answer_callback_query(q.id.clone()).await?;
+            reply(&bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: mint.to_string() }).await?;
+            spawn_trade(bot.clone(), chat, lang, trading, trade(Side::Sell, TradeAmount::PercentOfPosition(pct)));
+            Ok(())
+        }
+        ["tc", "c", _] => {
+            bot.answer_callback_query(q.id.clone()).await?;
+            reply(&bot, chat, lang, &TradeReply::CustomAmount { mint: mint.to_string() }).await
+        }
+        ["tc", "r", _] => {
+            bot.answer_callback_query(q.id.clone()).await?;
+            token_card(&bot, chat, lang, user, mint, &trading, Some(message_id)).await
+        }
+        _ => {
+            bot.answer_callback_query(q.id.clone()).text(TradeReply::StaleButton.text(lang)).await?;
+            Ok(())
+        }
+    }
+}
