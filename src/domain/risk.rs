@@ -82,9 +82,9 @@ pub struct RiskSnapshot {
     pub adds_to_open_position: bool,
     /// Realized PnL since the start of the UTC day, week and month (lamports; negative = loss).
     pub realized_day: i64,
-    /// Realized PnL this ISO week.
+    /// Realized PnL over the last 7 days.
     pub realized_week: i64,
-    /// Realized PnL this month.
+    /// Realized PnL over the last 30 days.
     pub realized_month: i64,
     /// Losing closes in a row, most recent last.
     pub consecutive_losses: u32,

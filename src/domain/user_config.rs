@@ -72,9 +72,9 @@ pub struct UserConfig {
     pub sender_tip: Lamports,
     /// Realized loss allowed per UTC day before entries stop; `None` = no limit.
     pub daily_loss_limit: Option<Lamports>,
-    /// Realized loss allowed per ISO week.
+    /// Realized loss allowed over the last 7 days (rolling).
     pub weekly_loss_limit: Option<Lamports>,
-    /// Realized loss allowed per calendar month.
+    /// Realized loss allowed over the last 30 days (rolling).
     pub monthly_loss_limit: Option<Lamports>,
     /// Maximum number of open positions.
     pub max_open_positions: u32,
