@@ -78,6 +78,22 @@ pub struct Config {
     pub rpc_rps: u32,
     /// Tip for the Helius Sender fast path; zero disables the fast path.
     pub sender_tip: Lamports,
+    /// Webhook mode (instead of long polling), when `TELEGRAM_WEBHOOK_URL` is set.
+    pub telegram_webhook: Option<WebhookConfig>,
+    /// Broadcast pacing: messages per second overall (Telegram allows about 30).
+    pub broadcast_rate_per_sec: u32,
+    /// Broadcast pacing: minimum interval between two messages to the same chat (Telegram: 1 s).
+    pub broadcast_chat_interval: std::time::Duration,
+}
+
+/// Webhook mode: Telegram POSTs updates to `url`, served by the `HTTP_LISTEN` listener on the
+/// URL's path, and every request must carry `secret` in `X-Telegram-Bot-Api-Secret-Token`.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Public URL Telegram posts to (behind a proxy that forwards to `HTTP_LISTEN`).
+    pub url: reqwest::Url,
+    /// The secret token (1–256 of `A-Z a-z 0-9 _ -`).
+    pub secret: SecretString,
 }
 
 /// A configuration problem, naming the variable at fault. Never contains a secret value.
@@ -251,6 +267,24 @@ impl Config {
             }
             None => Lamports::ZERO,
         };
+        let telegram_webhook = parse_webhook(get("TELEGRAM_WEBHOOK_URL"), get("TELEGRAM_WEBHOOK_SECRET"))?;
+        let broadcast_rate_per_sec = match get("BROADCAST_RATE_PER_SEC") {
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| invalid("BROADCAST_RATE_PER_SEC", "must be an integer between 1 and 1000"))?,
+            None => 25,
+        };
+        let broadcast_chat_interval = match get("BROADCAST_CHAT_INTERVAL_MS") {
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (10..=60_000).contains(n))
+                .map(std::time::Duration::from_millis)
+                .ok_or_else(|| invalid("BROADCAST_CHAT_INTERVAL_MS", "must be between 10 and 60000 milliseconds"))?,
+            None => std::time::Duration::from_secs(1),
+        };
         Ok(Self {
             telegram_bot_token,
             telegram_api_url,
@@ -270,8 +304,31 @@ impl Config {
             log_format,
             rpc_rps,
             sender_tip,
+            telegram_webhook,
+            broadcast_rate_per_sec,
+            broadcast_chat_interval,
         })
     }
+}
+
+/// `TELEGRAM_WEBHOOK_URL` + `TELEGRAM_WEBHOOK_SECRET` (both or neither).
+fn parse_webhook(url: Option<String>, secret: Option<String>) -> Result<Option<WebhookConfig>, ConfigError> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let url = parse_url("TELEGRAM_WEBHOOK_URL", &url)?;
+    if url.path().len() < 2 {
+        return Err(invalid("TELEGRAM_WEBHOOK_URL", "needs a path, e.g. https://bot.example.com/telegram/webhook"));
+    }
+    let Some(secret) = secret else {
+        return Err(ConfigError::Missing { var: "TELEGRAM_WEBHOOK_SECRET" });
+    };
+    let ok =
+        (1..=256).contains(&secret.len()) && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !ok {
+        return Err(invalid("TELEGRAM_WEBHOOK_SECRET", "must be 1-256 characters of A-Z, a-z, 0-9, _ and -"));
+    }
+    Ok(Some(WebhookConfig { url, secret: SecretString::from(secret) }))
 }
 
 /// A master key from a hex variable or a passphrase variable (at most one of them).

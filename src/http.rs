@@ -63,9 +63,22 @@ pub async fn serve(
     state: OpsState,
     shutdown: Shutdown,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    serve_with(addr, state, Router::new(), shutdown).await
+}
+
+/// Like [`serve`], with `extra` routes (the Telegram webhook) on the same listener.
+///
+/// # Errors
+/// The address cannot be bound.
+pub async fn serve_with(
+    addr: SocketAddr,
+    state: OpsState,
+    extra: Router,
+    shutdown: Shutdown,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let app = router(state);
+    let app = router(state).merge(extra);
     let handle = tokio::spawn(async move {
         let result = axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.wait().await }).await;
         if let Err(e) = result {

@@ -140,7 +140,14 @@ impl App {
 
         let (trigger, signal) = http::shutdown_channel();
         let ops = OpsState { db: db.clone(), metrics: metrics.clone(), liveness: liveness.clone() };
-        let (addr, http_task) = http::serve(config.http_listen, ops, signal.clone())
+        let (webhook, webhook_route) = match &config.telegram_webhook {
+            Some(w) => {
+                let (listener, route) = telegram::webhook::listener(w.url.path(), w.secret.clone(), metrics.clone());
+                (Some(listener), route)
+            }
+            None => (None, axum::Router::new()),
+        };
+        let (addr, http_task) = http::serve_with(config.http_listen, ops, webhook_route, signal.clone())
             .await
             .with_context(|| format!("binding HTTP_LISTEN {}", config.http_listen))?;
         tracing::info!(%addr, "health and metrics listening");
@@ -150,7 +157,8 @@ impl App {
 
         let db_port: Arc<Db> = Arc::new(db.clone());
         let livetrade =
-            LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run);
+            LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run)
+                .with_controls(db_port.clone());
         let chain: Arc<dyn ChainClient> = Arc::new(
             HeliusClient::new(HeliusConfig::from_config(&config), Some(metrics.clone()))
                 .map_err(|e| anyhow::anyhow!("cannot build the Helius client: {e}"))?,
@@ -159,16 +167,20 @@ impl App {
             WalletSettings { withdraw_limit_per_hour: config.withdraw_limit_per_hour, dry_run: config.dry_run };
         let wallets =
             Wallets::new(db_port.clone(), chain.clone(), keys, db_port.clone(), Arc::new(SystemClock), wallet_settings);
+        let config_admins = Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>());
+        let (admin_deps, broadcast_runner) =
+            admin_wiring(&config, &db_port, &bot, config_admins.clone(), &metrics, &liveness, signal.clone()).await;
         let deps = Arc::new(BotDeps {
             users: db_port,
             livetrade,
             wallets,
             chain,
             wallet_export_ttl: config.wallet_export_ttl,
-            config_admins: Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>()),
+            config_admins,
             metrics: metrics.clone(),
             liveness: liveness.clone(),
             trading: None,
+            admin: admin_deps,
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .dependencies(dptree::deps![deps])
@@ -191,19 +203,79 @@ impl App {
             }
             trigger.fire();
         });
-        let listener = Polling::builder(bot.clone()).timeout(POLL_TIMEOUT).delete_webhook().await.build();
-        liveness.set_dispatcher_running(true);
-        dispatcher
-            .dispatch_with_listener(listener, LoggingErrorHandler::with_custom_text("error from the update listener"))
-            .await;
+        let errors = LoggingErrorHandler::with_custom_text("error from the update listener");
+        match (webhook, &config.telegram_webhook) {
+            (Some(listener), Some(w)) => {
+                bot.set_webhook(w.url.clone())
+                    .secret_token(w.secret.expose_secret().to_owned())
+                    .await
+                    .context("setting the Telegram webhook (TELEGRAM_WEBHOOK_URL)")?;
+                tracing::info!(path = w.url.path(), "receiving updates by webhook");
+                liveness.set_dispatcher_running(true);
+                dispatcher.dispatch_with_listener(listener, errors).await;
+            }
+            _ => {
+                let listener = Polling::builder(bot.clone()).timeout(POLL_TIMEOUT).delete_webhook().await.build();
+                liveness.set_dispatcher_running(true);
+                dispatcher.dispatch_with_listener(listener, errors).await;
+            }
+        }
         liveness.set_dispatcher_running(false);
         let _ = stopper.await;
+        if tokio::time::timeout(Duration::from_secs(15), broadcast_runner).await.is_err() {
+            tracing::warn!("broadcast worker did not stop within 15 s");
+        }
         let _ = probe.await;
         let _ = http_task.await;
         db.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Admin use-cases for the handlers and the broadcast worker (spawned; stops with `shutdown`).
+async fn admin_wiring(
+    config: &Config,
+    db: &Arc<Db>,
+    bot: &Bot,
+    config_admins: Arc<HashSet<i64>>,
+    metrics: &Arc<Metrics>,
+    liveness: &Arc<Liveness>,
+    shutdown: http::ShutdownSignal,
+) -> (telegram::admin::AdminDeps, tokio::task::JoinHandle<()>) {
+    use crate::app::admin::{Admin, AdminPorts};
+    use crate::app::broadcast::{BroadcastRunner, Broadcasts, RunnerPorts, RunnerSettings};
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ports = AdminPorts {
+        users: db.clone(),
+        repo: db.clone(),
+        controls: db.clone(),
+        audit: db.clone(),
+        clock: clock.clone(),
+    };
+    let admin = Admin::new(ports, config_admins, metrics.clone());
+    if let Err(e) = admin.kill_switch().await {
+        tracing::error!(error.message = %e, "cannot read the kill switch");
+    }
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let broadcasts = Broadcasts::new(db.clone(), admin.clone(), clock.clone(), wake.clone());
+    let sender = telegram::broadcast::TelegramBroadcastSender::new(bot.clone(), db.clone(), liveness.clone());
+    let pacer = Arc::new(crate::app::pacer::Pacer::new(config.broadcast_rate_per_sec, config.broadcast_chat_interval));
+    let runner = BroadcastRunner::new(
+        RunnerPorts { repo: db.clone(), admin_repo: db.clone(), sender: Arc::new(sender), clock },
+        pacer,
+        RunnerSettings::for_chat_interval(config.broadcast_chat_interval),
+        metrics.clone(),
+        wake,
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        tokio::join!(runner.run(stop_rx), async move {
+            shutdown.wait().await;
+            let _ = stop_tx.send(true);
+        });
+    });
+    (telegram::admin::AdminDeps { admin, broadcasts }, task)
 }
 
 async fn probe_telegram(bot: Bot, liveness: Arc<Liveness>, metrics: Arc<Metrics>, shutdown: http::ShutdownSignal) {

@@ -40,6 +40,58 @@ pub struct Metrics {
     errors: Family<Labels, Counter>,
     telegram_up: Gauge,
     rpc_requests: Family<Labels, Counter>,
+    admin: AdminMetrics,
+    alerts: AlertMetrics,
+}
+
+/// Alert connector metrics: posts by outcome, alert received → sent latency per trade.
+#[derive(Debug)]
+struct AlertMetrics {
+    posts: Family<Labels, Counter>,
+    trade_latency: HistogramFamily,
+}
+
+fn alert_latency_histogram() -> Histogram {
+    // 0.5 ms .. ~65 s
+    Histogram::new(exponential_buckets(0.000_5, 2.0, 18))
+}
+
+impl AlertMetrics {
+    fn new(registry: &mut Registry) -> Self {
+        let posts = Family::<Labels, Counter>::default();
+        let trade_latency = HistogramFamily::new_with_constructor(alert_latency_histogram as fn() -> Histogram);
+        registry.register(
+            "alert_posts",
+            "Channel and group posts seen by the alert connector, by outcome",
+            posts.clone(),
+        );
+        registry.register(
+            "alert_trade_latency_seconds",
+            "Alert received to transaction sent (live) or paper-filled, per trade, by mode",
+            trade_latency.clone(),
+        );
+        Self { posts, trade_latency }
+    }
+}
+
+impl crate::ports::alerts::LatencySink for Metrics {
+    fn alert_trade_latency(&self, seconds: f64, mode: &str) {
+        self.alerts.trade_latency.get_or_create(&vec![("mode".to_owned(), mode.to_owned())]).observe(seconds);
+    }
+
+    fn alert_post(&self, outcome: &str) {
+        self.alerts.posts.get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())]).inc();
+    }
+}
+
+/// Admin and operations metrics (roles, kill switch, broadcasts, webhook).
+#[derive(Debug, Default)]
+struct AdminMetrics {
+    actions: Family<Labels, Counter>,
+    kill_switch: Gauge,
+    broadcast_deliveries: Family<Labels, Counter>,
+    broadcasts_running: Gauge,
+    webhook_updates: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -66,7 +118,10 @@ impl Metrics {
             "Solana RPC attempts, by method, endpoint index and outcome",
             rpc_requests.clone(),
         );
-        Self { registry, updates, command_latency, errors, telegram_up, rpc_requests }
+        let admin = AdminMetrics::default();
+        admin.register(&mut registry);
+        let alerts = AlertMetrics::new(&mut registry);
+        Self { registry, updates, command_latency, errors, telegram_up, rpc_requests, admin, alerts }
     }
 
     /// Counts one handled update of `kind` (`message`, `callback_query`, `channel_post`, …).
@@ -100,6 +155,44 @@ impl Metrics {
         self.rpc_requests.get_or_create(&labels).inc();
     }
 
+    /// Counts an admin action (`admin_add`, `killswitch`, `broadcast_start`, …; `refused` for
+    /// admin commands from non-admins).
+    pub fn admin_action(&self, action: &str) {
+        self.admin.actions.get_or_create(&vec![("action".to_owned(), action.to_owned())]).inc();
+    }
+
+    /// Sets the kill switch gauge: 0 off, 1 entries stopped, 2 hard.
+    pub fn set_kill_switch(&self, level: i64) {
+        self.admin.kill_switch.set(level);
+    }
+
+    /// Counts one broadcast send attempt by `outcome` (`sent`, `blocked`, `failed`, `retry_after`,
+    /// `transient`, `unknown`).
+    pub fn broadcast_delivery(&self, outcome: &str) {
+        self.admin.broadcast_deliveries.get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())]).inc();
+    }
+
+    /// Counts `n` broadcast deliveries by `outcome` at once (e.g. unconfirmed after a restart).
+    pub fn broadcast_delivery_n(&self, outcome: &str, n: u64) {
+        self.admin.broadcast_deliveries.get_or_create(&vec![("outcome".to_owned(), outcome.to_owned())]).inc_by(n);
+    }
+
+    /// Sets the number of broadcasts being delivered.
+    pub fn set_broadcasts_running(&self, n: i64) {
+        self.admin.broadcasts_running.set(n);
+    }
+
+    /// Counts one webhook request by `result` (`accepted`, `unauthorized`, `bad_request`).
+    pub fn webhook_update(&self, result: &str) {
+        self.admin.webhook_updates.get_or_create(&vec![("result".to_owned(), result.to_owned())]).inc();
+    }
+
+    /// Sums of every counter family by metric name and one label value, read back from the
+    /// rendered registry (`/stats` shows error rates from them).
+    pub fn counter_totals(&self) -> CounterTotals {
+        CounterTotals::parse(&self.render())
+    }
+
     /// Renders all metrics in the Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -107,6 +200,62 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+impl AdminMetrics {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "admin_actions",
+            "Admin commands, by action (refused = from a non-admin)",
+            self.actions.clone(),
+        );
+        registry.register(
+            "kill_switch",
+            "Kill switch: 0 off, 1 new entries stopped, 2 everything stopped",
+            self.kill_switch.clone(),
+        );
+        registry.register(
+            "broadcast_deliveries",
+            "Broadcast send attempts, by outcome",
+            self.broadcast_deliveries.clone(),
+        );
+        registry.register("broadcasts_running", "Broadcasts being delivered", self.broadcasts_running.clone());
+        registry.register("webhook_updates", "Webhook requests, by result", self.webhook_updates.clone());
+    }
+}
+
+/// Counter sums read back from `/metrics` output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CounterTotals {
+    /// `(metric name, labels text, value)` of every counter sample.
+    samples: Vec<(String, String, u64)>,
+}
+
+impl CounterTotals {
+    fn parse(text: &str) -> Self {
+        let samples = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (series, value) = l.rsplit_once(' ')?;
+                let value = value.parse::<f64>().ok()?;
+                let (name, labels) = series.split_once('{').map_or((series, ""), |(n, rest)| (n, rest));
+                let name = name.strip_suffix("_total")?;
+                // Counters are whole numbers; the float parse is only the text format.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let value = value.max(0.0) as u64;
+                Some((name.to_owned(), labels.trim_end_matches('}').to_owned(), value))
+            })
+            .collect();
+        Self { samples }
+    }
+
+    /// Sum of counter `name` (without prefix `quantbot_` and suffix `_total`) over samples whose
+    /// labels satisfy `pred` (given the raw `k="v",…` label text).
+    pub fn sum(&self, name: &str, pred: impl Fn(&str) -> bool) -> u64 {
+        let full = format!("quantbot_{name}");
+        self.samples.iter().filter(|(n, l, _)| *n == full && pred(l)).map(|(_, _, v)| v).sum()
     }
 }
 

@@ -30,6 +30,10 @@ pub struct StatusView {
     pub global_dry_run: bool,
     /// Statistics over all realized sells.
     pub stats: crate::domain::stats::TradingStats,
+    /// The admin kill switch.
+    pub kill_switch: crate::domain::risk::KillSwitch,
+    /// Whether an admin paused this user.
+    pub paused: bool,
 }
 
 /// The `/livetrade` use-cases.
@@ -40,6 +44,7 @@ pub struct LiveTrade {
     audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
     global_dry_run: bool,
+    controls: Option<Arc<dyn crate::ports::Controls>>,
 }
 
 impl std::fmt::Debug for LiveTrade {
@@ -57,7 +62,14 @@ impl LiveTrade {
         clock: Arc<dyn Clock>,
         global_dry_run: bool,
     ) -> Self {
-        Self { users, stats, audit, clock, global_dry_run }
+        Self { users, stats, audit, clock, global_dry_run, controls: None }
+    }
+
+    /// Shows the kill switch and the user's pause in the status (read from `controls`).
+    #[must_use]
+    pub fn with_controls(mut self, controls: Arc<dyn crate::ports::Controls>) -> Self {
+        self.controls = Some(controls);
+        self
     }
 
     /// Whether the bot runs in global dry-run.
@@ -128,7 +140,11 @@ impl LiveTrade {
         let day_start = utc_day_start_ms(self.clock.now_ms());
         let summary = self.stats.summary(user, day_start).await?;
         let stats = crate::domain::stats::compute(&self.stats.realized(user).await?);
-        Ok(StatusView { config, summary, global_dry_run: self.global_dry_run, stats })
+        let (kill_switch, paused) = match &self.controls {
+            Some(c) => (c.kill_switch().await?, c.is_paused(user).await?),
+            None => (crate::domain::risk::KillSwitch::Off, false),
+        };
+        Ok(StatusView { config, summary, global_dry_run: self.global_dry_run, stats, kill_switch, paused })
     }
 }
 

@@ -1,8 +1,11 @@
 //! Use-cases, generic over ports; no Telegram or database types here.
 
+pub mod admin;
+pub mod broadcast;
 pub mod keys;
 pub mod livetrade;
 pub mod monitor;
+pub mod pacer;
 pub mod prices;
 pub mod recovery;
 pub mod trading;

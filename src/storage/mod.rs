@@ -4,6 +4,7 @@
 //! TEXT, BLOB/BYTEA); times are unix milliseconds. Migrations live in `migrations/sqlite` and
 //! `migrations/postgres` (same tables, dialect-specific DDL).
 
+mod admin;
 mod audit;
 mod controls;
 mod intents;

@@ -4,6 +4,9 @@
 //! Domain and storage errors become localized replies; only Bot API transport errors reach the
 //! dispatcher's error handler.
 
+pub mod admin;
+pub mod admin_reply;
+pub mod broadcast;
 mod callbacks;
 mod commands;
 pub mod keyboards;
@@ -13,6 +16,7 @@ pub mod trade_reply;
 mod trading;
 mod wallet;
 pub mod wallet_reply;
+pub mod webhook;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -111,6 +115,8 @@ pub struct BotDeps {
     pub liveness: Arc<Liveness>,
     /// The trading core (`None` when no venue router is configured).
     pub trading: Option<crate::app::trading::Trading>,
+    /// Admin use-cases (roles, kill switch, pauses, stats, broadcasts).
+    pub admin: admin::AdminDeps,
 }
 
 impl std::fmt::Debug for BotDeps {
@@ -123,6 +129,7 @@ impl std::fmt::Debug for BotDeps {
 pub fn schema() -> UpdateHandler<HandlerError> {
     let messages = Update::filter_message()
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
+        .branch(admin::branch())
         .branch(
             dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(commands::unknown),
         )
@@ -135,6 +142,9 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(
             dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("tc:")))
                 .endpoint(trading::card_callback),
+        )
+        .branch(
+            dptree::filter(|q: CallbackQuery| admin::is_broadcast_button(q.data.as_deref())).endpoint(admin::callback),
         )
         .branch(dptree::endpoint(callbacks::handle));
     dptree::entry().branch(messages).branch(callbacks)

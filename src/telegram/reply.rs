@@ -74,6 +74,8 @@ pub enum Reply {
     StaleButton,
     /// A `/wallet` message.
     Wallet(Box<super::wallet_reply::WalletReply>),
+    /// An admin message (`/admin`, `/broadcast`, `/killswitch`, `/pause`, `/stats`).
+    Admin(Box<super::admin_reply::AdminReply>),
 }
 
 fn sol(l: Lamports) -> String {
@@ -163,6 +165,15 @@ impl Reply {
                     text.push_str("\n\n");
                     text.push_str(&tr(lang, "livetrade.global_dry_run", &[]));
                 }
+                let halt = match view.kill_switch {
+                    crate::domain::risk::KillSwitch::Off => None,
+                    crate::domain::risk::KillSwitch::Entries => Some("livetrade.kill_switch_entries"),
+                    crate::domain::risk::KillSwitch::Hard => Some("livetrade.kill_switch_hard"),
+                };
+                for key in halt.into_iter().chain(view.paused.then_some("livetrade.paused")) {
+                    text.push_str("\n\n");
+                    text.push_str(&tr(lang, key, &[]));
+                }
                 text
             }
             Self::ConfigMenu(config) => {
@@ -211,6 +222,7 @@ impl Reply {
             Self::UnknownCommand => tr(lang, "errors.unknown_command", &[]),
             Self::StaleButton => tr(lang, "errors.stale_button", &[]),
             Self::Wallet(w) => w.text(lang),
+            Self::Admin(a) => a.text(lang),
         }
     }
 
@@ -222,6 +234,7 @@ impl Reply {
             Self::ConfigMenu(config) | Self::ConfigUpdated(_, config) => Some(keyboards::config_menu(lang, config)),
             Self::ConfigPick(key, _) => Some(keyboards::config_pick(lang, *key)),
             Self::Wallet(w) => w.keyboard(lang),
+            Self::Admin(a) => a.keyboard(lang),
             _ => None,
         }
     }

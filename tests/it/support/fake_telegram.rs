@@ -36,6 +36,99 @@ struct Inner {
     next_update_id: i64,
     next_message_id: i64,
     calls: Vec<Call>,
+    limits: LimitState,
+}
+
+/// Optional Telegram limit enforcement (off unless a test turns it on): every message send or
+/// edit is timed on arrival; exceeding the global rate (sliding 1 s window) or the per-chat
+/// interval is recorded as a violation and answered 429. Chats can be marked blocked (403),
+/// a 429 can be injected (and sends during its retry window are violations), and sends can be
+/// held unanswered after N deliveries (to kill a client mid-request).
+#[derive(Default)]
+struct LimitState {
+    enforce: Option<(u32, Duration)>,
+    window: std::collections::VecDeque<tokio::time::Instant>,
+    chat_last: std::collections::HashMap<i64, tokio::time::Instant>,
+    violations: Vec<String>,
+    blocked: std::collections::HashSet<i64>,
+    inject_after: Option<(usize, u64)>,
+    retry_window: Option<(tokio::time::Instant, tokio::time::Instant)>,
+    /// Delay from each injected 429 to the next accepted send.
+    retry_gaps: Vec<Duration>,
+    hold_after: Option<usize>,
+    delivered: std::collections::HashMap<i64, usize>,
+    delivered_total: usize,
+}
+
+/// Methods that post or edit a message (limited by Telegram).
+const SEND_METHODS: [&str; 6] =
+    ["sendMessage", "sendPhoto", "sendDocument", "copyMessage", "editMessageText", "editMessageCaption"];
+
+enum Gate {
+    Pass,
+    Reject(Value),
+    PassThenHold,
+}
+
+fn too_many(secs: u64) -> Value {
+    json!({"ok": false, "error_code": 429, "description": format!("Too Many Requests: retry after {secs}"),
+           "parameters": {"retry_after": secs}})
+}
+
+fn gate(l: &mut LimitState, method: &str, body: &Value) -> Gate {
+    if !SEND_METHODS.contains(&method) {
+        return Gate::Pass;
+    }
+    let now = tokio::time::Instant::now();
+    let chat = body["chat_id"].as_i64().unwrap_or(0);
+    let is_new = !method.starts_with("edit");
+    if let Some((from, to)) = l.retry_window {
+        if now < to {
+            // Requests already in flight when the 429 was answered may still arrive.
+            if now > from + Duration::from_millis(100) {
+                l.violations.push(format!("{method} to {chat} during retry_after"));
+            }
+            return Gate::Reject(too_many((to - now).as_secs() + 1));
+        }
+        l.retry_gaps.push(now - from);
+        l.retry_window = None;
+    }
+    if let Some((n, secs)) = l.inject_after.as_mut() {
+        if *n == 0 {
+            let secs = *secs;
+            l.inject_after = None;
+            l.retry_window = Some((now, now + Duration::from_secs(secs)));
+            return Gate::Reject(too_many(secs));
+        }
+        *n -= 1;
+    }
+    if is_new && l.blocked.contains(&chat) {
+        return Gate::Reject(
+            json!({"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
+        );
+    }
+    if let Some((per_sec, interval)) = l.enforce {
+        while l.window.front().is_some_and(|t| now - *t >= Duration::from_secs(1)) {
+            l.window.pop_front();
+        }
+        let global = l.window.len() >= per_sec as usize;
+        let per_chat = l.chat_last.get(&chat).is_some_and(|t| now - *t < interval);
+        if global || per_chat {
+            let which = if global { "global rate" } else { "per-chat interval" };
+            l.violations.push(format!("{method} to {chat}: {which} exceeded"));
+            return Gate::Reject(too_many(1));
+        }
+        l.window.push_back(now);
+    }
+    l.chat_last.insert(chat, now);
+    if is_new {
+        *l.delivered.entry(chat).or_default() += 1;
+        l.delivered_total += 1;
+        if l.hold_after.is_some_and(|n| l.delivered_total > n) {
+            return Gate::PassThenHold;
+        }
+    }
+    Gate::Pass
 }
 
 #[derive(Default)]
@@ -172,6 +265,51 @@ impl FakeTelegram {
         }
     }
 
+    /// Turns on limit enforcement: at most `per_sec` sends in any 1 s window, and at least
+    /// `chat_interval` between two sends to one chat. Clears earlier timing state.
+    pub async fn enforce_limits(&self, per_sec: u32, chat_interval: Duration) {
+        let mut inner = self.shared.inner.lock().await;
+        inner.limits.enforce = Some((per_sec, chat_interval));
+        inner.limits.window.clear();
+        inner.limits.chat_last.clear();
+    }
+
+    /// Every new message to `chat` is answered 403 "bot was blocked by the user".
+    pub async fn block_chat(&self, chat: i64) {
+        self.shared.inner.lock().await.limits.blocked.insert(chat);
+    }
+
+    /// Lets `after` more sends through, then answers the next one 429 with `retry_after = secs`;
+    /// any send during the following `secs` seconds is a violation.
+    pub async fn inject_retry_after(&self, after: usize, secs: u64) {
+        self.shared.inner.lock().await.limits.inject_after = Some((after, secs));
+    }
+
+    /// For each injected 429: how long until the next accepted send.
+    pub async fn retry_gaps(&self) -> Vec<Duration> {
+        self.shared.inner.lock().await.limits.retry_gaps.clone()
+    }
+
+    /// Once `n` messages were delivered in total, later deliveries are recorded but never answered.
+    pub async fn hold_sends_after(&self, n: usize) {
+        self.shared.inner.lock().await.limits.hold_after = Some(n);
+    }
+
+    /// Limit violations so far.
+    pub async fn violations(&self) -> Vec<String> {
+        self.shared.inner.lock().await.limits.violations.clone()
+    }
+
+    /// Accepted new messages per chat (edits excluded).
+    pub async fn deliveries(&self) -> std::collections::HashMap<i64, usize> {
+        self.shared.inner.lock().await.limits.delivered.clone()
+    }
+
+    /// Accepted new messages in total (edits excluded).
+    pub async fn delivered_total(&self) -> usize {
+        self.shared.inner.lock().await.limits.delivered_total
+    }
+
     /// Waits for the next `sendMessage` to `chat` after `cursor` and returns its text.
     pub async fn next_text_to(&self, cursor: usize, chat: i64) -> Call {
         self.wait_for(cursor, "sendMessage", |b| b["chat_id"] == json!(chat)).await
@@ -238,10 +376,19 @@ async fn handle(
     // the documented lowerCamelCase.
     let method = canonical(&method);
     let body = parse_body(req).await;
-    let reply = respond(&shared, &method, &body).await;
+    let gated = gate(&mut shared.inner.lock().await.limits, &method, &body);
+    let hold = matches!(gated, Gate::PassThenHold);
+    let reply = match gated {
+        Gate::Reject(error) => error,
+        Gate::Pass | Gate::PassThenHold => respond(&shared, &method, &body).await,
+    };
     if method != "getUpdates" {
         let result = reply["result"].clone();
         shared.inner.lock().await.calls.push(Call { method, body, result });
+    }
+    if hold {
+        // Delivered, but the client never hears back (it gets killed mid-request).
+        tokio::time::sleep(Duration::from_secs(3600)).await;
     }
     axum::Json(reply)
 }
@@ -290,6 +437,11 @@ async fn respond(shared: &Shared, method: &str, body: &Value) -> Value {
             }
             ok(msg)
         }
+        "copyMessage" => {
+            let mut inner = shared.inner.lock().await;
+            inner.next_message_id += 1;
+            ok(json!({"message_id": inner.next_message_id}))
+        }
         "answerCallbackQuery" | "deleteMessage" | "setMyCommands" | "deleteWebhook" | "setWebhook" => ok(json!(true)),
         "getWebhookInfo" => ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0})),
         _ => json!({"ok": false, "error_code": 404, "description": "Not Found: method not found"}),
@@ -297,7 +449,9 @@ async fn respond(shared: &Shared, method: &str, body: &Value) -> Value {
 }
 
 fn canonical(method: &str) -> String {
-    const KNOWN: [&str; 14] = [
+    const KNOWN: [&str; 16] = [
+        "copyMessage",
+        "editMessageCaption",
         "getMe",
         "getUpdates",
         "sendMessage",
