@@ -12,6 +12,7 @@ pub mod domain;
 pub mod failpoint;
 pub mod http;
 pub mod i18n;
+pub mod operator;
 pub mod ports;
 pub mod solana;
 pub mod startup;

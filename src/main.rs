@@ -22,6 +22,24 @@ enum Cmd {
     /// Re-encrypt every wallet under a new master key (WALLET_NEW_MASTER_KEY or
     /// WALLET_NEW_MASTER_PASSPHRASE); safe to interrupt and rerun.
     RotateMasterKey,
+    /// Quote a buy of <sol> SOL of <mint> through the bot's router (Pump.fun / PumpSwap /
+    /// Jupiter) and print venue, expected and minimum out, price impact, fees, liquidity, price.
+    Quote {
+        /// Token mint (base58).
+        mint: String,
+        /// SOL to spend, e.g. 0.1.
+        sol: String,
+    },
+    /// Build the full buy transaction for <wallet> (any address) and simulate it unsigned
+    /// (sigVerify off, blockhash replaced); prints the outcome, logs tail, units, token delta.
+    SimulateBuy {
+        /// The buying wallet's address (base58); nothing is signed.
+        wallet: String,
+        /// Token mint (base58).
+        mint: String,
+        /// SOL to spend, e.g. 0.1.
+        sol: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +77,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Cmd::Quote { mint, sol } => {
+            let (mint, amount) = quantbot::operator::parse_buy_args(&mint, &sol)?;
+            let config = Config::load(Needs::DatabaseOnly)?;
+            init_operator_tracing();
+            let chain = std::sync::Arc::new(quantbot::startup::build_helius(&config, None)?);
+            let router = quantbot::startup::build_router(&config, chain).await?;
+            print!("{}", quantbot::operator::quote_buy(&router, mint, amount).await?);
+            Ok(())
+        }
+        Cmd::SimulateBuy { wallet, mint, sol } => {
+            let (mint, amount) = quantbot::operator::parse_buy_args(&mint, &sol)?;
+            let owner: solana_pubkey::Pubkey =
+                wallet.trim().parse().map_err(|_| anyhow::anyhow!("<wallet> is not a base58 address: {wallet}"))?;
+            let config = Config::load(Needs::DatabaseOnly)?;
+            init_operator_tracing();
+            let chain = std::sync::Arc::new(quantbot::startup::build_helius(&config, None)?);
+            let router = quantbot::startup::build_router(&config, chain.clone()).await?;
+            print!("{}", quantbot::operator::simulate_buy(&router, &chain, owner, mint, amount).await?);
+            Ok(())
+        }
         Cmd::RotateMasterKey => {
             let config = Config::load(Needs::DatabaseOnly)?;
             init_tracing(config.log_format);
@@ -74,4 +112,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Operator commands print their result on stdout, so their logs (warnings by default) go to
+/// stderr.
+fn init_operator_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

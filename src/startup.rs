@@ -99,6 +99,49 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// How often the router's global accounts (pump Global / FeeConfig, PumpSwap config) refresh.
+const GLOBALS_REFRESH_EVERY: Duration = Duration::from_secs(60);
+
+/// The Helius client for this config (no background cache refresher started).
+///
+/// # Errors
+/// The HTTP client cannot be built.
+pub fn build_helius(config: &Config, metrics: Option<Arc<Metrics>>) -> anyhow::Result<HeliusClient> {
+    HeliusClient::new(HeliusConfig::from_config(config), metrics)
+        .map_err(|e| anyhow::anyhow!("cannot build the Helius client: {e}"))
+}
+
+/// The venue router the bot and the operator CLI share: reads pump Global / FeeConfig and the
+/// PumpSwap configs once (documented constants with a warning if the chain cannot be read),
+/// refreshes them in the background, and routes non-pump mints to Jupiter (`JUPITER_API_URL`,
+/// `JUPITER_API_KEY`).
+///
+/// # Errors
+/// The Jupiter HTTP client cannot be built.
+pub async fn build_router(
+    config: &Config,
+    chain: Arc<dyn ChainClient>,
+) -> anyhow::Result<Arc<crate::venues::router::VenueRouter>> {
+    use crate::venues::globals::GlobalCache;
+    use crate::venues::jupiter::{JupiterClient, JupiterConfig};
+    use crate::venues::router::{RouterSettings, VenueRouter};
+    let globals = match GlobalCache::load(chain.clone()).await {
+        Ok(globals) => globals,
+        Err(e) => {
+            tracing::warn!(error.message = %e, "cannot read pump/PumpSwap global accounts; using documented constants");
+            GlobalCache::with_fallback(chain.clone())
+        }
+    };
+    drop(globals.spawn_refresh(GLOBALS_REFRESH_EVERY));
+    let jupiter = JupiterClient::new(JupiterConfig {
+        base_url: config.jupiter_api_url.clone(),
+        api_key: config.jupiter_api_key.clone(),
+        timeout: Duration::from_secs(10),
+    })
+    .map_err(|e| anyhow::anyhow!("cannot build the Jupiter client: {e}"))?;
+    Ok(Arc::new(VenueRouter::new(chain, globals, Some(Arc::new(jupiter)), RouterSettings::default())))
+}
+
 impl App {
     /// Opens the database (migrating it) and creates the Bot API client.
     ///

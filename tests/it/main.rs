@@ -10,3 +10,4 @@ mod storage;
 mod telegram_flows;
 mod wallet;
 mod wallet_keys;
+mod venues;

@@ -8,6 +8,7 @@
 //! sends, JSON-RPC errors, lagging status lookups). Shapes follow shared/reference/helius.
 
 pub mod programs;
+pub mod pump;
 mod runtime;
 
 use std::collections::{HashMap, HashSet};
@@ -514,11 +515,21 @@ fn signature_statuses(s: &mut State, params: &Value, id: &Value, ctx: Value) -> 
 // ---------------------------------------------------------------- transactions
 
 fn simulate(s: &State, params: &Value, id: &Value, ctx: Value) -> Response {
-    let tx = match decode_tx(params) {
+    let mut tx = match decode_tx(params) {
         Ok(tx) => tx,
         Err(e) => return rpc_err(id, -32602, &format!("invalid transaction: {e}"), None),
     };
     let verify = params[1]["sigVerify"] == json!(true);
+    // `replaceRecentBlockhash` (real RPC: only with sigVerify false) simulates on the latest.
+    let replacement = match params[1]["replaceRecentBlockhash"] == json!(true) {
+        true if verify => return rpc_err(id, -32602, "sigVerify may not be used with replaceRecentBlockhash", None),
+        true => {
+            let (hash, lvbh) = s.blockhashes.last().unwrap().clone();
+            tx.message.set_recent_blockhash(hash.clone());
+            json!({"blockhash": hash.to_string(), "lastValidBlockHeight": lvbh})
+        }
+        false => Value::Null,
+    };
     let (err, logs, units, after) = match execute(s, &tx, verify) {
         Ok(x) => (x.err, x.logs, x.units, Some(x.after)),
         Err(Refusal::Signature) => return rpc_err(id, -32003, "Transaction signature verification failure", None),
@@ -536,7 +547,7 @@ fn simulate(s: &State, params: &Value, id: &Value, ctx: Value) -> Response {
     rpc_ok(
         id,
         json!({"context": ctx, "value": {"err": err, "logs": logs, "accounts": accounts,
-        "unitsConsumed": units, "returnData": null, "innerInstructions": null, "replacementBlockhash": null}}),
+        "unitsConsumed": units, "returnData": null, "innerInstructions": null, "replacementBlockhash": replacement}}),
     )
 }
 

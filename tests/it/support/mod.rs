@@ -2,6 +2,7 @@
 //! Bot API, and `TestApp`, which runs the real `startup::App` against them.
 
 pub mod fake_chain;
+pub mod fake_jupiter;
 pub mod fake_telegram;
 
 use std::collections::HashMap;
