@@ -78,6 +78,8 @@ pub struct Config {
     pub rpc_rps: u32,
     /// Tip for the Helius Sender fast path; zero disables the fast path.
     pub sender_tip: Lamports,
+    /// Position monitor tick interval.
+    pub monitor_interval: std::time::Duration,
     /// Webhook mode (instead of long polling), when `TELEGRAM_WEBHOOK_URL` is set.
     pub telegram_webhook: Option<WebhookConfig>,
     /// Broadcast pacing: messages per second overall (Telegram allows about 30).
@@ -261,6 +263,15 @@ impl Config {
                 .ok_or_else(|| invalid("WALLET_EXPORT_DELETE_SECS", "must be between 1 and 3600 seconds"))?,
             None => std::time::Duration::from_secs(60),
         };
+        let monitor_interval = match get("MONITOR_INTERVAL_MS") {
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (100..=60_000).contains(n))
+                .map(std::time::Duration::from_millis)
+                .ok_or_else(|| invalid("MONITOR_INTERVAL_MS", "must be milliseconds between 100 and 60000"))?,
+            None => std::time::Duration::from_millis(1_500),
+        };
         let sender_tip = match get("SENDER_TIP_SOL") {
             Some(v) => {
                 Lamports::parse_sol(&v).map_err(|_| invalid("SENDER_TIP_SOL", "must be a SOL amount such as 0.001"))?
@@ -304,6 +315,7 @@ impl Config {
             log_format,
             rpc_rps,
             sender_tip,
+            monitor_interval,
             telegram_webhook,
             broadcast_rate_per_sec,
             broadcast_chat_interval,

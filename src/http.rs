@@ -15,6 +15,9 @@ use crate::ports::{Clock, SystemClock};
 use crate::storage::Db;
 use crate::telemetry::{Liveness, Metrics};
 
+/// The position monitor counts as alive when it ticked within this window.
+pub const MONITOR_STALE_MS: i64 = 60_000;
+
 /// Polling counts as alive when the Bot API answered within this window.
 pub const TELEGRAM_STALE_MS: i64 = 90_000;
 
@@ -38,12 +41,18 @@ async fn healthz(State(s): State<OpsState>) -> impl IntoResponse {
     let db_ok = s.db.ping().await;
     let now = SystemClock.now_ms();
     let polling_ok = s.liveness.dispatcher_running() && now - s.liveness.last_telegram_ok_ms() <= TELEGRAM_STALE_MS;
+    // The monitor counts as alive until its first tick is due, then while it keeps ticking.
+    let last_tick = s.liveness.last_monitor_tick_ms();
+    let monitor_ok = last_tick == 0 || now - last_tick <= MONITOR_STALE_MS;
+    let ok = db_ok && polling_ok && monitor_ok;
     let body = serde_json::json!({
-        "status": if db_ok && polling_ok { "ok" } else { "degraded" },
+        "status": if ok { "ok" } else { "degraded" },
         "database": db_ok,
         "telegram_polling": polling_ok,
+        "position_monitor": monitor_ok,
+        "monitor_last_tick_ms": last_tick,
     });
-    let code = if db_ok && polling_ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, axum::Json(body))
 }
 

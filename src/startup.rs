@@ -142,6 +142,66 @@ pub async fn build_router(
     Ok(Arc::new(VenueRouter::new(chain, globals, Some(Arc::new(jupiter)), RouterSettings::default())))
 }
 
+/// Builds the trading core over the database, the chain, the venue router, custody and the
+/// paced Telegram notifier.
+///
+/// # Errors
+/// The venue router cannot be built.
+async fn build_trading(
+    config: &Config,
+    db: &Arc<Db>,
+    bot: &Bot,
+    chain: Arc<dyn ChainClient>,
+    keys: Option<Arc<crate::wallet::KeyRing>>,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<(crate::app::trading::Trading, tokio::task::JoinHandle<()>)> {
+    use crate::app::trading::{Trading, TradingPorts, TradingSettings};
+    let router = build_router(config, chain.clone()).await?;
+    let (notifier, notifier_task) =
+        crate::telegram::notifier::TelegramNotifier::start(bot.clone(), db.clone(), metrics.clone());
+    let ports = TradingPorts {
+        users: db.clone(),
+        intents: db.clone(),
+        positions: db.clone(),
+        stats: db.clone(),
+        controls: db.clone(),
+        chain,
+        swapper: router,
+        signer: Arc::new(crate::wallet::signer::KeyringSigner::new(db.clone(), keys)),
+        notifier: Arc::new(notifier),
+        clock: Arc::new(SystemClock),
+    };
+    let settings = TradingSettings {
+        global_dry_run: config.dry_run,
+        limits: crate::domain::risk::GlobalLimits::default(),
+        default_tip: config.sender_tip,
+        submit: crate::solana::submit::SubmitOptions::default(),
+    };
+    Ok((Trading::new(ports, settings), notifier_task))
+}
+
+/// Loads open positions into the monitor and starts its tick loop.
+///
+/// # Errors
+/// Storage failures while loading positions.
+async fn start_monitor(
+    config: &Config,
+    trading: &crate::app::trading::Trading,
+    chain: Arc<dyn ChainClient>,
+    liveness: &Arc<Liveness>,
+    stop: http::ShutdownSignal,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use crate::app::monitor::Monitor;
+    use crate::app::prices::MarketPrices;
+    let prices = MarketPrices::new(chain, trading.ports().swapper.clone(), Duration::from_secs(10));
+    let monitor = Arc::new(Monitor::new(trading.clone(), Arc::new(prices)).with_liveness(liveness.clone()));
+    let events =
+        trading.subscribe_positions().context("the position monitor must be the only subscriber to position events")?;
+    let loaded = monitor.load().await?;
+    tracing::info!(positions = loaded, "position monitor started");
+    Ok(tokio::spawn(monitor.run(config.monitor_interval, events, stop.wait())))
+}
+
 impl App {
     /// Opens the database (migrating it) and creates the Bot API client.
     ///
@@ -202,14 +262,30 @@ impl App {
         let livetrade =
             LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run)
                 .with_controls(db_port.clone());
-        let chain: Arc<dyn ChainClient> = Arc::new(
-            HeliusClient::new(HeliusConfig::from_config(&config), Some(metrics.clone()))
-                .map_err(|e| anyhow::anyhow!("cannot build the Helius client: {e}"))?,
-        );
+        let helius = build_helius(&config, Some(metrics.clone()))?;
+        // Blockhash and priority fee refresh in the background: the hot path reads the cache.
+        let chain_cache = (!config.helius_rpc_urls.is_empty())
+            .then(|| crate::solana::helius::ChainCache::spawn(helius.clone(), Default::default()));
+        let chain: Arc<dyn ChainClient> = Arc::new(helius);
         let wallet_settings =
             WalletSettings { withdraw_limit_per_hour: config.withdraw_limit_per_hour, dry_run: config.dry_run };
-        let wallets =
-            Wallets::new(db_port.clone(), chain.clone(), keys, db_port.clone(), Arc::new(SystemClock), wallet_settings);
+        let wallets = Wallets::new(
+            db_port.clone(),
+            chain.clone(),
+            keys.clone(),
+            db_port.clone(),
+            Arc::new(SystemClock),
+            wallet_settings,
+        );
+        let (trading, notifier_task) = build_trading(&config, &db_port, &bot, chain.clone(), keys, &metrics).await?;
+        // Before any new trading: reconcile every unfinished intent with the chain.
+        let recovered = crate::app::recovery::recover(&trading, &crate::solana::submit::SubmitOptions::default())
+            .await
+            .context("recovering unfinished trades")?;
+        if recovered.examined > 0 {
+            tracing::info!(?recovered, "startup recovery done");
+        }
+        let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, signal.clone()).await?;
         let config_admins = Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>());
         let (admin_deps, broadcast_runner) =
             admin_wiring(&config, &db_port, &bot, config_admins.clone(), &metrics, &liveness, signal.clone()).await;
@@ -222,8 +298,13 @@ impl App {
             config_admins,
             metrics: metrics.clone(),
             liveness: liveness.clone(),
-            trading: None,
+            trading: Some(trading),
             admin: admin_deps,
+            alerts: crate::app::connector::AlertServices::new(
+                Arc::new(db.clone()),
+                metrics.clone(),
+                crate::app::connector::ConnectorSettings::default(),
+            ),
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .dependencies(dptree::deps![deps])
@@ -267,6 +348,15 @@ impl App {
         let _ = stopper.await;
         if tokio::time::timeout(Duration::from_secs(15), broadcast_runner).await.is_err() {
             tracing::warn!("broadcast worker did not stop within 15 s");
+        }
+        if tokio::time::timeout(Duration::from_secs(15), monitor_task).await.is_err() {
+            tracing::warn!("position monitor did not stop within 15 s");
+        }
+        // Give queued trade notices a moment to go out, then stop the notifier.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        notifier_task.abort();
+        if let Some(cache) = chain_cache {
+            cache.shutdown().await;
         }
         let _ = probe.await;
         let _ = http_task.await;

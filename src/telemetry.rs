@@ -264,6 +264,7 @@ impl CounterTotals {
 pub struct Liveness {
     dispatcher_running: AtomicBool,
     telegram_ok_ms: AtomicI64,
+    monitor_tick_ms: AtomicI64,
 }
 
 impl Liveness {
@@ -290,5 +291,15 @@ impl Liveness {
     /// Time of the last successful Bot API call (0 = never).
     pub fn last_telegram_ok_ms(&self) -> i64 {
         self.telegram_ok_ms.load(Ordering::SeqCst)
+    }
+
+    /// Records a completed position-monitor tick at `now_ms`.
+    pub fn monitor_tick(&self, now_ms: i64) {
+        self.monitor_tick_ms.store(now_ms, Ordering::SeqCst);
+    }
+
+    /// Time of the last completed monitor tick (0 = the monitor has not run).
+    pub fn last_monitor_tick_ms(&self) -> i64 {
+        self.monitor_tick_ms.load(Ordering::SeqCst)
     }
 }

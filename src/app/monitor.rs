@@ -58,6 +58,7 @@ pub struct TickReport {
 
 /// The monitor.
 pub struct Monitor {
+    liveness: Option<Arc<crate::telemetry::Liveness>>,
     trading: Trading,
     prices: Arc<dyn PriceSource>,
     tracked: Mutex<HashMap<i64, Tracked>>,
@@ -75,12 +76,20 @@ impl Monitor {
     /// Creates a monitor over the trading core.
     pub fn new(trading: Trading, prices: Arc<dyn PriceSource>) -> Self {
         Self {
+            liveness: None,
             trading,
             prices,
             tracked: Mutex::new(HashMap::new()),
             attempts: Mutex::new(HashMap::new()),
             last_tick_ms: AtomicI64::new(0),
         }
+    }
+
+    /// Reports each completed tick to `/healthz`.
+    #[must_use]
+    pub fn with_liveness(mut self, liveness: Arc<crate::telemetry::Liveness>) -> Self {
+        self.liveness = Some(liveness);
+        self
     }
 
     /// Loads every open position (once, at start).
@@ -175,7 +184,11 @@ impl Monitor {
             .await;
         report.filled = results.iter().filter(|ok| **ok).count();
         report.failed = results.len() - report.filled;
-        self.last_tick_ms.store(self.trading.ports().clock.now_ms(), Ordering::SeqCst);
+        let done = self.trading.ports().clock.now_ms();
+        self.last_tick_ms.store(done, Ordering::SeqCst);
+        if let Some(l) = &self.liveness {
+            l.monitor_tick(done);
+        }
         report
     }
 
