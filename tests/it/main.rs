@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin;
 mod chain;
 mod i18n;
 mod ops;

@@ -291,6 +291,7 @@ impl FakeTelegram {
     }
 
     /// Once `n` messages were delivered in total, later deliveries are recorded but never answered.
+    #[allow(dead_code)] // used by tests/broadcast_kill.rs
     pub async fn hold_sends_after(&self, n: usize) {
         self.shared.inner.lock().await.limits.hold_after = Some(n);
     }
@@ -306,6 +307,7 @@ impl FakeTelegram {
     }
 
     /// Accepted new messages in total (edits excluded).
+    #[allow(dead_code)] // used by tests/broadcast_kill.rs
     pub async fn delivered_total(&self) -> usize {
         self.shared.inner.lock().await.limits.delivered_total
     }
