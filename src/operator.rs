@@ -61,7 +61,7 @@ pub fn render_quote(q: &Quote) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "venue:        {}", q.venue.code());
     let _ = writeln!(s, "mint:         {} ({} decimals)", q.request.mint, q.token_decimals);
-    let _ = writeln!(s, "token program: {}", q.token_program);
+    let _ = writeln!(s, "program:      {}", q.token_program);
     let _ = writeln!(s, "spend:        {}", Lamports(q.request.amount_in));
     let _ = writeln!(s, "expected out: {}", out(q.expected_out));
     let _ = writeln!(s, "min out:      {} (slippage {} bps)", out(q.min_out), q.request.slippage.0);

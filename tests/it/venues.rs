@@ -393,6 +393,7 @@ async fn a_dry_run_simulation_returns_the_post_state_and_changes_nothing() {
     // Operator dry run: unsigned, blockhash replaced.
     let stranger = funded(&w.fake, 3 * SOL).pubkey();
     let text = quantbot::operator::simulate_buy(&w.router, &w.rpc, stranger, coin.mint, Lamports(SOL)).await.unwrap();
+    eprintln!("{text}");
     assert!(text.contains("simulation:   ok"), "{text}");
     assert!(text.contains("policy:       ok"), "{text}");
     let tokens = TokenAmount::new(quote.expected_out, 6);
