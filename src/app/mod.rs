@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod broadcast;
+pub mod connector;
 pub mod keys;
 pub mod livetrade;
 pub mod monitor;

@@ -115,6 +115,7 @@ impl Clock for SystemClock {
     }
 }
 
+pub mod alerts;
 pub mod chain;
 pub use chain::{
     AccountData, BlockhashInfo, ChainClient, ChainError, SignatureState, SignatureStatus, SimulationReport,

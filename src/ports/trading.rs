@@ -107,6 +107,28 @@ pub enum TradeNotice {
         /// Signature.
         signature: String,
     },
+    /// An alert was not traded for this user because of one of their subscription rules.
+    AlertSkipped {
+        /// Mint.
+        mint: String,
+        /// Source name.
+        source: String,
+        /// Localizable code: `rule.<code>` or a trading reason code (`venue.no_route`).
+        reason: String,
+        /// The limit that applied, for display (may be empty).
+        limit: String,
+    },
+    /// Confirm mode: a buy card with buttons instead of a buy.
+    AlertConfirm {
+        /// Mint.
+        mint: String,
+        /// Source name.
+        source: String,
+        /// Buy size.
+        sol: Lamports,
+        /// Stored alert row id (the buttons carry it).
+        alert_id: i64,
+    },
 }
 
 /// Tells users about their trades (Telegram behind it, through a paced queue).

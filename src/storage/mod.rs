@@ -5,6 +5,7 @@
 //! `migrations/postgres` (same tables, dialect-specific DDL).
 
 mod admin;
+mod alerts;
 mod audit;
 mod controls;
 mod intents;

@@ -64,6 +64,7 @@ fn command_name(cmd: &Command) -> &'static str {
         Command::Buy(_) => "buy",
         Command::Sell(_) => "sell",
         Command::Positions(_) => "positions",
+        Command::Alerts(_) => "alerts",
     }
 }
 
@@ -119,6 +120,7 @@ async fn dispatch(bot: &Bot, msg: &Message, cmd: Command, deps: &BotDeps) -> Han
             super::trading::command(bot, msg, user.id, lang, super::trading::TradingCommand::Positions, &arg, deps)
                 .await
         }
+        Command::Alerts(arg) => super::alerts::command(bot, msg, user.id, lang, &arg, deps).await,
     }
 }
 

@@ -6,6 +6,8 @@
 
 pub mod admin;
 pub mod admin_reply;
+pub mod alerts;
+pub mod alerts_reply;
 pub mod broadcast;
 mod callbacks;
 mod commands;
@@ -69,6 +71,9 @@ pub enum Command {
     /// Positions (`/positions [close <id> [percent] | history [page]]`).
     #[command(description = "open positions, close, history", parse_with = rest)]
     Positions(String),
+    /// Alert sources and subscriptions (`/alerts [subscribe|unsubscribe|set <source> …]`).
+    #[command(description = "alert sources: subscribe | unsubscribe | set", parse_with = rest)]
+    Alerts(String),
 }
 
 /// Takes everything after the command as one trimmed argument (possibly empty).
@@ -115,6 +120,8 @@ pub struct BotDeps {
     pub liveness: Arc<Liveness>,
     /// The trading core (`None` when no venue router is configured).
     pub trading: Option<crate::app::trading::Trading>,
+    /// Alert sources, subscriptions and the duplicate-call filter.
+    pub alerts: crate::app::connector::AlertServices,
     /// Admin use-cases (roles, kill switch, pauses, stats, broadcasts).
     pub admin: admin::AdminDeps,
 }
@@ -130,10 +137,12 @@ pub fn schema() -> UpdateHandler<HandlerError> {
     let messages = Update::filter_message()
         .branch(dptree::entry().filter_command::<Command>().endpoint(commands::handle))
         .branch(admin::branch())
+        .branch(alerts::source_branch())
         .branch(
             dptree::filter(|msg: Message| msg.text().is_some_and(|t| t.starts_with('/'))).endpoint(commands::unknown),
         )
-        .branch(dptree::filter(|msg: Message| trading::is_token_paste(&msg)).endpoint(trading::paste));
+        .branch(dptree::filter(|msg: Message| trading::is_token_paste(&msg)).endpoint(trading::paste))
+        .branch(dptree::filter(|msg: Message| alerts::is_group_post(&msg)).endpoint(alerts::group_post));
     let callbacks = Update::filter_callback_query()
         .branch(
             dptree::filter(|q: CallbackQuery| q.data.as_deref().is_some_and(|d| d.starts_with("pos:")))
@@ -146,8 +155,13 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .branch(
             dptree::filter(|q: CallbackQuery| admin::is_broadcast_button(q.data.as_deref())).endpoint(admin::callback),
         )
+        .branch(
+            dptree::filter(|q: CallbackQuery| alerts::is_alert_button(q.data.as_deref())).endpoint(alerts::callback),
+        )
         .branch(dptree::endpoint(callbacks::handle));
-    dptree::entry().branch(messages).branch(callbacks)
+    // Channel posts must be registered or Telegram never sends them; edited posts are not.
+    let channel_posts = Update::filter_channel_post().endpoint(alerts::channel_post);
+    dptree::entry().branch(messages).branch(callbacks).branch(channel_posts)
 }
 
 /// Registers the command menu with Telegram: a default (English) list plus one per locale.

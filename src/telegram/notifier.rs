@@ -64,12 +64,13 @@ async fn worker(
             }
         };
         let text = render_notice(lang, &notice);
+        let keyboard = super::alerts_reply::notice_keyboard(lang, &notice);
         let mut ready = last_any + GLOBAL_SPACING;
         if let Some(prev) = last_chat.get(&chat) {
             ready = ready.max(*prev + PER_CHAT_SPACING);
         }
         tokio::time::sleep_until(ready).await;
-        deliver(&bot, &metrics, ChatId(chat), &text).await;
+        deliver(&bot, &metrics, ChatId(chat), &text, keyboard.as_ref()).await;
         last_any = Instant::now();
         last_chat.insert(chat, last_any);
         if last_chat.len() > 10_000 {
@@ -79,9 +80,19 @@ async fn worker(
     }
 }
 
-async fn deliver(bot: &Bot, metrics: &Metrics, chat: ChatId, text: &str) {
+async fn deliver(
+    bot: &Bot,
+    metrics: &Metrics,
+    chat: ChatId,
+    text: &str,
+    keyboard: Option<&teloxide::types::InlineKeyboardMarkup>,
+) {
     for _ in 0..3 {
-        match bot.send_message(chat, text).await {
+        let mut req = bot.send_message(chat, text);
+        if let Some(kb) = keyboard {
+            req = req.reply_markup(kb.clone());
+        }
+        match req.await {
             Ok(_) => return,
             Err(teloxide::RequestError::RetryAfter(after)) => {
                 metrics.error("telegram_429");

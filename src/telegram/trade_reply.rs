@@ -123,6 +123,9 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             text.push_str(&link(lang, Some(signature)));
             text
         }
+        TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
+            super::alerts_reply::render_alert_notice(lang, notice)
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod admin;
+mod alerts;
 mod chain;
 mod i18n;
 mod ops;

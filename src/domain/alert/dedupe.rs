@@ -24,10 +24,8 @@ impl DuplicateFilter {
     /// Whether a call of `mint` by `source` at `now_ms` is new (and remembers it if so). A repeat
     /// inside the window is refused and does not extend the window.
     pub fn admit(&mut self, source: i64, mint: Pubkey, now_ms: i64) -> bool {
-        if let Some(first) = self.seen.get(&(source, mint)) {
-            if now_ms.saturating_sub(*first) < self.window_ms {
-                return false;
-            }
+        if self.seen.get(&(source, mint)).is_some_and(|first| now_ms.saturating_sub(*first) < self.window_ms) {
+            return false;
         }
         self.seen.insert((source, mint), now_ms);
         if self.seen.len() >= self.prune_at {

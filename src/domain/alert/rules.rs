@@ -439,10 +439,8 @@ pub fn check(
         return Ok(());
     }
     let m = market.map_err(|reason| RuleSkip::NoMarket(reason.to_owned()))?;
-    if let Some(max) = s.max_market_cap {
-        if m.market_cap.is_none_or(|c| c > max) {
-            return Err(RuleSkip::MarketCap { max });
-        }
+    if let Some(max) = s.max_market_cap.filter(|max| m.market_cap.is_none_or(|c| c > *max)) {
+        return Err(RuleSkip::MarketCap { max });
     }
     if let Some(min) = s.min_liquidity.filter(|min| m.liquidity < *min) {
         return Err(RuleSkip::Liquidity { min });

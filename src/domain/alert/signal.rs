@@ -28,7 +28,7 @@
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::SkipReason;
 use super::scan::contains_word;
@@ -56,7 +56,7 @@ const SELL_WORDS: [&str; 9] =
 const MAX_TARGETS: usize = 8;
 
 /// Levels read from a signal post.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SignalLevels {
     /// Entry price as written (unit unknown; only used to turn price levels into percentages).
     pub entry: Option<Decimal>,

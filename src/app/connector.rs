@@ -1,0 +1,470 @@
+//! The alert-to-trade connector: one post → one parse → for every subscriber, rule matching →
+//! the trading core (risk check, intent keyed by user and alert, execution) → notices.
+//!
+//! Idempotency: the alert key (source chat id + message id) is stored once, every buy uses
+//! `IdempotencyKey::alert(user, alert_key)`, and the duplicate-call filter drops repeats of the
+//! same mint from the same source within a window. A redelivered post therefore creates no
+//! second intent, even after a restart (the intents are unique by key).
+//!
+//! Concurrency: rule matching is pure and runs first for everybody; the buys then run through a
+//! bounded pool (`buffer_unordered`). Notices go through the paced [`Notifier`] queue, so
+//! Telegram never delays a trade.
+
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use solana_pubkey::Pubkey;
+
+use crate::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::domain::alert::rules::{self, AlertMode, MarketView, RuleSkip, SubscriptionSettings};
+use crate::domain::alert::{self, AlertKind, DuplicateFilter, ParsedAlert, Post, PostEntity, SignalLevels, SkipReason};
+use crate::domain::exit::ExitRules;
+use crate::domain::intent::{IdempotencyKey, IntentOrigin};
+use crate::domain::money::{Bps, Lamports};
+use crate::domain::position::Side;
+use crate::domain::risk::TradeMode;
+use crate::domain::user::UserId;
+use crate::ports::alerts::{AlertInsert, AlertRepo, AlertSource, LatencySink, NewAlert, Subscriber};
+use crate::ports::{QuoteRequest, RepoError, TradeNotice};
+
+/// Tunables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectorSettings {
+    /// Buys in flight at once per alert.
+    pub pool: usize,
+    /// Duplicate-call window (same mint, same source).
+    pub dedupe_window_ms: i64,
+    /// How long a confirm card stays valid.
+    pub confirm_ttl_ms: i64,
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> Self {
+        Self { pool: 16, dedupe_window_ms: 10 * 60_000, confirm_ttl_ms: 15 * 60_000 }
+    }
+}
+
+/// Alert state shared by every update handler (cheap to clone).
+#[derive(Clone)]
+pub struct AlertServices {
+    /// Sources, subscriptions, alerts.
+    pub repo: Arc<dyn AlertRepo>,
+    /// The duplicate-call filter.
+    pub dedupe: Arc<Mutex<DuplicateFilter>>,
+    /// Latency metrics.
+    pub latency: Arc<dyn LatencySink>,
+    /// Tunables.
+    pub settings: ConnectorSettings,
+}
+
+impl std::fmt::Debug for AlertServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertServices").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl AlertServices {
+    /// Wires the shared state.
+    pub fn new(repo: Arc<dyn AlertRepo>, latency: Arc<dyn LatencySink>, settings: ConnectorSettings) -> Self {
+        let dedupe = Arc::new(Mutex::new(DuplicateFilter::new(settings.dedupe_window_ms)));
+        Self { repo, dedupe, latency, settings }
+    }
+}
+
+/// A post from a channel or group, already checked to be an original (not forwarded, not
+/// edited, not an automatic forward) by the Telegram adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingPost {
+    /// Numeric chat id.
+    pub chat_id: i64,
+    /// Message id.
+    pub message_id: i64,
+    /// Text or caption.
+    pub text: String,
+    /// Its entities.
+    pub entities: Vec<PostEntity>,
+    /// Inline button URLs.
+    pub button_urls: Vec<String>,
+    /// When we received it (unix ms).
+    pub received_at_ms: i64,
+}
+
+/// What happened to a post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// The chat is not a registered (enabled) source.
+    NotASource,
+    /// The post does not trigger a buy.
+    Skipped(SkipReason),
+    /// Seen before (redelivery) or the same mint from the same source within the window.
+    Repeat,
+    /// Fanned out to subscribers.
+    Dispatched(FanOutReport),
+}
+
+/// Counts of one fan-out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FanOutReport {
+    /// Stored alert row id.
+    pub alert_id: i64,
+    /// Subscribers considered.
+    pub subscribers: usize,
+    /// Skipped by their rules (each told why).
+    pub rule_skips: usize,
+    /// Sent a confirm card.
+    pub confirm_cards: usize,
+    /// Filled (live or paper) or sent.
+    pub executed: usize,
+    /// Refused or failed in the trading core (the core told them why).
+    pub refused: usize,
+    /// Already had an intent for this alert.
+    pub duplicates: usize,
+}
+
+/// What a confirm-card button did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfirmOutcome {
+    /// The alert is unknown, too old, or the user is no longer subscribed.
+    Stale,
+    /// Handed to the trading core (its notices follow).
+    Started(Box<TradeOutcome>),
+}
+
+/// The connector for one trading core.
+#[derive(Clone, Debug)]
+pub struct Connector {
+    services: AlertServices,
+    trading: Trading,
+}
+
+/// One subscriber's planned action.
+enum Plan {
+    Skip(UserId, RuleSkip),
+    Confirm(UserId, Lamports),
+    Buy(UserId, SubscriptionSettings),
+}
+
+/// One subscriber's result.
+enum Done {
+    Executed,
+    Refused,
+    Duplicate,
+    Skipped,
+    Confirm,
+}
+
+impl Connector {
+    /// A connector over `trading`.
+    pub fn new(services: AlertServices, trading: Trading) -> Self {
+        Self { services, trading }
+    }
+
+    /// Handles one post end to end.
+    ///
+    /// # Errors
+    /// Storage failures.
+    #[tracing::instrument(skip_all, fields(chat_id = post.chat_id, message_id = post.message_id))]
+    pub async fn handle_post(&self, post: &IncomingPost) -> Result<PostOutcome, RepoError> {
+        let outcome = self.route(post).await;
+        let label = match &outcome {
+            Ok(PostOutcome::NotASource) => "not_a_source",
+            Ok(PostOutcome::Skipped(_)) => "skipped",
+            Ok(PostOutcome::Repeat) => "repeat",
+            Ok(PostOutcome::Dispatched(_)) => "dispatched",
+            Err(_) => "error",
+        };
+        self.services.latency.alert_post(label);
+        outcome
+    }
+
+    async fn route(&self, post: &IncomingPost) -> Result<PostOutcome, RepoError> {
+        let repo = &self.services.repo;
+        let Some(source) = repo.source_by_chat(post.chat_id).await?.filter(|s| s.enabled) else {
+            return Ok(PostOutcome::NotASource);
+        };
+        let view = Post { text: &post.text, entities: &post.entities, button_urls: &post.button_urls };
+        let parsed = alert::parse(source.kind, &view);
+        let key = alert::alert_key(post.chat_id, post.message_id);
+        let record = NewAlert {
+            alert_key: key.clone(),
+            source_id: source.id,
+            mint: parsed.as_ref().ok().map(|p| p.mint.to_string()),
+            parsed: match &parsed {
+                Ok(p) => p.to_json(),
+                Err(r) => serde_json::json!({ "skip": r.code() }).to_string(),
+            },
+            received_at_ms: post.received_at_ms,
+        };
+        let inserted = repo.record_alert(&record).await?;
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(reason) => {
+                tracing::info!(source = %source.name, reason = reason.code(), "alert post skipped");
+                return Ok(PostOutcome::Skipped(reason));
+            }
+        };
+        let admitted = match self.services.dedupe.lock() {
+            Ok(mut f) => f.admit(source.id, parsed.mint, post.received_at_ms),
+            Err(poisoned) => poisoned.into_inner().admit(source.id, parsed.mint, post.received_at_ms),
+        };
+        if !admitted {
+            tracing::info!(source = %source.name, mint = %parsed.mint, "repeat call ignored");
+            return Ok(PostOutcome::Repeat);
+        }
+        let alert_id = match inserted {
+            AlertInsert::New(id) | AlertInsert::Duplicate(id) => id,
+        };
+        repo.touch_source(source.id, post.received_at_ms).await?;
+        let report = self.fan_out(&source, alert_id, &key, &parsed, post.received_at_ms).await?;
+        Ok(PostOutcome::Dispatched(report))
+    }
+
+    /// Runs one parsed alert for every enabled subscriber of `source`.
+    ///
+    /// # Errors
+    /// Storage failures while loading subscribers (per-user storage failures are logged).
+    pub async fn fan_out(
+        &self,
+        source: &AlertSource,
+        alert_id: i64,
+        alert_key: &str,
+        parsed: &ParsedAlert,
+        received_at_ms: i64,
+    ) -> Result<FanOutReport, RepoError> {
+        let subscribers = self.services.repo.subscribers(source.id).await?;
+        let mut report = FanOutReport { alert_id, subscribers: subscribers.len(), ..FanOutReport::default() };
+        if subscribers.is_empty() {
+            return Ok(report);
+        }
+        let now = self.trading.ports().clock.now_ms();
+        let buys_today = self.services.repo.alert_buys_since(crate::app::livetrade::utc_day_start_ms(now)).await?;
+        let market = self.market(parsed.mint, &subscribers).await;
+        let plans = plan(&subscribers, market.as_ref().map_err(String::as_str), &buys_today, now);
+        let mint = parsed.mint.to_string();
+        let results: Vec<Done> = futures::stream::iter(plans)
+            .map(|p| self.run_plan(p, source, alert_id, alert_key, parsed, &mint, received_at_ms))
+            .buffer_unordered(self.services.settings.pool.max(1))
+            .collect()
+            .await;
+        for r in results {
+            match r {
+                Done::Executed => report.executed += 1,
+                Done::Refused => report.refused += 1,
+                Done::Duplicate => report.duplicates += 1,
+                Done::Skipped => report.rule_skips += 1,
+                Done::Confirm => report.confirm_cards += 1,
+            }
+        }
+        tracing::info!(source = %source.name, %mint, ?report, "alert fanned out");
+        Ok(report)
+    }
+
+    /// One quote shared by every subscriber (at the largest size that needs market data).
+    async fn market(&self, mint: Pubkey, subs: &[Subscriber]) -> Result<MarketView, String> {
+        let Some(size) = subs.iter().filter(|s| s.settings.needs_market()).map(|s| s.settings.buy).max() else {
+            return Err("venue.unavailable".to_owned());
+        };
+        let req = QuoteRequest { mint, side: Side::Buy, amount_in: size.0, slippage: Bps(0) };
+        match self.trading.ports().swapper.quote(&req).await {
+            Ok(q) => Ok(MarketView {
+                market_cap: q.market_cap,
+                liquidity: q.liquidity,
+                price_impact: q.price_impact,
+                quoted: size,
+            }),
+            Err(e) => Err(crate::app::trading::venue_reason(&e).to_owned()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_plan(
+        &self,
+        plan: Plan,
+        source: &AlertSource,
+        alert_id: i64,
+        alert_key: &str,
+        parsed: &ParsedAlert,
+        mint: &str,
+        received_at_ms: i64,
+    ) -> Done {
+        let notifier = &self.trading.ports().notifier;
+        match plan {
+            Plan::Skip(user, skip) => {
+                let notice = skip_notice(mint, &source.name, &skip);
+                notifier.notify(user, notice).await;
+                Done::Skipped
+            }
+            Plan::Confirm(user, sol) => {
+                let notice =
+                    TradeNotice::AlertConfirm { mint: mint.to_owned(), source: source.name.clone(), sol, alert_id };
+                notifier.notify(user, notice).await;
+                Done::Confirm
+            }
+            Plan::Buy(user, settings) => {
+                let req = self.request(user, &settings, source, alert_key, parsed, received_at_ms).await;
+                self.execute(req).await
+            }
+        }
+    }
+
+    async fn request(
+        &self,
+        user: UserId,
+        settings: &SubscriptionSettings,
+        source: &AlertSource,
+        alert_key: &str,
+        parsed: &ParsedAlert,
+        received_at_ms: i64,
+    ) -> TradeRequest {
+        let signal = parsed.signal.as_ref().filter(|s| s.stop_loss_bps.is_some() || !s.take_profit.is_empty());
+        let exit_rules = if signal.is_some() || settings.overrides_exits() {
+            match self.trading.ports().users.config(user).await {
+                Ok(config) => Some(rules::exit_rules(&ExitRules::from_config(&config), signal, settings)),
+                Err(e) => {
+                    tracing::error!(user_id = user.0, error.message = %e, "config load failed; default exits");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        TradeRequest {
+            user,
+            mint: parsed.mint,
+            side: Side::Buy,
+            amount: TradeAmount::Sol(settings.buy),
+            origin: IntentOrigin::Alert,
+            key: IdempotencyKey::alert(user, alert_key),
+            alert_id: Some(alert_key.to_owned()),
+            received_at_ms: Some(received_at_ms),
+            exit_rules,
+            source: Some(format!("alert:{}", source.name)),
+            slippage: None,
+        }
+    }
+
+    async fn execute(&self, req: TradeRequest) -> Done {
+        let received = req.received_at_ms;
+        let user = req.user;
+        match self.trading.execute(req).await {
+            Ok(TradeOutcome::Filled { mode, .. }) => {
+                self.record_latency(received, if mode == TradeMode::Paper { "paper" } else { "live" });
+                Done::Executed
+            }
+            Ok(TradeOutcome::Pending { .. }) => {
+                self.record_latency(received, "live");
+                Done::Executed
+            }
+            Ok(TradeOutcome::Duplicate { .. }) => Done::Duplicate,
+            Ok(TradeOutcome::Refused { .. } | TradeOutcome::Failed { .. }) => Done::Refused,
+            Err(e) => {
+                tracing::error!(user_id = user.0, error.message = %e, "alert trade failed on storage");
+                Done::Refused
+            }
+        }
+    }
+
+    fn record_latency(&self, received_at_ms: Option<i64>, mode: &str) {
+        if let Some(at) = received_at_ms {
+            let ms = self.trading.ports().clock.now_ms().saturating_sub(at).max(0);
+            #[allow(clippy::cast_precision_loss)]
+            self.services.latency.alert_trade_latency(ms as f64 / 1_000.0, mode);
+        }
+    }
+
+    /// A confirm-card "buy" press: buys with the subscription's current size and the same
+    /// idempotency key as an automatic buy, so a second press (or an auto buy) is a duplicate.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn confirm(&self, user: UserId, alert_id: i64) -> Result<ConfirmOutcome, RepoError> {
+        let repo = &self.services.repo;
+        let Some(stored) = repo.alert(alert_id).await? else {
+            return Ok(ConfirmOutcome::Stale);
+        };
+        let now = self.trading.ports().clock.now_ms();
+        if now.saturating_sub(stored.new.received_at_ms) > self.services.settings.confirm_ttl_ms {
+            return Ok(ConfirmOutcome::Stale);
+        }
+        let Some(parsed) = parsed_from_json(&stored.new.parsed) else {
+            return Ok(ConfirmOutcome::Stale);
+        };
+        let Some(settings) = repo.subscription(user, stored.new.source_id).await? else {
+            return Ok(ConfirmOutcome::Stale);
+        };
+        let Some(source) = repo.sources().await?.into_iter().find(|s| s.id == stored.new.source_id) else {
+            return Ok(ConfirmOutcome::Stale);
+        };
+        let req =
+            self.request(user, &settings, &source, &stored.new.alert_key, &parsed, stored.new.received_at_ms).await;
+        let outcome = self.trading.execute(req).await.map_err(|e| match e {
+            crate::app::trading::TradeError::Repo(r) => r,
+        })?;
+        Ok(ConfirmOutcome::Started(Box::new(outcome)))
+    }
+}
+
+/// Rule matching for every subscriber (pure; the benchmark measures it).
+pub fn plan_all(
+    subscribers: &[Subscriber],
+    market: Result<&MarketView, &str>,
+    buys_today: &std::collections::HashMap<UserId, u32>,
+    now_ms: i64,
+) -> Vec<Result<(UserId, AlertMode), (UserId, RuleSkip)>> {
+    subscribers
+        .iter()
+        .map(|s| {
+            let today = buys_today.get(&s.user).copied().unwrap_or(0);
+            match rules::check(&s.settings, market, today, now_ms) {
+                Ok(()) => Ok((s.user, s.settings.mode)),
+                Err(skip) => Err((s.user, skip)),
+            }
+        })
+        .collect()
+}
+
+fn plan(
+    subscribers: &[Subscriber],
+    market: Result<&MarketView, &str>,
+    buys_today: &std::collections::HashMap<UserId, u32>,
+    now_ms: i64,
+) -> Vec<Plan> {
+    plan_all(subscribers, market, buys_today, now_ms)
+        .into_iter()
+        .zip(subscribers)
+        .map(|(r, s)| match r {
+            Err((user, skip)) => Plan::Skip(user, skip),
+            Ok((user, AlertMode::Confirm)) => Plan::Confirm(user, s.settings.buy),
+            Ok((user, AlertMode::Auto)) => Plan::Buy(user, s.settings.clone()),
+        })
+        .collect()
+}
+
+fn skip_notice(mint: &str, source: &str, skip: &RuleSkip) -> TradeNotice {
+    let sol = |l: Lamports| l.to_sol().normalize().to_string();
+    let (reason, limit) = match skip {
+        RuleSkip::NoMarket(code) => (code.clone(), String::new()),
+        RuleSkip::Hours(h) => (format!("rule.{}", skip.code()), format!("{:02}-{:02}", h.start, h.end)),
+        RuleSkip::DailyCap(n) => (format!("rule.{}", skip.code()), n.to_string()),
+        RuleSkip::MarketCap { max } => (format!("rule.{}", skip.code()), sol(*max)),
+        RuleSkip::Liquidity { min } => (format!("rule.{}", skip.code()), sol(*min)),
+        RuleSkip::PriceImpact { max } => {
+            let pct = rust_decimal::Decimal::from(max.0) / rust_decimal::Decimal::from(100);
+            (format!("rule.{}", skip.code()), pct.normalize().to_string())
+        }
+    };
+    TradeNotice::AlertSkipped { mint: mint.to_owned(), source: source.to_owned(), reason, limit }
+}
+
+/// Reads back a stored parsed alert (`ParsedAlert::to_json`).
+pub fn parsed_from_json(text: &str) -> Option<ParsedAlert> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let kind = AlertKind::from_code(v.get("kind")?.as_str()?)?;
+    let mint = Pubkey::from_str(v.get("mint")?.as_str()?).ok()?;
+    let signal = match v.get("signal") {
+        Some(s) if !s.is_null() => Some(serde_json::from_value::<SignalLevels>(s.clone()).ok()?),
+        _ => None,
+    };
+    Some(ParsedAlert { kind, mint, signal })
+}
