@@ -471,8 +471,15 @@ impl Trading {
         })
     }
 
-    /// Paper: simulate the signed transaction and take the fill from its post-state.
+    /// Paper: simulate the signed transaction and take the fill from its post-state. A paper
+    /// sell cannot be simulated (the wallet does not hold paper tokens), so it fills at the
+    /// venue's quote for the same amount, fees included.
     async fn paper(&self, req: &TradeRequest, intent_id: i64, p: Prepared) -> Result<TradeOutcome, TradeError> {
+        if req.side == Side::Sell {
+            let (tokens, sol) = quoted_amounts(req.side, &p);
+            self.ports.intents.transition(intent_id, IntentState::Pending, IntentState::Confirmed, None).await?;
+            return self.record(req, intent_id, &p, tokens, sol, TradeMode::Paper, None).await;
+        }
         let watch = [p.token_account, p.owner];
         let pre = self.ports.chain.accounts(&watch).await;
         let sim = self.ports.chain.simulate(&p.tx, &watch).await;

@@ -10,6 +10,7 @@ mod i18n;
 mod ops;
 mod storage;
 mod telegram_flows;
+mod trading;
 mod wallet;
 mod wallet_keys;
 mod venues;

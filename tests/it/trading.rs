@@ -1,0 +1,212 @@
+//! The trading core end to end: Telegram → intent → risk → router → sign → fake chain →
+//! position → notice, in paper and live mode, plus the position monitor's exits. Both databases.
+
+use std::time::Duration;
+
+use quantbot::domain::lang::Lang;
+use quantbot::domain::user::UserId;
+use quantbot::i18n::tr;
+use quantbot::ports::{IntentRepo, PositionRepo, WalletRepo};
+use quantbot::venues::pumpfun::accounts::BondingCurve;
+use serde_json::json;
+use solana_pubkey::Pubkey;
+
+use crate::on_both_databases;
+use crate::support::fake_chain::FakeChain;
+use crate::support::fake_chain::pump::{self, Coin};
+use crate::support::fake_telegram::Call;
+use crate::support::{TestApp, TestDb};
+
+const MASTER_HEX: &str = "5f0b7f0f8d7e6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3";
+const ALICE: i64 = 4242;
+const SOL: u64 = 1_000_000_000;
+
+struct Env {
+    app: TestApp,
+    chain: FakeChain,
+    coin: Coin,
+    wallet: Pubkey,
+}
+
+fn text(call: &Call) -> String {
+    call.body["text"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn setup(db: &TestDb, live: bool) -> Env {
+    let chain = FakeChain::start().await;
+    pump::install(&chain);
+    // A coin that has traded: the curve holds 5 SOL of real reserves.
+    let mut curve = pump::fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = 5 * SOL;
+    let coin = pump::seed_coin(&chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
+    let rpc = chain.rpc_url(0);
+    let dry = if live { "false" } else { "true" };
+    let vars = [
+        ("HELIUS_RPC_URL", rpc.as_str()),
+        ("WALLET_MASTER_KEY", MASTER_HEX),
+        ("DRY_RUN", dry),
+        ("MONITOR_INTERVAL_MS", "200"),
+    ];
+    let app = TestApp::spawn(db, &vars).await;
+    let env_wallet = {
+        say(&app, "/start").await;
+        say(&app, "/wallet add").await;
+        let w = app.db.list_wallets(UserId(ALICE)).await.unwrap();
+        w[0].pubkey.parse::<Pubkey>().unwrap()
+    };
+    chain.fund(&env_wallet, 10 * SOL);
+    say(&app, "/livetrade enable").await;
+    if live {
+        say(&app, "/livetrade config dry_run off").await;
+    }
+    Env { app, chain, coin, wallet: env_wallet }
+}
+
+async fn say(app: &TestApp, cmd: &str) -> Call {
+    let cur = app.tg.call_count().await;
+    app.tg.send_private(ALICE, "en", cmd).await;
+    app.tg.next_text_to(cur, ALICE).await
+}
+
+/// Waits for a message to Alice whose text contains `needle`.
+async fn notice(app: &TestApp, cursor: usize, needle: &str) -> Call {
+    app.tg
+        .wait_for(cursor, "sendMessage", |b| {
+            b["chat_id"] == json!(ALICE) && b["text"].as_str().is_some_and(|t| t.contains(needle))
+        })
+        .await
+}
+
+fn prefix(key: &str) -> String {
+    let t = tr(Lang::En, key, &[]);
+    t.split("%{").next().unwrap_or_default().to_owned()
+}
+
+async fn paper_buy_and_sell_go_through_the_same_path_without_sending(db: &TestDb) {
+    let env = setup(db, false).await;
+    let landed_before = env.chain.landed_count();
+    let cur = env.app.tg.call_count().await;
+    let ack = say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
+    assert!(text(&ack).starts_with(&prefix("tradecmd.buying")), "{}", text(&ack));
+    let filled = notice(&env.app, cur, &prefix("trade.bought")).await;
+    assert!(text(&filled).contains(&tr(Lang::En, "trade.paper", &[])), "{}", text(&filled));
+
+    let positions = PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap();
+    assert_eq!(positions.len(), 1);
+    let p = &positions[0];
+    assert!(p.is_paper && p.book.tokens > 0);
+    // Paper: nothing landed and no balance moved.
+    assert_eq!(env.chain.landed_count(), landed_before);
+    assert_eq!(env.chain.balance_of(&env.wallet), 10 * SOL);
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), None);
+
+    // /positions lists it with a close button; closing sells it (paper).
+    let list = say(&env.app, "/positions").await;
+    assert!(text(&list).contains(&format!("#{}", p.id)), "{}", text(&list));
+    assert_eq!(
+        list.body["reply_markup"]["inline_keyboard"][0][1]["callback_data"],
+        json!(format!("pos:close:{}:100", p.id))
+    );
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/sell #{} 100", p.id)).await;
+    notice(&env.app, cur, &prefix("trade.sold")).await;
+    assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());
+    let history = say(&env.app, "/positions history").await;
+    assert_eq!(text(&history).lines().count(), 3, "{}", text(&history));
+    env.app.stop().await;
+}
+on_both_databases!(paper_buy_and_sell_go_through_the_same_path_without_sending);
+
+async fn live_buy_lands_on_chain_and_a_partial_sell_realizes_pnl(db: &TestDb) {
+    let env = setup(db, true).await;
+    let landed_before = env.chain.landed_count();
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
+    let filled = notice(&env.app, cur, &prefix("trade.bought")).await;
+    assert!(text(&filled).contains("https://solscan.io/tx/"), "{}", text(&filled));
+    assert_eq!(env.chain.landed_count(), landed_before + 1);
+
+    let p = PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().remove(0);
+    assert!(!p.is_paper);
+    let held = env.chain.token_amount(&env.coin.ata_of(&env.wallet)).unwrap();
+    assert_eq!(held, p.book.tokens, "the position holds exactly what landed");
+    let spent = 10 * SOL - env.chain.balance_of(&env.wallet);
+    assert!(spent > SOL / 10 && spent < SOL / 10 + SOL / 100, "spent {spent}");
+    assert!(p.book.cost.0 <= spent, "cost basis {} excludes only ATA rent of {spent}", p.book.cost.0);
+
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/sell {} 50", env.coin.mint)).await;
+    let sold = notice(&env.app, cur, &prefix("trade.sold")).await;
+    assert!(text(&sold).contains(&prefix("trade.pnl")), "{}", text(&sold));
+    let p2 = PositionRepo::position(&env.app.db, UserId(ALICE), p.id).await.unwrap().unwrap();
+    assert!(p2.is_open);
+    assert_eq!(p2.book.tokens, p.book.tokens - p.book.tokens / 2);
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)).unwrap(), p2.book.tokens);
+    assert!(p2.book.realized < 0, "round trip through fees loses a little: {}", p2.book.realized);
+    // Every intent is final.
+    assert!(env.app.db.unfinished().await.unwrap().is_empty());
+    env.app.stop().await;
+}
+on_both_databases!(live_buy_lands_on_chain_and_a_partial_sell_realizes_pnl);
+
+async fn risk_refusals_are_explained_and_nothing_is_sent(db: &TestDb) {
+    let env = setup(db, true).await;
+    let landed_before = env.chain.landed_count();
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 5", env.coin.mint)).await;
+    let refused = notice(&env.app, cur, &prefix("trade.refused")).await;
+    assert!(text(&refused).contains(&tr(Lang::En, "reason.risk.max_position", &[])), "{}", text(&refused));
+    assert_eq!(env.chain.landed_count(), landed_before);
+    assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());
+
+    // Bad input is answered and changes nothing.
+    let bad = say(&env.app, "/buy notamint 0.1").await;
+    assert!(text(&bad).contains("notamint"), "{}", text(&bad));
+    let bad = say(&env.app, &format!("/buy {} -1", env.coin.mint)).await;
+    assert!(text(&bad).contains("-1"), "{}", text(&bad));
+    let bad = say(&env.app, &format!("/sell {} 50", env.coin.mint)).await;
+    assert!(text(&bad).contains(&env.coin.mint.to_string()), "{}", text(&bad));
+    env.app.stop().await;
+}
+on_both_databases!(risk_refusals_are_explained_and_nothing_is_sent);
+
+async fn stop_loss_fires_when_another_trader_dumps_the_price(db: &TestDb) {
+    let env = setup(db, true).await;
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    let p = PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().remove(0);
+    // Another trader sells hard: the price halves (stop-loss default is -30 %).
+    let cur = env.app.tg.call_count().await;
+    pump::move_price(&env.chain, &env.coin, |c: &mut BondingCurve| c.virtual_quote_reserves /= 2);
+    notice(&env.app, cur, &prefix("trade.sold")).await;
+    let closed = PositionRepo::position(&env.app.db, UserId(ALICE), p.id).await.unwrap().unwrap();
+    assert!(!closed.is_open && closed.book.tokens == 0);
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    assert!(closed.book.realized < 0);
+    env.app.stop().await;
+}
+on_both_databases!(stop_loss_fires_when_another_trader_dumps_the_price);
+
+async fn take_profit_ladder_sells_the_first_step_then_trailing_follows(db: &TestDb) {
+    let env = setup(db, true).await;
+    // Only the ladder: no trailing or stop-loss to interfere.
+    say(&env.app, "/livetrade config trailing_stop off").await;
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    let p = PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().remove(0);
+    // Price ×2.5: passes the first step (+100 % → sell 50 % of the initial size).
+    let cur = env.app.tg.call_count().await;
+    pump::move_price(&env.chain, &env.coin, |c: &mut BondingCurve| {
+        c.virtual_quote_reserves = c.virtual_quote_reserves * 5 / 2
+    });
+    notice(&env.app, cur, &prefix("trade.sold")).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let after = PositionRepo::position(&env.app.db, UserId(ALICE), p.id).await.unwrap().unwrap();
+    assert!(after.is_open);
+    assert_eq!(after.book.tokens, p.book.tokens - p.book.tokens / 2, "exactly half sold, once");
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)).unwrap(), after.book.tokens);
+    env.app.stop().await;
+}
+on_both_databases!(take_profit_ladder_sells_the_first_step_then_trailing_follows);
