@@ -430,3 +430,118 @@ async fn source_and_alerts_commands(db: &TestDb) {
     app.stop().await;
 }
 on_both_databases!(source_and_alerts_commands);
+
+fn utf16_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+/// Through the fake Bot API and the fake chain, with the real app: the admin registers a channel,
+/// three users subscribe with different sizes and rules, one channel post (delivered five times,
+/// plus a forwarded copy and an edit) → one paper buy lands, the market-cap skip and the risk
+/// refusal are explained, positions exist, and the latency is in /metrics.
+async fn a_channel_post_through_the_bot_api_buys_for_the_right_subscribers(db: &TestDb) {
+    use quantbot::ports::{PositionRepo, WalletRepo};
+    let chain = FakeChain::start().await;
+    pump::install(&chain);
+    let mut curve = fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = 5 * SOL;
+    let coin = seed_coin(&chain, TOKEN_PROGRAM, &curve);
+    let rpc = chain.rpc_url(0);
+    let vars = [("HELIUS_RPC_URL", rpc.as_str()), ("WALLET_MASTER_KEY", MASTER_HEX), ("DRY_RUN", "true")];
+    let app = TestApp::spawn(db, &vars).await;
+    let tg = &app.tg;
+    let say = |user: i64, text: &'static str| async move {
+        let c = tg.call_count().await;
+        tg.send_private(user, "en", text).await;
+        tg.next_text_to(c, user).await
+    };
+    let added = say(1, "/source add -1001987654321 ca_drop alpha").await;
+    assert!(added.body["text"].as_str().unwrap().contains("-1001987654321"), "{}", added.body);
+    for (user, sub, set) in [
+        (101, "/alerts subscribe alpha 0.05", None),
+        (102, "/alerts subscribe alpha 0.08", Some("/alerts set alpha max_mcap=1 sl=20 tp=100:100")),
+        (103, "/alerts subscribe alpha 0.5", None),
+    ] {
+        say(user, "/wallet add").await;
+        let wallets = app.db.list_wallets(UserId(user)).await.unwrap();
+        chain.fund(&wallets[0].pubkey.parse::<Pubkey>().unwrap(), 10 * SOL);
+        say(user, "/livetrade enable").await;
+        say(user, sub).await;
+        if let Some(set) = set {
+            let saved = say(user, set).await;
+            assert!(saved.body["text"].as_str().unwrap().contains("max_mcap=1"), "{}", saved.body);
+        }
+    }
+
+    let mint = coin.mint.to_string();
+    let head = "🚀 NEW CALL: $PEPE\nCA: ";
+    let text = format!("{head}{mint}\nBuy here 👉 Jupiter");
+    let jupiter_at = utf16_len(&text) - utf16_len("Jupiter");
+    let post = json!({
+        "message_id": 4242,
+        "sender_chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
+        "chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
+        "date": 1_795_000_000,
+        "text": text,
+        "entities": [
+            {"offset": utf16_len(head), "length": utf16_len(&mint), "type": "code"},
+            {"offset": jupiter_at, "length": 7, "type": "text_link", "url": format!("https://jup.ag/swap/SOL-{mint}")},
+        ],
+    });
+    let cursor = tg.call_count().await;
+    for _ in 0..5 {
+        tg.push_update(json!({"channel_post": post.clone()})).await;
+    }
+    let mut forwarded = post.clone();
+    forwarded["message_id"] = json!(4243);
+    forwarded["forward_origin"] = json!({"type": "channel", "chat": post["chat"].clone(), "message_id": 1, "date": 0});
+    tg.push_update(json!({"channel_post": forwarded})).await;
+    let mut edited = post.clone();
+    edited["edit_date"] = json!(1_795_000_100);
+    tg.push_update(json!({"edited_channel_post": edited})).await;
+
+    let to = |user: i64, needle: &'static str| {
+        tg.wait_for(cursor, "sendMessage", move |b| {
+            b["chat_id"] == json!(user) && b["text"].as_str().is_some_and(|t| t.contains(needle))
+        })
+    };
+    let bought = to(101, "Position #").await;
+    assert!(bought.body["text"].as_str().unwrap().contains("Paper trade"), "{}", bought.body);
+    let skipped = to(102, "market cap").await;
+    assert!(skipped.body["text"].as_str().unwrap().contains("alpha"), "{}", skipped.body);
+    to(103, "⛔").await;
+    // The buy lands as a paper position.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if PositionRepo::open_positions(&app.db, UserId(101)).await.unwrap().len() == 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no position for 101");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(PositionRepo::open_positions(&app.db, UserId(102)).await.unwrap().is_empty());
+    assert!(PositionRepo::open_positions(&app.db, UserId(103)).await.unwrap().is_empty());
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT user_id, idempotency_key FROM trade_intents ORDER BY id")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    let mut keys: Vec<(i64, String)> = rows.iter().map(|r| (r.get("user_id"), r.get("idempotency_key"))).collect();
+    keys.sort();
+    let alert = format!("{CHANNEL}:4242");
+    assert_eq!(keys, vec![(101, format!("u101:alert:{alert}")), (103, format!("u103:alert:{alert}"))]);
+    assert_eq!(keys.len(), 2, "one intent per user and alert (102 skipped by rule): {keys:?}");
+    let notices_102 = tg
+        .calls()
+        .await
+        .into_iter()
+        .skip(cursor)
+        .filter(|c| c.method == "sendMessage" && c.body["chat_id"] == json!(102))
+        .count();
+    assert_eq!(notices_102, 1, "one skip message, not one per delivery");
+    let metrics = reqwest::get(format!("http://{}/metrics", app.ops)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("quantbot_alert_trade_latency_seconds_count{mode=\"paper\"} 1"), "{metrics}");
+    app.stop().await;
+}
+on_both_databases!(a_channel_post_through_the_bot_api_buys_for_the_right_subscribers);
