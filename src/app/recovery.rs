@@ -165,6 +165,28 @@ async fn record_recovered(
     signature: &str,
 ) -> Result<(), RepoError> {
     let ports = trading.ports();
+    // Already recorded (a crash after the position write): tell the user, record nothing.
+    if let Some(trade) = ports.positions.trade_for_intent(intent.id).await? {
+        let position = match trade.position_id {
+            Some(id) => ports.positions.position(intent.new.user, id).await?,
+            None => None,
+        };
+        let decimals = position.as_ref().map_or(0, |p| p.decimals);
+        let notice = TradeNotice::Filled {
+            side: trade.side,
+            mint: trade.mint.clone(),
+            sol: trade.sol,
+            tokens_ui: TokenAmount::new(trade.tokens, decimals).to_string(),
+            price: trade.price.map_or_else(String::new, |d| d.normalize().to_string()),
+            fees: Lamports(trade.fees.total()),
+            pnl: (trade.side == Side::Sell).then_some(trade.realized_pnl),
+            paper: trade.is_paper,
+            signature: trade.signature.clone(),
+            position_id: trade.position_id.unwrap_or_default(),
+        };
+        ports.notifier.notify(intent.new.user, notice).await;
+        return Ok(());
+    }
     let Ok(mint) = intent.new.mint.parse::<Pubkey>() else {
         return Err(RepoError::Corrupt("intent mint".to_owned()));
     };
@@ -192,6 +214,14 @@ async fn record_recovered(
     }
     let fees = Fees { network: Lamports(5_000), ..Fees::default() };
     let fill = Fill { side: intent.new.side, sol, tokens, fees, at_ms: ports.clock.now_ms() };
+    let rules = ports.users.config(intent.new.user).await.ok().map(|c| crate::domain::exit::ExitRules::from_config(&c));
+    let exit_rules = rules
+        .filter(|_| intent.new.side == Side::Buy)
+        .map(|rules| super::trading::StoredExit {
+            rules,
+            progress: crate::domain::exit::ExitProgress { tp_done: 0, initial_tokens: tokens },
+        })
+        .and_then(|s| serde_json::to_string(&s).ok());
     let record = FillRecord {
         intent_id: Some(intent.id),
         user: intent.new.user,
@@ -202,26 +232,24 @@ async fn record_recovered(
         fill,
         price: ui_price(sol, tokens, decimals),
         signature: Some(signature.to_owned()),
-        exit_rules: None,
+        exit_rules,
         source: Some("recovered".to_owned()),
     };
     match ports.positions.record_fill(&record).await {
         Ok(recorded) => {
-            if recorded.new {
-                let notice = TradeNotice::Filled {
-                    side: intent.new.side,
-                    mint: intent.new.mint.clone(),
-                    sol,
-                    tokens_ui: TokenAmount::new(tokens, decimals).to_string(),
-                    price: record.price.map_or_else(String::new, |d| d.normalize().to_string()),
-                    fees: Lamports(fees.total()),
-                    pnl: recorded.realization.map(|r| r.pnl),
-                    paper: false,
-                    signature: Some(signature.to_owned()),
-                    position_id: recorded.position.id,
-                };
-                ports.notifier.notify(intent.new.user, notice).await;
-            }
+            let notice = TradeNotice::Filled {
+                side: intent.new.side,
+                mint: intent.new.mint.clone(),
+                sol,
+                tokens_ui: TokenAmount::new(tokens, decimals).to_string(),
+                price: record.price.map_or_else(String::new, |d| d.normalize().to_string()),
+                fees: Lamports(fees.total()),
+                pnl: recorded.realization.map(|r| r.pnl),
+                paper: false,
+                signature: Some(signature.to_owned()),
+                position_id: recorded.position.id,
+            };
+            ports.notifier.notify(intent.new.user, notice).await;
             Ok(())
         }
         Err(RecordError::Repo(e)) => Err(e),

@@ -553,8 +553,12 @@ impl Trading {
                     ),
                     _ => quoted_amounts(req.side, p),
                 };
+                // The position is written (and the user told) before the intent is marked
+                // confirmed: a crash in between leaves it `sent`, and recovery finds the landed
+                // transaction, sees the recorded fill (idempotent per intent) and finishes.
+                let outcome = self.record(req, intent_id, p, tokens, sol, TradeMode::Live, Some(signature)).await?;
                 self.ports.intents.transition(intent_id, from, IntentState::Confirmed, None).await?;
-                self.record(req, intent_id, p, tokens, sol, TradeMode::Live, Some(signature)).await
+                Ok(outcome)
             }
             SubmitOutcome::Failed { failure, .. } => {
                 self.execution_failures.fetch_add(1, Ordering::SeqCst);

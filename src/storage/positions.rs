@@ -286,4 +286,16 @@ impl PositionRepo for Db {
             .await?;
         Ok(())
     }
+
+    async fn trade_for_intent(&self, intent_id: i64) -> Result<Option<TradeRecord>, RepoError> {
+        let row = sqlx::query(
+            "SELECT id, position_id, mint, side, sol_lamports, token_amount, fee_network_lamports, fee_priority_lamports, \
+             fee_tip_lamports, fee_protocol_lamports, realized_pnl_lamports, price, signature, is_paper, created_at \
+             FROM trades WHERE intent_id = $1",
+        )
+        .bind(intent_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(row_to_trade).transpose()
+    }
 }
