@@ -99,9 +99,8 @@ pub fn classify(e: RequestError) -> SendOutcome {
             | ApiError::CantInitiateConversation
             | ApiError::CantTalkWithBots,
         ) => SendOutcome::Blocked,
-        RequestError::Api(ApiError::Unknown(text))
-            if text.contains("Internal Server Error") || text.contains("Bad Gateway") =>
-        {
+        // 5xx ("Internal Server Error", "Bad Gateway"): Telegram did not process it.
+        RequestError::Api(ApiError::Unknown(text)) if text.starts_with("Internal") || text.contains("Gateway") => {
             SendOutcome::Transient(text)
         }
         RequestError::Api(other) => SendOutcome::Failed(other.to_string()),
