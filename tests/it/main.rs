@@ -11,6 +11,6 @@ mod ops;
 mod storage;
 mod telegram_flows;
 mod trading;
+mod venues;
 mod wallet;
 mod wallet_keys;
-mod venues;
