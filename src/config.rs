@@ -462,6 +462,27 @@ mod tests {
     }
 
     #[test]
+    fn webhook_needs_a_path_and_a_valid_secret_and_broadcast_pacing_is_bounded() {
+        let base = [("TELEGRAM_BOT_TOKEN", "1:a"), ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/tg/hook")];
+        let err = |extra: &[(&str, &str)]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            Config::from_vars(&vars(&all), Needs::Bot).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        assert!(err(&[]).contains("TELEGRAM_WEBHOOK_SECRET"));
+        assert!(err(&[("TELEGRAM_WEBHOOK_SECRET", "has space")]).starts_with("TELEGRAM_WEBHOOK_SECRET"));
+        assert!(err(&[("TELEGRAM_WEBHOOK_URL", "https://bot.example.com")]).starts_with("TELEGRAM_WEBHOOK_URL"));
+        assert!(err(&[("TELEGRAM_WEBHOOK_SECRET", "ok"), ("BROADCAST_RATE_PER_SEC", "0")]).starts_with("BROADCAST"));
+        let c =
+            Config::from_vars(&vars(&[base[0], base[1], ("TELEGRAM_WEBHOOK_SECRET", "s3cret_-X")]), Needs::Bot).ok();
+        assert_eq!(
+            c.as_ref().and_then(|c| c.telegram_webhook.as_ref()).map(|w| w.url.path().to_owned()).as_deref(),
+            Some("/tg/hook")
+        );
+        assert_eq!(c.map(|c| (c.broadcast_rate_per_sec, c.broadcast_chat_interval.as_millis())), Some((25, 1000)));
+    }
+
+    #[test]
     fn rpc_list_allows_failover_and_migrate_needs_no_token() {
         let c = Config::from_vars(
             &vars(&[("HELIUS_RPC_URL", "http://127.0.0.1:1, http://127.0.0.1:2")]),
