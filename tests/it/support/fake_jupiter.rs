@@ -111,15 +111,15 @@ fn record(
     let mut s = inner.lock().unwrap();
     let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
     s.requests.push(JupRequest { at: Instant::now(), path: path.to_owned(), api_key, query, body });
-    if let Some((remaining, secs)) = s.rate_limit {
-        if remaining > 0 {
-            s.rate_limit = Some((remaining - 1, secs));
-            let body = json!({"error": "Rate limit exceeded"});
-            let mut resp = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-            resp.headers_mut().insert("retry-after", secs.into());
-            resp.headers_mut().insert("x-ratelimit-remaining", 0.into());
-            return Some(resp);
-        }
+    if let Some((remaining, secs)) = s.rate_limit
+        && remaining > 0
+    {
+        s.rate_limit = Some((remaining - 1, secs));
+        let body = json!({"error": "Rate limit exceeded"});
+        let mut resp = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+        resp.headers_mut().insert("retry-after", secs.into());
+        resp.headers_mut().insert("x-ratelimit-remaining", 0.into());
+        return Some(resp);
     }
     None
 }
