@@ -1,0 +1,246 @@
+//! Alert connector CPU cost, excluding network:
+//!
+//! * `alert_to_signed_tx`: one realistic channel post → parse (`ca_drop`) → subscription rules →
+//!   risk check → Pump.fun quote + buy instructions from cached accounts → v0 compile → sign →
+//!   serialize. Targets: p50 ≤ 0.5 ms, p99 ≤ 2 ms (printed from 20,000 timed runs, then criterion).
+//! * `fan_out_rules_and_risk/{1000,10000}`: rule matching plus the risk check for every
+//!   subscriber of one alert. Targets: ≤ 60 ms and ≤ 600 ms.
+//!
+//! Run: `cargo bench --bench alerts -- --warm-up-time 1 --measurement-time 3`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use quantbot::app::connector::plan_all;
+use quantbot::domain::alert::rules::{self, MarketView, SubscriptionSettings};
+use quantbot::domain::alert::{self, AlertKind, EntityKind, Post, PostEntity};
+use quantbot::domain::money::{Bps, Lamports};
+use quantbot::domain::risk::{EntryProposal, GlobalLimits, RiskSnapshot, approve_entry};
+use quantbot::domain::user::UserId;
+use quantbot::domain::user_config::UserConfig;
+use quantbot::ports::alerts::Subscriber;
+use quantbot::solana::ids::TOKEN_2022_PROGRAM;
+use quantbot::solana::instructions::{ComputeUnits, MicroLamportsPerCu};
+use quantbot::solana::tx::{ComputeBudget, TxDraft, serialize, sign};
+use quantbot::venues::pumpfun::accounts::{BondingCurve, FeeConfig, FeeTier, Fees, GLOBAL_DISCRIMINATOR, Global};
+use quantbot::venues::pumpfun::curve::{BuyBySolRequest, CurveState, ONE_BILLION_SUPPLY};
+use quantbot::venues::pumpfun::ix::{BuyArgs, FeeRecipients, LegacyTrade, LegacyTradeParts};
+use quantbot::venues::pumpfun::pda::{MintAccounts, MintKey, UserAccounts};
+use solana_hash::Hash;
+use solana_keypair::Keypair;
+use solana_pubkey::{Pubkey, pubkey};
+use solana_signer::Signer;
+
+const MINT: &str = "EM1WnMcHLeMqBFWKoNstRj7qautMwSphqRQVBVw1pump";
+
+/// Venue and wallet state cached between alerts.
+struct Cached {
+    global: Global,
+    fee_config: FeeConfig,
+    curve: BondingCurve,
+    mint: MintAccounts,
+    user: UserAccounts,
+    blockhash: Hash,
+    keypair: Keypair,
+    config: UserConfig,
+    snapshot: RiskSnapshot,
+    settings: SubscriptionSettings,
+    market: MarketView,
+}
+
+fn cached() -> Cached {
+    let mut global_bytes = GLOBAL_DISCRIMINATOR.to_vec();
+    global_bytes.resize(1087, 0);
+    let global = Global::decode(&global_bytes).unwrap();
+    let fee_config = FeeConfig {
+        bump: 255,
+        admin: Pubkey::default(),
+        flat_fees: Fees::default(),
+        fee_tiers: vec![FeeTier {
+            market_cap_threshold: 0,
+            fees: Fees { lp_fee_bps: 0, protocol_fee_bps: 95, creator_fee_bps: 30 },
+        }],
+        stable_fee_tiers: Vec::new(),
+        exotic_flat_fees: Fees::default(),
+    };
+    let curve = BondingCurve {
+        virtual_token_reserves: 1_048_500_803_494_126,
+        virtual_quote_reserves: 30_700_977_905,
+        real_token_reserves: 768_600_803_494_126,
+        real_quote_reserves: 700_977_905,
+        token_total_supply: ONE_BILLION_SUPPLY,
+        creator: pubkey!("39c8JbwsHBZKibzBACZg3g6EDUuKxYHZ6Uot39jJAE6v"),
+        ..BondingCurve::default()
+    };
+    let keypair = Keypair::new_from_array([7; 32]);
+    let mint = MintAccounts::derive(&MintKey {
+        mint: MINT.parse().unwrap(),
+        token_program: TOKEN_2022_PROGRAM,
+        creator: curve.creator,
+    });
+    let user = UserAccounts::derive(keypair.pubkey(), &mint);
+    let config = UserConfig { trading_enabled: true, ..UserConfig::default() };
+    let snapshot =
+        RiskSnapshot { wallet_balance: Lamports(5_000_000_000), now_ms: 1_795_000_000_000, ..Default::default() };
+    let settings = SubscriptionSettings::default().apply(&["sol=0.1", "max_mcap=500", "max_impact=10"]).unwrap();
+    let market = MarketView {
+        market_cap: Some(Lamports(30_000_000_000)),
+        liquidity: Lamports(700_977_905),
+        price_impact: Bps(300),
+        quoted: Lamports(100_000_000),
+    };
+    Cached {
+        global,
+        fee_config,
+        curve,
+        mint,
+        user,
+        blockhash: Hash::new_from_array([3; 32]),
+        keypair,
+        config,
+        snapshot,
+        settings,
+        market,
+    }
+}
+
+fn post_text() -> String {
+    format!(
+        "🚀 NEW CALL: $PEPE\nCA: {MINT}\nChart: https://pump.fun/coin/{MINT}\nDex: https://dexscreener.com/solana/{MINT}\n\
+         Buy here 👉 Jupiter\n\nLow cap gem, dev doxxed, LP burned. Not financial advice. 🔥🔥🔥"
+    )
+}
+
+/// Post received → first signed transaction ready (no network).
+fn alert_to_signed(c: &Cached, text: &str, entities: &[PostEntity], salt: u64) -> Vec<u8> {
+    let parsed = alert::parse(AlertKind::CaDrop, &Post { text, entities, button_urls: &[] }).unwrap();
+    rules::check(&c.settings, Ok(&c.market), 0, c.snapshot.now_ms).unwrap();
+    let proposal = EntryProposal {
+        amount: c.settings.buy,
+        fees: Lamports(40_000),
+        price_impact: c.market.impact_for(c.settings.buy),
+        liquidity: c.market.liquidity,
+    };
+    let approved = approve_entry(parsed.mint, &proposal, &c.config, &c.snapshot, &GlobalLimits::default()).unwrap();
+    let state = CurveState {
+        global: &c.global,
+        fee_config: Some(&c.fee_config),
+        curve: &c.curve,
+        mint_supply: ONE_BILLION_SUPPLY,
+    };
+    let order =
+        state.plan_buy_for_sol(&BuyBySolRequest { spend: c.settings.buy, slippage: c.config.slippage }).unwrap();
+    let recipients = FeeRecipients::pick(&c.global, c.curve.is_mayhem_mode, salt);
+    let trade =
+        LegacyTrade::new(&LegacyTradeParts { curve: &c.curve, mint: &c.mint, user: &c.user, recipients }).unwrap();
+    let budget = ComputeBudget { unit_limit: ComputeUnits(120_000), unit_price: MicroLamportsPerCu(250_000) };
+    let mut draft = TxDraft::new(c.keypair.pubkey(), budget);
+    draft.extend(trade.buy_instructions(&BuyArgs::from_order(&order, true)));
+    let message = draft.compile(c.blockhash.clone()).unwrap();
+    let tx = sign(message, &c.keypair).unwrap();
+    black_box(approved.get());
+    serialize(&tx).unwrap()
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples[i]
+    };
+    (at(0.5), at(0.99), at(1.0))
+}
+
+fn subscribers(n: usize) -> Vec<Subscriber> {
+    let variants = [
+        vec!["sol=0.1"],
+        vec!["sol=0.2", "max_mcap=500", "min_liquidity=0.5"],
+        vec!["sol=0.05", "max_impact=5", "daily_cap=10"],
+        vec!["sol=0.3", "hours=0-24", "mode=confirm"],
+        vec!["sol=1", "max_mcap=10"],
+    ];
+    (0..n)
+        .map(|i| Subscriber {
+            user: UserId(i64::try_from(i).unwrap()),
+            settings: SubscriptionSettings::default().apply(&variants[i % variants.len()]).unwrap(),
+        })
+        .collect()
+}
+
+/// Rule matching plus the risk check for every subscriber (what the fan-out spends CPU on).
+fn fan_out(c: &Cached, subs: &[Subscriber], today: &HashMap<UserId, u32>) -> usize {
+    let plans = plan_all(subs, Ok(&c.market), today, c.snapshot.now_ms);
+    let mut approved = 0;
+    for (plan, s) in plans.iter().zip(subs) {
+        if plan.is_err() {
+            continue;
+        }
+        let proposal = EntryProposal {
+            amount: s.settings.buy,
+            fees: Lamports(40_000),
+            price_impact: c.market.impact_for(s.settings.buy),
+            liquidity: c.market.liquidity,
+        };
+        if approve_entry((), &proposal, &c.config, &c.snapshot, &GlobalLimits::default()).is_ok() {
+            approved += 1;
+        }
+    }
+    approved
+}
+
+fn bench_alerts(cr: &mut Criterion) {
+    let c = cached();
+    let text = post_text();
+    let head = "🚀 NEW CALL: $PEPE\nCA: ";
+    let entities =
+        [PostEntity { kind: EntityKind::Code, offset: head.encode_utf16().count(), length: MINT.len(), url: None }];
+    let mut samples = Vec::with_capacity(20_000);
+    for salt in 0..20_000u64 {
+        let started = Instant::now();
+        black_box(alert_to_signed(&c, &text, &entities, salt));
+        samples.push(started.elapsed());
+    }
+    let (p50, p99, max) = percentiles(samples);
+    println!("alert_to_signed_tx: p50 {p50:?}  p99 {p99:?}  max {max:?}  (20,000 runs)");
+    for n in [1_000usize, 10_000] {
+        let subs = subscribers(n);
+        let today: HashMap<UserId, u32> = subs.iter().step_by(3).map(|s| (s.user, 2)).collect();
+        let mut runs = Vec::with_capacity(50);
+        for _ in 0..50 {
+            let started = Instant::now();
+            black_box(fan_out(&c, &subs, &today));
+            runs.push(started.elapsed());
+        }
+        let (p50, p99, max) = percentiles(runs);
+        println!("fan_out_rules_and_risk/{n}: p50 {p50:?}  p99 {p99:?}  max {max:?}  (50 runs)");
+    }
+
+    let mut salt = 0u64;
+    cr.bench_function("alert_to_signed_tx", |b| {
+        b.iter(|| {
+            salt = salt.wrapping_add(1);
+            black_box(alert_to_signed(black_box(&c), &text, &entities, salt))
+        });
+    });
+    cr.bench_function("alert_parse_ca_drop", |b| {
+        b.iter(|| {
+            black_box(alert::parse(AlertKind::CaDrop, &Post { text: &text, entities: &entities, button_urls: &[] }))
+        });
+    });
+    let mut group = cr.benchmark_group("fan_out_rules_and_risk");
+    for n in [1_000usize, 10_000] {
+        let subs = subscribers(n);
+        let today: HashMap<UserId, u32> = subs.iter().step_by(3).map(|s| (s.user, 2)).collect();
+        group.bench_with_input(BenchmarkId::from_parameter(n), &subs, |b, subs| {
+            b.iter(|| black_box(fan_out(&c, subs, &today)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_alerts);
+criterion_main!(benches);
