@@ -19,6 +19,5 @@ pub mod startup;
 pub mod storage;
 pub mod telegram;
 pub mod telemetry;
-pub mod telemetry_hooks;
 pub mod venues;
 pub mod wallet;

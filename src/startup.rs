@@ -189,12 +189,15 @@ async fn start_monitor(
     trading: &crate::app::trading::Trading,
     chain: Arc<dyn ChainClient>,
     liveness: &Arc<Liveness>,
+    metrics: &Arc<Metrics>,
     stop: http::ShutdownSignal,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     use crate::app::monitor::Monitor;
     use crate::app::prices::MarketPrices;
     let prices = MarketPrices::new(chain, trading.ports().swapper.clone(), Duration::from_secs(10));
-    let monitor = Arc::new(Monitor::new(trading.clone(), Arc::new(prices)).with_liveness(liveness.clone()));
+    let monitor = Arc::new(
+        Monitor::new(trading.clone(), Arc::new(prices)).with_liveness(liveness.clone()).with_metrics(metrics.clone()),
+    );
     let events =
         trading.subscribe_positions().context("the position monitor must be the only subscriber to position events")?;
     let loaded = monitor.load().await?;
@@ -285,7 +288,7 @@ impl App {
         if recovered.examined > 0 {
             tracing::info!(?recovered, "startup recovery done");
         }
-        let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, signal.clone()).await?;
+        let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone()).await?;
         let config_admins = Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>());
         let (admin_deps, broadcast_runner) =
             admin_wiring(&config, &db_port, &bot, config_admins.clone(), &metrics, &liveness, signal.clone()).await;

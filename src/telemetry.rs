@@ -42,6 +42,39 @@ pub struct Metrics {
     rpc_requests: Family<Labels, Counter>,
     admin: AdminMetrics,
     alerts: AlertMetrics,
+    monitor: MonitorMetrics,
+}
+
+/// Position monitor metrics: tick duration, exits by rule and outcome, price read failures.
+#[derive(Debug)]
+struct MonitorMetrics {
+    tick_duration: Histogram,
+    exits: Family<Labels, Counter>,
+    price_errors: Counter,
+    positions: Gauge,
+}
+
+impl MonitorMetrics {
+    fn new(registry: &mut Registry) -> Self {
+        // 0.1 ms .. ~6.5 s
+        let tick_duration = Histogram::new(exponential_buckets(0.000_1, 2.0, 17));
+        let exits = Family::<Labels, Counter>::default();
+        let price_errors = Counter::default();
+        let positions = Gauge::default();
+        registry.register(
+            "monitor_tick_duration_seconds",
+            "Position monitor tick: price reads, evaluation and exits",
+            tick_duration.clone(),
+        );
+        registry.register("monitor_exits", "Position monitor exit attempts, by rule and outcome", exits.clone());
+        registry.register(
+            "monitor_price_errors",
+            "Open positions without a price in a monitor tick",
+            price_errors.clone(),
+        );
+        registry.register("monitor_positions", "Open positions held by the position monitor", positions.clone());
+        Self { tick_duration, exits, price_errors, positions }
+    }
 }
 
 /// Alert connector metrics: posts by outcome, alert received → sent latency per trade.
@@ -121,7 +154,23 @@ impl Metrics {
         let admin = AdminMetrics::default();
         admin.register(&mut registry);
         let alerts = AlertMetrics::new(&mut registry);
-        Self { registry, updates, command_latency, errors, telegram_up, rpc_requests, admin, alerts }
+        let monitor = MonitorMetrics::new(&mut registry);
+        Self { registry, updates, command_latency, errors, telegram_up, rpc_requests, admin, alerts, monitor }
+    }
+
+    /// Records one position-monitor tick: its duration, the positions it held and how many of
+    /// them had no price.
+    pub fn monitor_tick(&self, seconds: f64, positions: usize, price_errors: usize) {
+        self.monitor.tick_duration.observe(seconds);
+        self.monitor.positions.set(i64::try_from(positions).unwrap_or(i64::MAX));
+        self.monitor.price_errors.inc_by(u64::try_from(price_errors).unwrap_or(u64::MAX));
+    }
+
+    /// Counts one exit attempt by `rule` (`stop_loss`, `take_profit`, `trailing`, `time`) and
+    /// `outcome` (`filled`, `failed`, `busy`).
+    pub fn monitor_exit(&self, rule: &str, outcome: &str) {
+        let labels = vec![("rule".to_owned(), rule.to_owned()), ("outcome".to_owned(), outcome.to_owned())];
+        self.monitor.exits.get_or_create(&labels).inc();
     }
 
     /// Counts one handled update of `kind` (`message`, `callback_query`, `channel_post`, …).

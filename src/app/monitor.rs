@@ -59,6 +59,7 @@ pub struct TickReport {
 /// The monitor.
 pub struct Monitor {
     liveness: Option<Arc<crate::telemetry::Liveness>>,
+    metrics: Option<Arc<crate::telemetry::Metrics>>,
     trading: Trading,
     prices: Arc<dyn PriceSource>,
     tracked: Mutex<HashMap<i64, Tracked>>,
@@ -77,6 +78,7 @@ impl Monitor {
     pub fn new(trading: Trading, prices: Arc<dyn PriceSource>) -> Self {
         Self {
             liveness: None,
+            metrics: None,
             trading,
             prices,
             tracked: Mutex::new(HashMap::new()),
@@ -89,6 +91,13 @@ impl Monitor {
     #[must_use]
     pub fn with_liveness(mut self, liveness: Arc<crate::telemetry::Liveness>) -> Self {
         self.liveness = Some(liveness);
+        self
+    }
+
+    /// Reports ticks, exits and price errors to `/metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::telemetry::Metrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -113,6 +122,14 @@ impl Monitor {
             return;
         }
         let mut exit = StoredExit::parse(record.exit_rules.as_deref());
+        if let Some(known) = tracked.get(&record.id) {
+            // The trading core announces a fill before the monitor persists the ladder step it
+            // sold: progress only moves forward, so a stale record never re-arms a sold step.
+            exit.progress.tp_done = exit.progress.tp_done.max(known.exit.progress.tp_done);
+            if exit.progress.initial_tokens == 0 {
+                exit.progress.initial_tokens = known.exit.progress.initial_tokens;
+            }
+        }
         if exit.progress.initial_tokens == 0 {
             exit.progress.initial_tokens = record.book.tokens;
         }
@@ -136,6 +153,7 @@ impl Monitor {
     /// # Errors
     /// None today; storage errors of single exits are logged and retried.
     pub async fn tick(&self) -> TickReport {
+        let started = std::time::Instant::now();
         let now = self.trading.ports().clock.now_ms();
         let snapshot: Vec<Tracked> = self.tracked.lock().await.values().cloned().collect();
         let holdings: Vec<(Pubkey, u64)> = snapshot
@@ -189,6 +207,9 @@ impl Monitor {
         if let Some(l) = &self.liveness {
             l.monitor_tick(done);
         }
+        if let Some(m) = &self.metrics {
+            m.monitor_tick(started.elapsed().as_secs_f64(), report.evaluated, report.price_errors);
+        }
         report
     }
 
@@ -235,27 +256,29 @@ impl Monitor {
             source: None,
         };
         let outcome = self.trading.execute(req).await;
-        let filled = match outcome {
+        let (filled, label) = match outcome {
             Ok(TradeOutcome::Filled { position, .. }) => {
                 self.after_fill(&t, d, *position).await;
-                true
+                (true, "filled")
             }
             Ok(TradeOutcome::Duplicate { .. } | TradeOutcome::Pending { .. }) => {
                 // Another attempt owns this key, or the outcome is still unknown: do not pile on.
                 self.backoff(&t, d, attempt, now, false).await;
-                false
+                (false, "busy")
             }
             Ok(_) => {
                 self.backoff(&t, d, attempt, now, true).await;
-                false
+                (false, "failed")
             }
             Err(e) => {
                 tracing::error!(position_id = t.record.id, error.message = %e, "exit failed on storage");
                 self.backoff(&t, d, attempt, now, true).await;
-                false
+                (false, "failed")
             }
         };
-        crate::telemetry_hooks::exit_attempt(d.rule.name(), filled);
+        if let Some(m) = &self.metrics {
+            m.monitor_exit(d.rule.name(), label);
+        }
         filled
     }
 
