@@ -7,6 +7,7 @@ mod admin;
 mod alerts;
 mod chain;
 mod i18n;
+mod monitor;
 mod ops;
 mod storage;
 mod telegram_flows;

@@ -9,6 +9,7 @@
 
 pub mod programs;
 pub mod pump;
+pub mod pumpswap;
 mod runtime;
 
 use std::collections::{HashMap, HashSet};

@@ -308,6 +308,36 @@ impl ProgramHandler for PumpProgram {
     }
 }
 
+/// Makes the next `times` pump `sell` executions (simulations included) fail with
+/// `Custom(code)` (e.g. 6003 `TooLittleSolReceived`), then behave normally again.
+#[allow(dead_code)]
+pub fn fail_sells(fake: &FakeChain, times: usize, code: u32) {
+    let handler = FlakySells { remaining: std::sync::atomic::AtomicUsize::new(times), code };
+    fake.register_program(PUMP_PROGRAM, Arc::new(handler));
+}
+
+/// The pump program whose first N sells fail.
+struct FlakySells {
+    remaining: std::sync::atomic::AtomicUsize,
+    code: u32,
+}
+
+impl ProgramHandler for FlakySells {
+    fn execute(&self, ix: &Ix<'_>, accounts: &mut Accounts) -> Result<(), Value> {
+        use std::sync::atomic::Ordering;
+        let is_sell = ix.data.get(..8) == Some(&SELL_DISCRIMINATOR[..]);
+        let failing =
+            is_sell && self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if failing {
+            return Err(custom(self.code));
+        }
+        PumpProgram.execute(ix, accounts)
+    }
+    fn units(&self) -> u64 {
+        PumpProgram.units()
+    }
+}
+
 enum Buy {
     ExactTokens { amount: u64, max_sol_cost: u64 },
     ExactSol { spend: u64, min_tokens: u64 },
