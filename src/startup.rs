@@ -289,6 +289,13 @@ impl App {
             tracing::info!(?recovered, "startup recovery done");
         }
         let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone()).await?;
+        // Trades whose outcome was unknown ("pending" to the user) are re-checked periodically.
+        let reconciler = tokio::spawn(crate::app::recovery::run_reconciler(
+            trading.clone(),
+            Duration::from_secs(10),
+            crate::solana::submit::SubmitOptions::default(),
+            signal.clone().wait(),
+        ));
         let config_admins = Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>());
         let (admin_deps, broadcast_runner) =
             admin_wiring(&config, &db_port, &bot, config_admins.clone(), &metrics, &liveness, signal.clone()).await;
@@ -354,6 +361,9 @@ impl App {
         }
         if tokio::time::timeout(Duration::from_secs(15), monitor_task).await.is_err() {
             tracing::warn!("position monitor did not stop within 15 s");
+        }
+        if tokio::time::timeout(Duration::from_secs(5), reconciler).await.is_err() {
+            tracing::warn!("intent reconciler did not stop within 5 s");
         }
         // Give queued trade notices a moment to go out, then stop the notifier.
         tokio::time::sleep(Duration::from_millis(200)).await;

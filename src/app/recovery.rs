@@ -6,6 +6,11 @@
 //!   intent, so a crash after the position write records nothing twice). Landed and failed →
 //!   failed. Not found and the blockhash still valid → the SAME stored bytes are re-sent and
 //!   confirmed. Not found and expired → expired (it can never land).
+//!
+//! While running, [`run_reconciler`] re-checks `unknown` intents (sent, outcome not settled)
+//! every few seconds the same way, so the user who was told "pending" gets the final result.
+
+use std::time::Duration;
 
 use solana_pubkey::Pubkey;
 use solana_signature::Signature;
@@ -74,6 +79,59 @@ pub async fn recover(trading: &Trading, options: &SubmitOptions) -> Result<Recov
         tracing::info!(?report, "recovered unfinished trade intents");
     }
     Ok(report)
+}
+
+/// One reconciler pass: re-checks every `unknown` intent against the chain (history search; a
+/// landed one is recorded and the user told, a dead one is marked failed or expired and the user
+/// told; an unanswerable chain leaves it `unknown`). Intents in other states belong to a running
+/// trade and are left alone.
+///
+/// # Errors
+/// Storage failures.
+pub async fn reconcile_unknown(trading: &Trading, options: &SubmitOptions) -> Result<RecoveryReport, RecoveryError> {
+    let mut report = RecoveryReport::default();
+    let unknown = trading.ports().intents.unfinished().await?.into_iter().filter(|i| i.state == IntentState::Unknown);
+    for intent in unknown {
+        report.examined += 1;
+        let outcome = match (&intent.signed_tx, &intent.signature, intent.last_valid_block_height) {
+            (Some(bytes), Some(sig), Some(lvbh)) => reconcile_sent(trading, &intent, bytes, sig, lvbh, options).await?,
+            _ => IntentState::Unknown,
+        };
+        match outcome {
+            IntentState::Confirmed => report.confirmed += 1,
+            IntentState::Failed => report.failed += 1,
+            IntentState::Expired => report.expired += 1,
+            _ => report.unknown += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Runs [`reconcile_unknown`] every `every` until `stop` resolves (a pass in progress is
+/// abandoned at stop; the intent stays unfinished and start-up recovery picks it up).
+pub async fn run_reconciler(
+    trading: Trading,
+    every: Duration,
+    options: SubmitOptions,
+    stop: impl Future<Output = ()> + Send,
+) {
+    tokio::pin!(stop);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let pass = async {
+            tick.tick().await;
+            reconcile_unknown(&trading, &options).await
+        };
+        tokio::select! {
+            () = &mut stop => return,
+            result = pass => match result {
+                Ok(report) if report.examined > 0 => tracing::info!(?report, "reconciled unknown trade intents"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error.message = %e, "reconciling unknown intents failed; retrying"),
+            },
+        }
+    }
 }
 
 async fn reconcile_sent(

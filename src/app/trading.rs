@@ -359,25 +359,7 @@ impl Trading {
         let month = self.ports.stats.summary(req.user, snap.now_ms - 30 * 86_400_000).await?;
         snap.realized_week = week.realized_today_lamports;
         snap.realized_month = month.realized_today_lamports;
-        let realized = self.ports.positions.realized_trades(req.user).await?;
-        let mut equity = 0i64;
-        let mut peak = 0i64;
-        let mut streak = 0u32;
-        let mut last_loss = 0i64;
-        for t in &realized {
-            equity = equity.saturating_add(t.pnl);
-            peak = peak.max(equity);
-            if t.pnl < 0 {
-                streak += 1;
-                last_loss = t.closed_at_ms;
-            } else {
-                streak = 0;
-            }
-        }
-        snap.equity_peak = peak;
-        snap.equity_now = equity;
-        snap.consecutive_losses = streak;
-        snap.last_loss_at_ms = last_loss;
+        snap.apply_realized(&self.ports.positions.realized_trades(req.user).await?);
         snap.wallet_balance = match self.ports.chain.balance(&owner).await {
             Ok(b) => b,
             Err(e) => {
@@ -400,12 +382,7 @@ impl Trading {
     }
 
     fn fee_estimate(&self, config: &UserConfig, cu: u32) -> u64 {
-        let price = match config.priority_fee {
-            PriorityFee::MicroLamports(m) => m,
-            PriorityFee::Auto => 100_000,
-        };
-        let priority = (u128::from(cu) * u128::from(price)).div_ceil(1_000_000);
-        LAMPORTS_PER_SIGNATURE + u64::try_from(priority).unwrap_or(u64::MAX / 4) + self.tip(config).0
+        fee_estimate(config, cu, self.tip(config))
     }
 
     /// Plans, compiles, checks and signs. Nothing is stored or sent here.
@@ -697,6 +674,17 @@ impl Trading {
         self.ports.intents.transition(intent_id, IntentState::Pending, IntentState::Failed, Some(reason)).await?;
         Ok(self.refuse(req, Some(intent_id), reason.to_owned()).await)
     }
+}
+
+/// Fee estimate the risk check adds to an entry: base fee, priority fee for `cu` compute units at
+/// the user's price (`auto` assumes 100,000 micro-lamports per CU) and the tip.
+pub fn fee_estimate(config: &UserConfig, cu: u32, tip: Lamports) -> u64 {
+    let price = match config.priority_fee {
+        PriorityFee::MicroLamports(m) => m,
+        PriorityFee::Auto => 100_000,
+    };
+    let priority = (u128::from(cu) * u128::from(price)).div_ceil(1_000_000);
+    LAMPORTS_PER_SIGNATURE.saturating_add(u64::try_from(priority).unwrap_or(u64::MAX / 4)).saturating_add(tip.0)
 }
 
 /// The amount a quote spends (lamports for buys).

@@ -98,6 +98,31 @@ pub struct RiskSnapshot {
     pub now_ms: i64,
 }
 
+impl RiskSnapshot {
+    /// Fills the realized-equity inputs (peak and current equity, losing streak, time of the last
+    /// loss) from a user's realized sells, oldest first.
+    pub fn apply_realized(&mut self, trades: &[super::stats::RealizedTrade]) {
+        let mut equity = 0i64;
+        let mut peak = 0i64;
+        let mut streak = 0u32;
+        let mut last_loss = 0i64;
+        for t in trades {
+            equity = equity.saturating_add(t.pnl);
+            peak = peak.max(equity);
+            if t.pnl < 0 {
+                streak = streak.saturating_add(1);
+                last_loss = t.closed_at_ms;
+            } else {
+                streak = 0;
+            }
+        }
+        self.equity_peak = peak;
+        self.equity_now = equity;
+        self.consecutive_losses = streak;
+        self.last_loss_at_ms = last_loss;
+    }
+}
+
 /// Global limits that are not per user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GlobalLimits {
@@ -324,7 +349,8 @@ fn exposure(c: &UserConfig, s: &RiskSnapshot, p: &EntryProposal, _: &GlobalLimit
 /// A loss budget is used up when the realized loss reaches the limit.
 fn loss_hit(realized: i64, limit: Option<Lamports>) -> Option<Lamports> {
     let limit = limit?;
-    let loss = u64::try_from(realized.checked_neg()?.max(0)).ok()?;
+    // `unsigned_abs`, not negation: `i64::MIN` (the largest loss) has no negation.
+    let loss = if realized < 0 { realized.unsigned_abs() } else { 0 };
     (loss >= limit.0).then_some(limit)
 }
 

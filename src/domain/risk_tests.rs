@@ -314,3 +314,79 @@ proptest! {
         }
     }
 }
+
+/// The rule that refused, if any (the baseline passes every rule, so with one input varied the
+/// refusal, if any, is that input's rule).
+fn refused_by(c: &UserConfig, s: &RiskSnapshot, p: &EntryProposal) -> Option<&'static str> {
+    approve_entry((), p, c, s, &GlobalLimits::default()).err().map(|r| r.rule())
+}
+
+proptest! {
+    /// Each rule refuses if and only if its own condition holds, over the full input ranges.
+    #[test]
+    fn each_rule_refuses_iff_its_condition_holds(
+        amount in any::<u64>(), exposure in any::<u64>(), realized in any::<i64>(), open in any::<u32>(),
+        adds in any::<bool>(), losses in any::<u32>(), last_loss in any::<i64>(), now in any::<i64>(),
+        peak in any::<i64>(), equity in any::<i64>(), balance in any::<u64>(), impact in any::<u16>(),
+        liquidity in any::<u64>(), failures in any::<u32>(),
+    ) {
+        let c = config();
+
+        let p = EntryProposal { amount: Lamports(amount), ..proposal() };
+        prop_assert_eq!(refused_by(&c, &snapshot(), &p) == Some("max_position"), amount > c.max_position.0);
+
+        let s = RiskSnapshot { exposure: Lamports(exposure), ..snapshot() };
+        let over = u128::from(exposure) + u128::from(proposal().amount.0) > u128::from(c.max_total_exposure.0);
+        prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("max_exposure"), over);
+
+        let loss = -i128::from(realized);
+        let s = RiskSnapshot { realized_day: realized, ..snapshot() };
+        let limit = i128::from(c.daily_loss_limit.map_or(u64::MAX, |l| l.0));
+        prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("daily_loss"), loss >= limit);
+        let s = RiskSnapshot { realized_week: realized, ..snapshot() };
+        let limit = i128::from(c.weekly_loss_limit.map_or(u64::MAX, |l| l.0));
+        prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("weekly_loss"), loss >= limit);
+        let s = RiskSnapshot { realized_month: realized, ..snapshot() };
+        let limit = i128::from(c.monthly_loss_limit.map_or(u64::MAX, |l| l.0));
+        prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("monthly_loss"), loss >= limit);
+
+        let s = RiskSnapshot { open_positions: open, adds_to_open_position: adds, ..snapshot() };
+        prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("max_open_positions"), !adds && open >= c.max_open_positions);
+
+        let s = RiskSnapshot { consecutive_losses: losses, last_loss_at_ms: last_loss, now_ms: now, ..snapshot() };
+        let streak = c.loss_streak.unwrap();
+        let cooling = i128::from(now) < i128::from(last_loss) + i128::from(streak.cooldown_minutes) * 60_000;
+        let until_saturates = i128::from(last_loss) + i128::from(streak.cooldown_minutes) * 60_000 > i128::from(i64::MAX);
+        if !until_saturates {
+            prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("loss_streak"), losses >= streak.losses && cooling);
+        }
+
+        let s = RiskSnapshot { equity_peak: peak, equity_now: equity, ..snapshot() };
+        let dd = i128::from(peak) - i128::from(equity);
+        let hit = dd > 0 && dd * 10_000 >= i128::from(c.max_total_exposure.0) * i128::from(c.max_drawdown.unwrap().0);
+        prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("drawdown"), hit);
+
+        let s = RiskSnapshot { wallet_balance: Lamports(balance), ..snapshot() };
+        let p = proposal();
+        let needed = u128::from(p.amount.0) + u128::from(p.fees.0) + u128::from(c.min_sol_reserve.0);
+        prop_assert_eq!(refused_by(&c, &s, &p) == Some("balance"), needed > u128::from(balance));
+
+        let p = EntryProposal { price_impact: Bps(impact), ..proposal() };
+        prop_assert_eq!(refused_by(&c, &snapshot(), &p) == Some("price_impact"), impact > c.max_price_impact.0);
+
+        let p = EntryProposal { liquidity: Lamports(liquidity), ..proposal() };
+        prop_assert_eq!(refused_by(&c, &snapshot(), &p) == Some("liquidity"), liquidity < c.min_liquidity.unwrap().0);
+
+        let s = RiskSnapshot { consecutive_execution_failures: failures, ..snapshot() };
+        let breaker = GlobalLimits::default().execution_failure_breaker;
+        prop_assert_eq!(refused_by(&c, &s, &proposal()) == Some("execution_breaker"), failures >= breaker);
+    }
+
+    /// The loss budgets refuse the largest possible loss too (`i64::MIN` has no negation).
+    #[test]
+    fn loss_budgets_hold_at_the_extremes(realized in prop_oneof![Just(i64::MIN), Just(i64::MIN + 1), any::<i64>()]) {
+        let s = RiskSnapshot { realized_day: realized, ..snapshot() };
+        let refused = refused_by(&config(), &s, &proposal()) == Some("daily_loss");
+        prop_assert_eq!(refused, -i128::from(realized) >= i128::from(SOL / 2));
+    }
+}

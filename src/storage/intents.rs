@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::Db;
+use super::{Backend, Db};
 use crate::domain::intent::{IdempotencyKey, Intent, IntentOrigin, IntentState, NewIntent};
 use crate::domain::position::Side;
 use crate::domain::user::UserId;
@@ -73,32 +73,36 @@ fn row_to_intent(row: &AnyRow) -> Result<Intent, RepoError> {
 /// Columns bound per row by `insert_many`.
 const INSERT_COLS: usize = 13;
 
-fn insert_sql(rows: usize) -> String {
-    let mut sql = String::from(
+/// A multi-row insert of `rows` intents. SQLite gets positional `?` placeholders (bound in
+/// order): it resolves `$N` names with a linear search per parameter, which made a 1,000-row
+/// (13,000-parameter) insert take ~200 ms instead of ~4 ms. PostgreSQL needs `$N`.
+fn insert_sql(rows: usize, backend: Backend) -> String {
+    let mut sql = String::with_capacity(200 + rows * 80);
+    sql.push_str(
         "INSERT INTO trade_intents (idempotency_key, user_id, wallet_id, side, mint, origin, alert_id, position_id, \
          amount_in, dry_run, state, received_at, created_at, updated_at) VALUES ",
     );
     for r in 0..rows {
-        let b = r * INSERT_COLS;
         if r > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!(
-            "(${},${},${},${},${},${},${},${},${},${},'pending',${},${},${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9,
-            b + 10,
-            b + 11,
-            b + 12,
-            b + 13
-        ));
+        sql.push('(');
+        for c in 1..=INSERT_COLS {
+            if c > 1 {
+                sql.push(',');
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(r * INSERT_COLS + c).to_string());
+                }
+            }
+            if c == 10 {
+                sql.push_str(",'pending'");
+            }
+        }
+        sql.push(')');
     }
     sql.push_str(" ON CONFLICT (idempotency_key) DO NOTHING");
     sql
@@ -131,7 +135,7 @@ const MAX_ROWS_PER_STATEMENT: usize = 1_000;
 impl IntentRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = intent.user.0))]
     async fn insert_if_new(&self, intent: &NewIntent) -> Result<Inserted, RepoError> {
-        let sql = insert_sql(1);
+        let sql = insert_sql(1, self.backend());
         let q = bind_intent(sqlx::query(sqlx::AssertSqlSafe(sql)), intent, now_ms());
         let res = q.execute(self.pool()).await?;
         let stored = self.by_key(&intent.key).await?.ok_or_else(|| corrupt("vanished"))?;
@@ -143,7 +147,7 @@ impl IntentRepo for Db {
         let mut inserted = 0;
         let mut tx = self.pool().begin().await?;
         for chunk in intents.chunks(MAX_ROWS_PER_STATEMENT) {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len())));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len(), self.backend())));
             for i in chunk {
                 q = bind_intent(q, i, now);
             }
@@ -213,5 +217,20 @@ impl IntentRepo for Db {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         rows.iter().map(row_to_intent).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_sql_binds_thirteen_values_per_row_in_each_dialect() {
+        let pg = insert_sql(2, Backend::Postgres);
+        assert!(pg.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13)"), "{pg}");
+        assert!(pg.contains("($14,") && pg.contains(",$26)") && !pg.contains("$27"), "{pg}");
+        let lite = insert_sql(2, Backend::Sqlite);
+        assert_eq!(lite.matches('?').count(), 2 * INSERT_COLS, "{lite}");
+        assert!(!lite.contains('$') && lite.matches("'pending'").count() == 2, "{lite}");
     }
 }

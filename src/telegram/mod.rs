@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod alerts_reply;
 pub mod broadcast;
 mod callbacks;
+pub mod chart;
 mod commands;
 pub mod keyboards;
 pub mod notifier;
@@ -68,8 +69,8 @@ pub enum Command {
     /// Sell a token (`/sell <mint|position id> [percent]`).
     #[command(description = "sell a token: /sell <mint|position id> [percent]", parse_with = rest)]
     Sell(String),
-    /// Positions (`/positions [close <id> [percent] | history [page]]`).
-    #[command(description = "open positions, close, history", parse_with = rest)]
+    /// Positions (`/positions [close <id> [percent] | history [page] | chart]`).
+    #[command(description = "open positions, close, history, chart", parse_with = rest)]
     Positions(String),
     /// Alert sources and subscriptions (`/alerts [subscribe|unsubscribe|set <source> …]`).
     #[command(description = "alert sources: subscribe | unsubscribe | set", parse_with = rest)]

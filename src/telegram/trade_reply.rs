@@ -215,6 +215,21 @@ pub enum TradeReply {
         /// Mint.
         mint: String,
     },
+    /// No realized trades yet: no equity chart.
+    NoTrades,
+    /// Caption of the equity chart.
+    ChartCaption {
+        /// Realized sells.
+        trades: u32,
+        /// Total realized PnL (lamports).
+        total_pnl: i64,
+        /// Largest peak-to-trough fall (lamports).
+        max_drawdown: u64,
+        /// First position opened (unix ms).
+        from_ms: i64,
+        /// Last realized sell (unix ms).
+        to_ms: i64,
+    },
 }
 
 impl TradeReply {
@@ -282,6 +297,24 @@ impl TradeReply {
                 tr(lang, "card.unavailable", &[("mint", &short(mint)), ("reason", reason)])
             }
             Self::CustomAmount { mint } => tr(lang, "card.custom", &[("mint", mint)]),
+            Self::NoTrades => tr(lang, "chart.no_trades", &[]),
+            Self::ChartCaption { trades, total_pnl, max_drawdown, from_ms, to_ms } => {
+                let day = |ms: &i64| {
+                    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(*ms)
+                        .map_or_else(String::new, |d| d.format("%F").to_string())
+                };
+                tr(
+                    lang,
+                    "chart.caption",
+                    &[
+                        ("trades", &trades.to_string()),
+                        ("pnl", &signed_sol(*total_pnl)),
+                        ("drawdown", &sol(Lamports(*max_drawdown))),
+                        ("from", &day(from_ms)),
+                        ("to", &day(to_ms)),
+                    ],
+                )
+            }
         }
     }
 
@@ -305,6 +338,10 @@ impl TradeReply {
                 }
                 (!row.is_empty()).then(|| InlineKeyboardMarkup::new([row]))
             }
+            Self::NoPositions => Some(InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
+                tr(lang, "button.chart", &[]),
+                "pos:chart",
+            )]])),
             _ => None,
         }
     }

@@ -69,7 +69,7 @@ pub(super) async fn command(
     match which {
         TradingCommand::Buy => buy(bot, chat, lang, user, key, &words, trading).await,
         TradingCommand::Sell => sell(bot, chat, lang, user, key, &words, trading, deps).await,
-        TradingCommand::Positions => positions(bot, chat, lang, user, &words, trading).await,
+        TradingCommand::Positions => positions(bot, chat, lang, user, key, &words, trading).await,
     }
 }
 
@@ -189,17 +189,20 @@ pub(super) fn spawn_trade(bot: Bot, chat: ChatId, lang: Lang, trading: Trading, 
     });
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn positions(
     bot: &Bot,
     chat: ChatId,
     lang: Lang,
     user: UserId,
+    key: IdempotencyKey,
     words: &[&str],
     trading: Trading,
 ) -> HandlerResult {
     match words {
         [] | ["list"] => list(bot, chat, lang, user, &trading).await,
         ["history"] => history(bot, chat, lang, user, &trading, 1).await,
+        ["chart"] => chart(bot, chat, lang, user, &trading).await,
         ["history", page] => match page.parse::<u32>() {
             Ok(p) if p >= 1 => history(bot, chat, lang, user, &trading, p).await,
             _ => reply(bot, chat, lang, &TradeReply::PositionsUsage).await,
@@ -212,7 +215,9 @@ async fn positions(
             let Ok(id) = id.trim_start_matches('#').parse::<i64>() else {
                 return reply(bot, chat, lang, &TradeReply::NotFound { value: (*id).to_owned() }).await;
             };
-            close(bot, chat, lang, user, &trading, id, pct, format!("u{}:close:{chat}:{id}:{pct}", user.0)).await
+            // Keyed by the command message: a redelivered update is a duplicate, a second
+            // `/positions close` of the rest is a new trade.
+            close(bot, chat, lang, user, &trading, id, pct, key.as_str().to_owned()).await
         }
         _ => reply(bot, chat, lang, &TradeReply::PositionsUsage).await,
     }
@@ -282,6 +287,7 @@ async fn list(bot: &Bot, chat: ChatId, lang: Lang, user: UserId, trading: &Tradi
             InlineKeyboardButton::callback(format!("#{} 100%", p.id), format!("pos:close:{}:100", p.id)),
         ]);
     }
+    rows.push(vec![chart_button(lang)]);
     let text = TradeReply::PositionsList { lines }.text(lang);
     bot.send_message(chat, text).reply_markup(InlineKeyboardMarkup::new(rows)).await?;
     Ok(())
@@ -298,7 +304,47 @@ async fn history(bot: &Bot, chat: ChatId, lang: Lang, user: UserId, trading: &Tr
     reply(bot, chat, lang, &TradeReply::History { rows, page, has_next }).await
 }
 
-/// Handles `pos:close:<id>:<pct>` and `pos:hist:<page>` buttons. Acts only for the presser, on
+/// The "📈 Chart" button under `/positions`.
+pub(super) fn chart_button(lang: Lang) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(crate::i18n::tr(lang, "button.chart", &[]), "pos:chart")
+}
+
+/// `/positions chart` and the chart button: a PNG of cumulative realized PnL over time, with the
+/// numbers in a localized caption; without realized trades a localized "no trades yet".
+async fn chart(bot: &Bot, chat: ChatId, lang: Lang, user: UserId, trading: &Trading) -> HandlerResult {
+    let trades = match trading.ports().positions.realized_trades(user).await {
+        Ok(v) => v,
+        Err(_) => return reply(bot, chat, lang, &TradeReply::Internal).await,
+    };
+    let stats = crate::domain::stats::compute(&trades);
+    let to_ms = trades.iter().map(|t| t.closed_at_ms).max().unwrap_or_default();
+    let from_ms = trades.iter().map(|t| t.opened_at_ms.min(t.closed_at_ms)).min().unwrap_or_default();
+    let rendered = tokio::task::spawn_blocking(move || super::chart::equity_png(&trades)).await;
+    let png = match rendered {
+        Ok(Ok(png)) => png,
+        Ok(Err(super::chart::ChartError::Empty)) => return reply(bot, chat, lang, &TradeReply::NoTrades).await,
+        Ok(Err(e)) => {
+            tracing::error!(error.message = %e, "equity chart failed");
+            return reply(bot, chat, lang, &TradeReply::Internal).await;
+        }
+        Err(e) => {
+            tracing::error!(error.message = %e, "equity chart task failed");
+            return reply(bot, chat, lang, &TradeReply::Internal).await;
+        }
+    };
+    let caption = TradeReply::ChartCaption {
+        trades: stats.trades,
+        total_pnl: stats.total_pnl,
+        max_drawdown: stats.max_drawdown,
+        from_ms,
+        to_ms,
+    };
+    let photo = teloxide::types::InputFile::memory(png).file_name("equity.png");
+    bot.send_photo(chat, photo).caption(caption.text(lang)).await?;
+    Ok(())
+}
+
+/// Handles `pos:close:<id>:<pct>`, `pos:hist:<page>` and `pos:chart` buttons. Acts only for the presser, on
 /// their own positions; the callback id makes a replayed press a duplicate.
 pub(super) async fn callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> HandlerResult {
     let lang = Lang::from_telegram(q.from.language_code.as_deref());
@@ -327,6 +373,7 @@ pub(super) async fn callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> 
             Ok(p) if p >= 1 => history(&bot, chat, lang, user, &trading, p).await,
             _ => Ok(()),
         },
+        ["pos", "chart"] => chart(&bot, chat, lang, user, &trading).await,
         _ => Ok(()),
     }
 }

@@ -12,6 +12,7 @@ mod ops;
 mod storage;
 mod telegram_flows;
 mod trading;
+mod trading_commands;
 mod venues;
 mod wallet;
 mod wallet_keys;

@@ -339,7 +339,13 @@ async fn parse_body(req: Request) -> Value {
                 let is_file = field.file_name().is_some();
                 let data = field.bytes().await.unwrap_or_default();
                 let value = if is_file {
-                    json!({"file_bytes": data.len(), "png": data.starts_with(b"\x89PNG")})
+                    let png = data.starts_with(b"\x89PNG\r\n\x1a\n") && data.get(12..16) == Some(&b"IHDR"[..]);
+                    let be = |r: std::ops::Range<usize>| data.get(r).and_then(|b| <[u8; 4]>::try_from(b).ok());
+                    let (width, height) = match (png, be(16..20), be(20..24)) {
+                        (true, Some(w), Some(h)) => (json!(u32::from_be_bytes(w)), json!(u32::from_be_bytes(h))),
+                        _ => (Value::Null, Value::Null),
+                    };
+                    json!({"file_bytes": data.len(), "png": png, "width": width, "height": height})
                 } else {
                     let text = String::from_utf8_lossy(&data).into_owned();
                     serde_json::from_str(&text).unwrap_or(Value::String(text))
