@@ -15,7 +15,7 @@ use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
 use super::trading::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
-use crate::domain::exit::{ExitDecision, ExitRule, ExitRules, PositionView, evaluate, next_peak};
+use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Bps;
 use crate::domain::position::Side;
@@ -39,6 +39,8 @@ struct Tracked {
     record: PositionRecord,
     exit: StoredExit,
     peak: Decimal,
+    /// Thresholds of the position's own rules, rebuilt when entry, peak or progress change.
+    plan: Option<ExitPlan>,
 }
 
 /// What one tick did (for tests and metrics).
@@ -135,7 +137,7 @@ impl Monitor {
         }
         let peak = record.peak_price.unwrap_or_else(|| record.book.entry_price().unwrap_or_default());
         let peak = tracked.get(&record.id).map_or(peak, |t| t.peak.max(peak));
-        tracked.insert(record.id, Tracked { record, exit, peak });
+        tracked.insert(record.id, Tracked { record, exit, peak, plan: None });
     }
 
     /// Unix ms of the last completed tick (liveness).
@@ -163,6 +165,7 @@ impl Monitor {
         let prices = self.prices.prices(&holdings).await;
         let mut report = TickReport { evaluated: snapshot.len(), ..TickReport::default() };
         let mut due: Vec<(Tracked, ExitDecision, u32)> = Vec::new();
+        let mut new_plans: Vec<(i64, ExitPlan)> = Vec::new();
         let defaults = self.defaults_cache(&snapshot).await;
         for (t, price) in snapshot.into_iter().zip(prices) {
             let Ok(price) = price else {
@@ -173,10 +176,11 @@ impl Monitor {
             if peak > t.peak {
                 self.set_peak(t.record.id, peak).await;
             }
-            let rules = if t.exit.rules.is_empty() {
-                defaults.get(&t.record.user.0).cloned().unwrap_or_default()
-            } else {
+            let own_rules = !t.exit.rules.is_empty();
+            let rules = if own_rules {
                 t.exit.rules.clone()
+            } else {
+                defaults.get(&t.record.user.0).cloned().unwrap_or_default()
             };
             let view = PositionView {
                 entry: t.record.book.entry_price().unwrap_or_default(),
@@ -185,7 +189,17 @@ impl Monitor {
                 peak,
                 progress: t.exit.progress,
             };
-            let Some(decision) = evaluate(&view, price, now, &rules) else {
+            let plan = match t.plan {
+                Some(plan) if own_rules && plan.matches(&view) => plan,
+                _ => {
+                    let plan = ExitPlan::new(&view, &rules);
+                    if own_rules {
+                        new_plans.push((t.record.id, plan));
+                    }
+                    plan
+                }
+            };
+            let Some(decision) = plan.evaluate(&view, price, now, &rules) else {
                 continue;
             };
             let attempts = self.attempts.lock().await.get(&(t.record.id, decision.rule)).copied().unwrap_or_default();
@@ -193,6 +207,14 @@ impl Monitor {
                 continue;
             }
             due.push((t, decision, attempts.count));
+        }
+        if !new_plans.is_empty() {
+            let mut tracked = self.tracked.lock().await;
+            for (id, plan) in new_plans {
+                if let Some(t) = tracked.get_mut(&id) {
+                    t.plan = Some(plan);
+                }
+            }
         }
         report.exits = due.len();
         let results: Vec<bool> = futures::stream::iter(due)

@@ -113,8 +113,9 @@ pub struct ExitDecision {
     pub closes: bool,
 }
 
+/// `bps / 10 000`, built exactly (mantissa `bps`, scale 4) instead of by division.
 fn bps_factor(bps: u32) -> Decimal {
-    Decimal::from(bps) / Decimal::from(10_000)
+    Decimal::new(i64::from(bps), 4)
 }
 
 /// Evaluates the rules: stop-loss first, then time, then trailing, then the ladder. A price gap
@@ -168,6 +169,76 @@ fn ladder(pos: &PositionView, price: Decimal, steps: &[TakeProfitStep]) -> Optio
     }
     let rule = ExitRule::TakeProfit(u32::try_from(last).unwrap_or(u32::MAX));
     Some(ExitDecision { rule, tokens, closes: closes || tokens == pos.tokens })
+}
+
+/// Per-position thresholds computed once (when a position or its peak changes), so that a tick
+/// over many positions is a few comparisons each. [`ExitPlan::evaluate`] decides exactly like
+/// [`evaluate`]: it answers `None` only for prices strictly inside a quiet band whose edges keep
+/// a margin (10⁻⁶ relative plus 10⁻²⁶ absolute) far above `Decimal` rounding, and calls
+/// [`evaluate`] for everything else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitPlan {
+    entry: Decimal,
+    peak: Decimal,
+    tp_done: u32,
+    time_limit_ms: Option<i64>,
+    /// No stop (stop-loss, armed trailing stop) fires above this price.
+    quiet_above: Decimal,
+    /// No ladder step fires below this price.
+    quiet_below: Decimal,
+}
+
+impl ExitPlan {
+    /// Precomputes the thresholds of `pos` (entry, peak, ladder progress) under `rules`.
+    pub fn new(pos: &PositionView, rules: &ExitRules) -> Self {
+        let margin = |x: Decimal| x * Decimal::new(1, 6) + Decimal::new(1, 26);
+        let mut quiet_above = Decimal::MIN;
+        if let Some(sl) = rules.stop_loss_bps {
+            let floor = pos.entry * (Decimal::ONE - bps_factor(sl.min(10_000)));
+            quiet_above = quiet_above.max(floor + margin(floor.abs()));
+        }
+        if let Some(t) = rules.trailing
+            && pos.peak >= pos.entry * (Decimal::ONE + bps_factor(t.arm_bps))
+        {
+            let stop = pos.peak * (Decimal::ONE - bps_factor(t.trail_bps.min(10_000)));
+            quiet_above = quiet_above.max(stop + margin(stop.abs()));
+        }
+        let done = usize::try_from(pos.progress.tp_done).unwrap_or(usize::MAX);
+        let quiet_below = match rules.take_profit.get(done) {
+            Some(step) => {
+                let at = pos.entry * (Decimal::ONE + bps_factor(step.gain_bps));
+                at - margin(at.abs())
+            }
+            None => Decimal::MAX,
+        };
+        // A position without a positive entry never exits (`evaluate` answers `None`).
+        let quiet_above = if pos.entry > Decimal::ZERO { quiet_above.max(Decimal::ZERO) } else { Decimal::MIN };
+        Self {
+            entry: pos.entry,
+            peak: pos.peak,
+            tp_done: pos.progress.tp_done,
+            time_limit_ms: rules.time_exit_ms,
+            quiet_above,
+            quiet_below,
+        }
+    }
+
+    /// Whether the plan was built for this entry, peak and ladder progress.
+    pub fn matches(&self, pos: &PositionView) -> bool {
+        self.tp_done == pos.progress.tp_done && self.peak == pos.peak && self.entry == pos.entry
+    }
+
+    /// Same answer as [`evaluate`]`(pos, price, now_ms, rules)` for the `rules` the plan was
+    /// built with; cheap while the price stays inside the quiet band and below the peak.
+    pub fn evaluate(&self, pos: &PositionView, price: Decimal, now_ms: i64, rules: &ExitRules) -> Option<ExitDecision> {
+        let timed_out = self.time_limit_ms.is_some_and(|limit| now_ms.saturating_sub(pos.opened_at_ms) >= limit);
+        let quiet = !timed_out
+            && price > self.quiet_above
+            && price < self.quiet_below
+            && price <= self.peak
+            && self.matches(pos);
+        if quiet { None } else { evaluate(pos, price, now_ms, rules) }
+    }
 }
 
 /// The new peak after observing `price`.

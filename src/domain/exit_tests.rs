@@ -206,3 +206,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_plan_agrees_with_evaluate_on_the_table_edges() {
+    // Prices at, just above and just below every threshold of `rules()` (entry 1, peak 1.5).
+    let prices = ["0.7", "0.70000001", "0.69999999", "1.47", "1.4700001", "1.4699999", "2", "1.9999999", "3", "5", "0"];
+    for tp_done in 0..4 {
+        for peak in ["1", "1.02", "1.03", "1.5"] {
+            let p = pos(1_000, peak, tp_done);
+            let plan = ExitPlan::new(&p, &rules());
+            for price in prices {
+                for now in [1, 48 * 3_600_000 - 1, 48 * 3_600_000] {
+                    let want = evaluate(&p, d(price), now, &rules());
+                    assert_eq!(plan.evaluate(&p, d(price), now, &rules()), want, "{peak} {price} {now} {tp_done}");
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn the_plan_decides_exactly_like_evaluate(entry in 1i64..1_000_000_000, price in 0i64..5_000_000_000, peak_up in 0i64..3_000_000_000, done in 0u32..4, sl in proptest::option::of(1u32..10_000), arm in 0u32..5_000, trail in 0u32..10_000, age in 0i64..200, now_extra in 0i64..10) {
+        let entry_d = Decimal::new(entry, 20);
+        let p = PositionView { entry: entry_d, tokens: 1_000, opened_at_ms: 0, peak: entry_d + Decimal::new(peak_up, 20), progress: ExitProgress { tp_done: done, initial_tokens: 1_000 } };
+        let r = ExitRules { stop_loss_bps: sl, trailing: Some(Trailing { arm_bps: arm, trail_bps: trail }), time_exit_ms: Some(age), ..rules() };
+        let plan = ExitPlan::new(&p, &r);
+        let price = Decimal::new(price, 20);
+        prop_assert_eq!(plan.evaluate(&p, price, now_extra * 20, &r), evaluate(&p, price, now_extra * 20, &r));
+    }
+}
