@@ -123,7 +123,10 @@ impl Monitor {
             tracked.remove(&record.id);
             return;
         }
-        let mut exit = StoredExit::parse(record.exit_rules.as_deref());
+        let mut record = record;
+        let mut exit = StoredExit::parse(record.exit_rules.take().as_deref());
+        // Held in memory for every open position: keep only what evaluation and exits read.
+        record.source = None;
         if let Some(known) = tracked.get(&record.id) {
             // The trading core announces a fill before the monitor persists the ladder step it
             // sold: progress only moves forward, so a stale record never re-arms a sold step.
