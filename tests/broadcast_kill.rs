@@ -31,6 +31,8 @@ fn spawn(tg: &FakeTelegram, db: &TestDb, dir: &std::path::Path, run: u32) -> Chi
         .env("TELEGRAM_API_URL", &tg.url)
         .env("DATABASE_URL", &db.url)
         .env("HTTP_LISTEN", "127.0.0.1:0")
+        .env("JUPITER_API_URL", "http://127.0.0.1:1/swap/v1")
+        .env("HELIUS_SENDER_URL", "http://127.0.0.1:1/fast")
         .env("ADMIN_USER_IDS", ADMIN.to_string())
         .env("BROADCAST_RATE_PER_SEC", RATE.to_string())
         .env("BROADCAST_CHAT_INTERVAL_MS", "1000")

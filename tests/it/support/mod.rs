@@ -125,6 +125,10 @@ impl TestApp {
             ("DATABASE_URL", test_db.url.as_str()),
             ("HTTP_LISTEN", "127.0.0.1:0"),
             ("ADMIN_USER_IDS", "1"),
+            // No test may reach the internet: services a test does not fake point at a closed
+            // local port (connection refused at once).
+            ("JUPITER_API_URL", "http://127.0.0.1:1/swap/v1"),
+            ("HELIUS_SENDER_URL", "http://127.0.0.1:1/fast"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
