@@ -348,12 +348,12 @@ impl Connector {
         let received = req.received_at_ms;
         let user = req.user;
         match self.trading.execute(req).await {
-            Ok(TradeOutcome::Filled { mode, .. }) => {
-                self.record_latency(received, if mode == TradeMode::Paper { "paper" } else { "live" });
+            Ok(TradeOutcome::Filled { mode, sent_at_ms, .. }) => {
+                self.record_latency(received, sent_at_ms, if mode == TradeMode::Paper { "paper" } else { "live" });
                 Done::Executed
             }
-            Ok(TradeOutcome::Pending { .. }) => {
-                self.record_latency(received, "live");
+            Ok(TradeOutcome::Pending { sent_at_ms, .. }) => {
+                self.record_latency(received, sent_at_ms, "live");
                 Done::Executed
             }
             Ok(TradeOutcome::Duplicate { .. }) => Done::Duplicate,
@@ -365,9 +365,11 @@ impl Connector {
         }
     }
 
-    fn record_latency(&self, received_at_ms: Option<i64>, mode: &str) {
+    /// Alert received → transaction handed to the chain (live) or simulated (paper).
+    fn record_latency(&self, received_at_ms: Option<i64>, sent_at_ms: Option<i64>, mode: &str) {
         if let Some(at) = received_at_ms {
-            let ms = self.trading.ports().clock.now_ms().saturating_sub(at).max(0);
+            let sent = sent_at_ms.unwrap_or_else(|| self.trading.ports().clock.now_ms());
+            let ms = sent.saturating_sub(at).max(0);
             #[allow(clippy::cast_precision_loss)]
             self.services.latency.alert_trade_latency(ms as f64 / 1_000.0, mode);
         }

@@ -107,6 +107,8 @@ pub enum TradeOutcome {
         mode: TradeMode,
         /// Signature of a live trade.
         signature: Option<String>,
+        /// When the transaction was handed to the chain (live) or simulated (paper), unix ms.
+        sent_at_ms: Option<i64>,
     },
     /// Landed and failed, or never landed.
     Failed {
@@ -121,6 +123,8 @@ pub enum TradeOutcome {
         intent_id: i64,
         /// Signature.
         signature: String,
+        /// When the transaction was handed to the chain, unix ms.
+        sent_at_ms: Option<i64>,
     },
 }
 
@@ -455,7 +459,8 @@ impl Trading {
         if req.side == Side::Sell {
             let (tokens, sol) = quoted_amounts(req.side, &p);
             self.ports.intents.transition(intent_id, IntentState::Pending, IntentState::Confirmed, None).await?;
-            return self.record(req, intent_id, &p, tokens, sol, TradeMode::Paper, None).await;
+            let now = Some(self.ports.clock.now_ms());
+            return self.record(req, intent_id, &p, tokens, sol, TradeMode::Paper, None, now).await;
         }
         let watch = [p.token_account, p.owner];
         let pre = self.ports.chain.accounts(&watch).await;
@@ -478,7 +483,8 @@ impl Trading {
         };
         let signature = None;
         self.ports.intents.transition(intent_id, IntentState::Pending, IntentState::Confirmed, None).await?;
-        self.record(req, intent_id, &p, tokens, sol, TradeMode::Paper, signature).await
+        let now = Some(self.ports.clock.now_ms());
+        self.record(req, intent_id, &p, tokens, sol, TradeMode::Paper, signature, now).await
     }
 
     /// Live: persist the signed bytes, send, confirm, account.
@@ -499,8 +505,9 @@ impl Trading {
         let watch = [p.token_account, p.owner];
         let pre = self.ports.chain.accounts(&watch).await.ok();
         let options = SubmitOptions { use_sender: p.fees.tip.0 > 0, ..self.settings.submit };
+        let sent_at_ms = self.ports.clock.now_ms();
         let outcome = submit(self.ports.chain.as_ref(), &p.tx, p.last_valid_block_height, &options).await;
-        self.settle(req, intent_id, &p, outcome, pre).await
+        self.settle(req, intent_id, &p, outcome, pre, sent_at_ms).await
     }
 
     async fn settle(
@@ -510,6 +517,7 @@ impl Trading {
         p: &Prepared,
         outcome: SubmitOutcome,
         pre: Option<Vec<Option<AccountData>>>,
+        sent_at_ms: i64,
     ) -> Result<TradeOutcome, TradeError> {
         let signature = p.tx.signatures.first().map(ToString::to_string).unwrap_or_default();
         match outcome {
@@ -533,7 +541,9 @@ impl Trading {
                 // The position is written (and the user told) before the intent is marked
                 // confirmed: a crash in between leaves it `sent`, and recovery finds the landed
                 // transaction, sees the recorded fill (idempotent per intent) and finishes.
-                let outcome = self.record(req, intent_id, p, tokens, sol, TradeMode::Live, Some(signature)).await?;
+                let outcome = self
+                    .record(req, intent_id, p, tokens, sol, TradeMode::Live, Some(signature), Some(sent_at_ms))
+                    .await?;
                 self.ports.intents.transition(intent_id, from, IntentState::Confirmed, None).await?;
                 Ok(outcome)
             }
@@ -575,7 +585,7 @@ impl Trading {
                 self.ports.intents.transition(intent_id, from, IntentState::Unknown, None).await?;
                 let notice = TradeNotice::Pending { mint: req.mint.to_string(), signature: signature.clone() };
                 self.ports.notifier.notify(req.user, notice).await;
-                Ok(TradeOutcome::Pending { intent_id, signature })
+                Ok(TradeOutcome::Pending { intent_id, signature, sent_at_ms: Some(sent_at_ms) })
             }
         }
     }
@@ -603,6 +613,7 @@ impl Trading {
         sol: Lamports,
         mode: TradeMode,
         signature: Option<String>,
+        sent_at_ms: Option<i64>,
     ) -> Result<TradeOutcome, TradeError> {
         let fill = Fill { side: req.side, sol, tokens, fees: p.fees, at_ms: self.ports.clock.now_ms() };
         let record = FillRecord {
@@ -654,7 +665,7 @@ impl Trading {
             position_id: recorded.position.id,
         };
         self.ports.notifier.notify(req.user, notice).await;
-        Ok(TradeOutcome::Filled { intent_id, position: Box::new(recorded.position), fill, mode, signature })
+        Ok(TradeOutcome::Filled { intent_id, position: Box::new(recorded.position), fill, mode, signature, sent_at_ms })
     }
 
     async fn refuse(&self, req: &TradeRequest, intent_id: Option<i64>, reason: String) -> TradeOutcome {

@@ -564,7 +564,9 @@ async fn unknown_outcome_is_reported_pending_then_final(db: &TestDb) {
         source: Some("manual".into()),
     };
     let outcome = trading.execute(req).await.unwrap();
-    let TradeOutcome::Pending { intent_id, signature } = outcome else { panic!("expected pending, got {outcome:?}") };
+    let TradeOutcome::Pending { intent_id, signature, .. } = outcome else {
+        panic!("expected pending, got {outcome:?}")
+    };
     let pending = notice(&env.app, cur, &prefix("trade.pending")).await;
     assert!(text(&pending).contains(&format!("https://solscan.io/tx/{signature}")), "{}", text(&pending));
     assert_eq!(env.app.db.intent(intent_id).await.unwrap().unwrap().state, IntentState::Unknown);
