@@ -38,7 +38,8 @@ pub struct SeenUser {
     pub username: Option<String>,
     /// Language picked from Telegram's `language_code`, used only at registration.
     pub lang: Lang,
-    /// Whether the user is an admin by configuration (ADMIN_USER_IDS).
+    /// Whether the user is an admin by configuration (ADMIN_USER_IDS). Informational: config
+    /// admins are authorized from the configuration, never persisted as admins.
     pub is_config_admin: bool,
 }
 

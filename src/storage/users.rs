@@ -32,7 +32,10 @@ impl UserRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = seen.id.0))]
     async fn register(&self, seen: &SeenUser) -> Result<(User, bool), RepoError> {
         let now = now_ms();
-        let role = if seen.is_config_admin { Role::Admin.code() } else { Role::User.code() };
+        // Config admins (ADMIN_USER_IDS) are authorized from the configuration on every command and
+        // never persisted as admins, so removing an id from the configuration revokes it. Only
+        // `/admin add` writes the admin role.
+        let role = Role::User.code();
         // Insert-or-ignore is portable (ON CONFLICT DO NOTHING works on both engines).
         let inserted = sqlx::query(
             "INSERT INTO users (id, chat_id, username, language, role, is_active, paused, created_at, updated_at) \
@@ -49,13 +52,8 @@ impl UserRepo for Db {
         .rows_affected()
             == 1;
         if !inserted {
-            // Promote config admins; never demote here (persisted /admin grants stay).
-            let sql = if seen.is_config_admin {
-                "UPDATE users SET chat_id = $1, username = $2, is_active = 1, role = 'admin', updated_at = $3 WHERE id = $4"
-            } else {
-                "UPDATE users SET chat_id = $1, username = $2, is_active = 1, updated_at = $3 WHERE id = $4"
-            };
-            sqlx::query(sql)
+            // The role is left as it is (persisted /admin grants stay).
+            sqlx::query("UPDATE users SET chat_id = $1, username = $2, is_active = 1, updated_at = $3 WHERE id = $4")
                 .bind(seen.chat_id)
                 .bind(seen.username.clone())
                 .bind(now)

@@ -24,8 +24,9 @@ async fn users_register_once_and_keep_their_language(db: &TestDb) {
     let (u, created) = db.register(&seen(10, Lang::En, false)).await.unwrap();
     assert!(!created);
     assert_eq!(u.lang, Lang::Ru, "re-registering must not reset the chosen language");
+    // Config admins are not persisted as admins: removing them from ADMIN_USER_IDS revokes them.
     let (admin, _) = db.register(&seen(11, Lang::En, true)).await.unwrap();
-    assert_eq!(admin.role, Role::Admin);
+    assert_eq!(admin.role, Role::User);
     assert!(db.get(UserId(12)).await.unwrap().is_none());
 }
 on_both_databases!(users_register_once_and_keep_their_language);
