@@ -131,7 +131,9 @@ async fn live_buy_lands_on_chain_and_a_partial_sell_realizes_pnl(db: &TestDb) {
     let held = env.chain.token_amount(&env.coin.ata_of(&env.wallet)).unwrap();
     assert_eq!(held, p.book.tokens, "the position holds exactly what landed");
     let spent = 10 * SOL - env.chain.balance_of(&env.wallet);
-    assert!(spent > SOL / 10 && spent < SOL / 10 + SOL / 100, "spent {spent}");
+    // Never more than asked (the legacy buy's max cost stays within 0.1 SOL) plus fees and the
+    // new token account's rent; at most the default 10 % slippage less.
+    assert!(spent > SOL / 10 * 9 / 10 && spent < SOL / 10 + SOL / 100, "spent {spent}");
     assert!(p.book.cost.0 <= spent, "cost basis {} excludes only ATA rent of {spent}", p.book.cost.0);
 
     let cur = env.app.tg.call_count().await;

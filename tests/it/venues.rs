@@ -119,10 +119,17 @@ async fn signed(w: &World, quote: &Quote, user: &Keypair) -> (VersionedTransacti
 
 /// The curve math the program applies, from the same seeded Global / FeeConfig.
 fn expected_buy(w: &World, coin: &Coin, spend: u64) -> quantbot::venues::pumpfun::curve::BuyQuote {
+    expected_buy_at(w, coin, spend, SLIPPAGE)
+}
+
+fn expected_buy_at(w: &World, coin: &Coin, spend: u64, slippage: Bps) -> quantbot::venues::pumpfun::curve::BuyQuote {
     let (global, fees, curve) = (seeded_global(), seeded_fee_config(95, 30), curve_of(&w.fake, coin));
     let state =
         CurveState { global: &global, fee_config: Some(&fees), curve: &curve, mint_supply: curve.token_total_supply };
-    let tokens = state.quote_buy_exact_sol_in(Lamports(spend)).unwrap().tokens_out;
+    // The router sizes a legacy (exact-tokens) buy from the slippage-shrunk budget, so its max
+    // SOL cost never exceeds `spend`.
+    let budget = quantbot::venues::pumpfun::venue::slippage_budget(spend, slippage);
+    let tokens = state.quote_buy_exact_sol_in(Lamports(budget)).unwrap().tokens_out;
     state.quote_buy_exact_tokens(tokens).unwrap()
 }
 
@@ -194,7 +201,9 @@ async fn a_pumpfun_buy_lands_and_moves_balances_by_the_quote_then_a_sell_moves_t
     assert_eq!(w.fake.token_amount(&ata), Some(quote.expected_out));
     let spent = 10 * SOL - w.fake.balance_of(&user.pubkey());
     assert_eq!(spent, want.sol_total.0 + fee + rent_exempt(165));
-    assert!(want.sol_total.0 <= SOL / 2 && want.sol_total.0 > SOL / 2 - 10);
+    // The buy never spends more than asked, even at the slippage cap.
+    assert!(SLIPPAGE.apply_up(want.sol_total.0) <= SOL / 2, "max cost above the request");
+    assert!(want.sol_total.0 > SLIPPAGE.apply_down(SOL / 2) - SOL / 100);
     assert_eq!(w.fake.balance_of(&pda::creator_vault(&creator)), want.creator_fee.0);
     let curve = curve_of(&w.fake, &coin);
     assert_eq!(curve.real_quote_reserves, want.sol_to_curve.0);
@@ -396,7 +405,8 @@ async fn a_dry_run_simulation_returns_the_post_state_and_changes_nothing() {
     eprintln!("{text}");
     assert!(text.contains("simulation:   ok"), "{text}");
     assert!(text.contains("policy:       ok"), "{text}");
-    let tokens = TokenAmount::new(quote.expected_out, 6);
+    let op = expected_buy_at(&w, &coin, SOL, quantbot::operator::OPERATOR_SLIPPAGE);
+    let tokens = TokenAmount::new(op.tokens_out.raw, 6);
     assert!(text.contains(&format!("token delta:  +{tokens} tokens")), "{text}");
 }
 
@@ -417,7 +427,7 @@ async fn the_quote_cli_prints_a_pumpfun_quote_from_the_fakes() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "stdout: {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
-    let want = expected_buy(&w, &coin, SOL / 2);
+    let want = expected_buy_at(&w, &coin, SOL / 2, quantbot::operator::OPERATOR_SLIPPAGE);
     assert!(stdout.contains("venue:        pumpfun"), "{stdout}");
     let ui = TokenAmount::new(want.tokens_out.raw, 6);
     assert!(stdout.contains(&format!("expected out: {ui} tokens (raw {})", want.tokens_out.raw)), "{stdout}");

@@ -86,7 +86,15 @@ pub fn quote(input: &PumpQuoteInput<'_>) -> Result<Quote, VenueError> {
     let (v_s, v_t) = (u128::from(curve.virtual_quote_reserves), u128::from(curve.virtual_token_reserves));
     let (expected_out, min_out, fee, impact) = match req.side {
         Side::Buy => {
-            let q = state.quote_buy_exact_sol_in(Lamports(req.amount_in)).map_err(curve_error)?;
+            // Legacy `buy` is exact-tokens with a max SOL cost of `cost · (1 + slippage)`. Size the
+            // tokens from a budget shrunk by the slippage (less 2 lamports of rounding margin) so
+            // the max cost the program may charge never exceeds the requested amount: a buy never
+            // spends more than the user asked for (and the risk limits checked on that amount).
+            let budget = match input.mode {
+                PumpBuyMode::ExactTokens => slippage_budget(req.amount_in, req.slippage),
+                PumpBuyMode::ExactSolIn => req.amount_in,
+            };
+            let q = state.quote_buy_exact_sol_in(Lamports(budget)).map_err(curve_error)?;
             let min = match input.mode {
                 PumpBuyMode::ExactTokens => q.tokens_out.raw,
                 PumpBuyMode::ExactSolIn => req.slippage.apply_down(q.tokens_out.raw),
@@ -115,6 +123,13 @@ pub fn quote(input: &PumpQuoteInput<'_>) -> Result<Quote, VenueError> {
         market_cap: market_cap(input.mint.supply, v_s, v_t),
         route: QuoteRoute::PumpFun { curve_account: input.curve_account.to_vec() },
     })
+}
+
+/// The SOL budget whose `apply_up(slippage)` stays within `amount` (2 lamports of margin for
+/// the program's rounding).
+pub fn slippage_budget(amount: u64, slippage: crate::domain::money::Bps) -> u64 {
+    let scaled = u128::from(amount) * 10_000 / (10_000 + u128::from(slippage.0));
+    u64::try_from(scaled).unwrap_or(amount).saturating_sub(2)
 }
 
 /// Plans `[create ATA idempotent, buy]` or `[sell]` for a Pump.fun quote. Rent is the user's
@@ -203,5 +218,33 @@ fn ix_error(e: IxError) -> VenueError {
         IxError::NotSolQuoted => VenueError::NoRoute,
         IxError::Complete => VenueError::CurveComplete,
         IxError::StaleCreator => VenueError::Decode(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::slippage_budget;
+    use crate::domain::money::Bps;
+
+    #[test]
+    fn budget_examples() {
+        // 0.1 SOL at 10 % slippage: 90,909,090 (floor of 0.1/1.1 SOL) minus the 2-lamport margin.
+        assert_eq!(slippage_budget(100_000_000, Bps(1_000)), 90_909_088);
+        assert_eq!(slippage_budget(100_000_000, Bps(0)), 99_999_998);
+        assert_eq!(slippage_budget(1, Bps(500)), 0);
+    }
+
+    proptest::proptest! {
+        /// The max cost of a legacy buy sized from the budget never exceeds the requested amount.
+        #[test]
+        fn max_cost_never_exceeds_the_request(amount in 0u64..=u64::MAX / 2, bps in 0u16..=5_000) {
+            let budget = slippage_budget(amount, Bps(bps));
+            // A zero budget cannot buy anything (the quote refuses it).
+            if budget > 0 {
+                // The program's cost for the tokens is at most budget + 1 (floor(..) + 1).
+                let max_cost = Bps(bps).apply_up(budget.saturating_add(1));
+                proptest::prop_assert!(max_cost <= amount, "{amount} {bps} -> {max_cost}");
+            }
+        }
     }
 }
