@@ -727,7 +727,7 @@ pub fn ui_price(sol: Lamports, tokens: u64, decimals: u8) -> Option<Decimal> {
     if ui.is_zero() { None } else { sol.to_sol().checked_div(ui).map(|p| p.round_dp(12)) }
 }
 
-/// Poll settings for tests.
+/// Fast submission timing for local fakes (tests, benches): 20 ms polls, 200 ms rebroadcasts.
 pub fn fast_submit() -> SubmitOptions {
     SubmitOptions {
         poll_every: Duration::from_millis(20),

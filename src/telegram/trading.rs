@@ -68,7 +68,7 @@ pub(super) async fn command(
     let key = IdempotencyKey::command(user, chat.0, i64::from(msg.id.0));
     match which {
         TradingCommand::Buy => buy(bot, chat, lang, user, key, &words, trading).await,
-        TradingCommand::Sell => sell(bot, chat, lang, user, key, &words, trading, deps).await,
+        TradingCommand::Sell => sell(bot, chat, lang, user, key, &words, trading).await,
         TradingCommand::Positions => positions(bot, chat, lang, user, key, &words, trading).await,
     }
 }
@@ -119,7 +119,6 @@ async fn sell(
     key: IdempotencyKey,
     words: &[&str],
     trading: Trading,
-    deps: &BotDeps,
 ) -> HandlerResult {
     let (target, pct) = match words {
         [t] => (*t, "100"),
@@ -134,7 +133,6 @@ async fn sell(
         Ok(None) => return reply(bot, chat, lang, &TradeReply::NotFound { value: target.to_owned() }).await,
         Err(()) => return reply(bot, chat, lang, &TradeReply::Internal).await,
     };
-    let _ = deps;
     let req = TradeRequest {
         user,
         mint,
