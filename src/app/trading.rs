@@ -254,11 +254,22 @@ impl Trading {
             Err(SignerError::Repo(e)) => return Err(RepoError::Corrupt(e).into()),
             Err(_) => None,
         };
-        let paper_hint = self.settings.global_dry_run || config.dry_run;
         let (amount_in, position) = match self.amount_in(&req).await? {
             Ok(v) => v,
             Err(reason) => return Ok(self.refuse(&req, None, reason).await),
         };
+        // A sell follows the position it sells: a paper position is sold on paper and a live one
+        // live, whatever the user's dry-run setting is now (so exits keep managing real tokens
+        // after dry-run is switched on). Under the global DRY_RUN nothing may be sent, so a live
+        // position cannot be sold and says why.
+        let config = match (req.side, &position) {
+            (Side::Sell, Some(p)) if !p.is_paper && self.settings.global_dry_run => {
+                return Ok(self.refuse(&req, None, "trade.live_position_dry_run".to_owned()).await);
+            }
+            (Side::Sell, Some(p)) => UserConfig { dry_run: p.is_paper, ..config },
+            _ => config,
+        };
+        let paper_hint = self.settings.global_dry_run || config.dry_run;
         let new = NewIntent {
             key: req.key.clone(),
             user: req.user,

@@ -9,7 +9,7 @@ use crate::i18n::tr;
 use crate::ports::TradeNotice;
 
 /// Every reason code the trading core produces (each has a `reason.<code>` locale key).
-pub const REASON_CODES: [&str; 42] = [
+pub const REASON_CODES: [&str; 43] = [
     "risk.kill_switch",
     "risk.execution_breaker",
     "risk.user_paused",
@@ -52,6 +52,7 @@ pub const REASON_CODES: [&str; 42] = [
     "trade.corrupt",
     "trade.duplicate",
     "trade.exit_failing",
+    "trade.live_position_dry_run",
 ];
 
 /// A reason code in the user's language (unknown codes fall back to a generic text).

@@ -212,3 +212,24 @@ async fn take_profit_ladder_sells_the_first_step_then_trailing_follows(db: &Test
     env.app.stop().await;
 }
 on_both_databases!(take_profit_ladder_sells_the_first_step_then_trailing_follows);
+
+async fn a_live_position_is_still_sold_live_after_the_user_turns_dry_run_on(db: &TestDb) {
+    let env = setup(db, true).await;
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    let p = PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().remove(0);
+    assert!(!p.is_paper);
+    say(&env.app, "/livetrade config dry_run on").await;
+    let landed = env.chain.landed_count();
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/sell {} 100", env.coin.mint)).await;
+    let sold = notice(&env.app, cur, &prefix("trade.sold")).await;
+    assert!(!text(&sold).contains(&tr(Lang::En, "trade.paper", &[])), "{}", text(&sold));
+    assert_eq!(env.chain.landed_count(), landed + 1, "the real tokens were sold on chain");
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    let closed = PositionRepo::position(&env.app.db, UserId(ALICE), p.id).await.unwrap().unwrap();
+    assert!(!closed.is_open);
+    env.app.stop().await;
+}
+on_both_databases!(a_live_position_is_still_sold_live_after_the_user_turns_dry_run_on);
