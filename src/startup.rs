@@ -299,6 +299,9 @@ impl App {
         let config_admins = Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>());
         let (admin_deps, broadcast_runner) =
             admin_wiring(&config, &db_port, &bot, config_admins.clone(), &metrics, &liveness, signal.clone()).await;
+        let deletions: Arc<dyn crate::ports::DeletionSchedule> = db_port.clone();
+        let deletion_task =
+            tokio::spawn(telegram::deletions::run(bot.clone(), deletions.clone(), signal.clone().wait()));
         let deps = Arc::new(BotDeps {
             users: db_port,
             livetrade,
@@ -308,6 +311,7 @@ impl App {
             config_admins,
             metrics: metrics.clone(),
             liveness: liveness.clone(),
+            deletions,
             trading: Some(trading),
             admin: admin_deps,
             alerts: crate::app::connector::AlertServices::new(
@@ -371,6 +375,7 @@ impl App {
         if let Some(cache) = chain_cache {
             cache.shutdown().await;
         }
+        let _ = deletion_task.await;
         let _ = probe.await;
         let _ = http_task.await;
         db.close().await;

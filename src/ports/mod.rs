@@ -137,3 +137,5 @@ pub use trading::{Controls, Notifier, SignerError, TradeNotice, TxSigner};
 pub mod prices;
 pub use prices::{PriceError, PriceSource};
 pub mod admin;
+pub mod deletions;
+pub use deletions::{DeletionSchedule, ScheduledDeletion};

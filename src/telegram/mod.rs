@@ -12,6 +12,7 @@ pub mod broadcast;
 mod callbacks;
 pub mod chart;
 mod commands;
+pub mod deletions;
 pub mod keyboards;
 pub mod notifier;
 pub mod reply;
@@ -119,6 +120,8 @@ pub struct BotDeps {
     pub metrics: Arc<Metrics>,
     /// Liveness (updated on every successful Bot API call we make).
     pub liveness: Arc<Liveness>,
+    /// Persisted schedule of bot messages to delete (exported keys).
+    pub deletions: Arc<dyn crate::ports::DeletionSchedule>,
     /// The trading core (`None` when no venue router is configured).
     pub trading: Option<crate::app::trading::Trading>,
     /// Alert sources, subscriptions and the duplicate-call filter.

@@ -223,11 +223,25 @@ async fn send_secret(bot: &Bot, deps: &BotDeps, chat: ChatId, lang: Lang, secret
     drop(secret);
     let sent = bot.send_message(chat, text.as_str()).protect_content(true).await?;
     drop(text);
+    // Persist the deletion first, so a restart within the delay still deletes the message (the
+    // sweeper handles overdue entries at start); the timer below deletes it on time.
+    let scheduled = crate::ports::ScheduledDeletion { chat_id: chat.0, message_id: i64::from(sent.id.0) };
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+    let delete_at = chrono::Utc::now().timestamp_millis().saturating_add(ttl_ms);
+    if let Err(e) = deps.deletions.schedule(scheduled, delete_at).await {
+        tracing::error!(error.message = %e, chat_id = chat.0, "could not persist the key message deletion");
+    }
     let bot = bot.clone();
+    let schedule = deps.deletions.clone();
     tokio::spawn(async move {
         tokio::time::sleep(ttl).await;
-        if let Err(e) = bot.delete_message(chat, sent.id).await {
-            tracing::warn!(error.message = %e, chat_id = chat.0, "could not delete the exported key message");
+        match bot.delete_message(chat, sent.id).await {
+            Ok(_) => {
+                let _ = schedule.done(scheduled).await;
+            }
+            Err(e) => {
+                tracing::warn!(error.message = %e, chat_id = chat.0, "could not delete the exported key message");
+            }
         }
     });
     Ok(())

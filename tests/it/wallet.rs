@@ -317,6 +317,59 @@ async fn export_sends_the_key_once_protected_and_deletes_it(db: &TestDb) {
 }
 on_both_databases!(export_sends_the_key_once_protected_and_deletes_it);
 
+/// A restart within the deletion delay must not leave the exported key in the chat: the deletion
+/// is persisted and the sweeper deletes overdue messages at start.
+async fn an_exported_key_is_still_deleted_after_a_restart(db: &TestDb) {
+    let vars = [("WALLET_EXPORT_DELETE_SECS", "3600")];
+    let env = spawn(db, &vars).await;
+    let kp = Keypair::new();
+    env.say(ALICE, &format!("/wallet import {}", kp.to_base58_string())).await;
+    let ask = env.say(ALICE, &format!("/wallet export {}", kp.pubkey())).await;
+    let cur = env.app.tg.call_count().await;
+    env.press(ALICE, ALICE, ask.message_id(), &button_data(&ask, 0)).await;
+    let secret = env.app.tg.wait_for(cur, "sendMessage", |b| b["protect_content"] == json!(true)).await;
+    let secret_id = secret.message_id();
+    let pending = |db: quantbot::storage::Db| async move {
+        sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM scheduled_deletions WHERE chat_id = $1 AND message_id = $2",
+        )
+        .bind(ALICE)
+        .bind(secret_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get::<i64, _>("n")
+    };
+    for _ in 0..100 {
+        if pending(env.app.db.clone()).await == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending(env.app.db.clone()).await, 1, "the deletion is persisted");
+    env.app.stop().await;
+    // The process was down past the delay.
+    let offline = db.open().await;
+    sqlx::query("UPDATE scheduled_deletions SET delete_at = 0").execute(offline.pool()).await.unwrap();
+    offline.close().await;
+
+    let again = spawn(db, &vars).await;
+    again
+        .app
+        .tg
+        .wait_for(0, "deleteMessage", |b| b["chat_id"] == json!(ALICE) && b["message_id"] == json!(secret_id))
+        .await;
+    for _ in 0..100 {
+        if pending(again.app.db.clone()).await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(pending(again.app.db.clone()).await, 0, "the schedule entry is settled");
+    again.app.stop().await;
+}
+on_both_databases!(an_exported_key_is_still_deleted_after_a_restart);
+
 /// Imports a funded wallet and returns it.
 async fn funded(env: &Env, lamports: u64) -> Keypair {
     let kp = Keypair::new();
