@@ -264,7 +264,13 @@ impl Trading {
         // position cannot be sold and says why.
         let config = match (req.side, &position) {
             (Side::Sell, Some(p)) if !p.is_paper && self.settings.global_dry_run => {
-                return Ok(self.refuse(&req, None, "trade.live_position_dry_run".to_owned()).await);
+                let reason = "trade.live_position_dry_run".to_owned();
+                // The monitor retries exits with backoff and tells the user once when one keeps
+                // failing; a notice per attempt would be spam.
+                if req.origin == IntentOrigin::Exit {
+                    return Ok(TradeOutcome::Refused { intent_id: None, reason });
+                }
+                return Ok(self.refuse(&req, None, reason).await);
             }
             (Side::Sell, Some(p)) => UserConfig { dry_run: p.is_paper, ..config },
             _ => config,
