@@ -376,10 +376,7 @@ impl Trading {
         snap.open_positions = summary.open_positions;
         snap.adds_to_open_position = adds;
         snap.realized_day = summary.realized_today_lamports;
-        let week = self.ports.stats.summary(req.user, snap.now_ms - 7 * 86_400_000).await?;
-        let month = self.ports.stats.summary(req.user, snap.now_ms - 30 * 86_400_000).await?;
-        snap.realized_week = week.realized_today_lamports;
-        snap.realized_month = month.realized_today_lamports;
+        // One read of the realized sells gives the 7/30-day budgets and the equity inputs.
         snap.apply_realized(&self.ports.positions.realized_trades(req.user).await?);
         snap.wallet_balance = match self.ports.chain.balance(&owner).await {
             Ok(b) => b,

@@ -100,8 +100,21 @@ pub struct RiskSnapshot {
 
 impl RiskSnapshot {
     /// Fills the realized-equity inputs (peak and current equity, losing streak, time of the last
-    /// loss) from a user's realized sells, oldest first.
+    /// loss) and the rolling 7-day and 30-day realized PnL (relative to `now_ms`) from a user's
+    /// realized sells, oldest first.
     pub fn apply_realized(&mut self, trades: &[super::stats::RealizedTrade]) {
+        const DAY_MS: i64 = 86_400_000;
+        let week_start = self.now_ms.saturating_sub(7 * DAY_MS);
+        let month_start = self.now_ms.saturating_sub(30 * DAY_MS);
+        let (mut week, mut month) = (0i64, 0i64);
+        for t in trades.iter().filter(|t| t.closed_at_ms >= month_start) {
+            month = month.saturating_add(t.pnl);
+            if t.closed_at_ms >= week_start {
+                week = week.saturating_add(t.pnl);
+            }
+        }
+        self.realized_week = week;
+        self.realized_month = month;
         let mut equity = 0i64;
         let mut peak = 0i64;
         let mut streak = 0u32;

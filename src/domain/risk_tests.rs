@@ -390,3 +390,15 @@ proptest! {
         prop_assert_eq!(refused, -i128::from(realized) >= i128::from(SOL / 2));
     }
 }
+
+#[test]
+fn realized_windows_come_from_the_realized_sells() {
+    use crate::domain::stats::RealizedTrade;
+    const DAY: i64 = 86_400_000;
+    let now = 100 * DAY;
+    let t = |pnl: i64, days_ago: i64| RealizedTrade { pnl, opened_at_ms: 0, closed_at_ms: now - days_ago * DAY };
+    let mut s = RiskSnapshot { now_ms: now, ..RiskSnapshot::default() };
+    s.apply_realized(&[t(-1_000, 40), t(-300, 20), t(500, 6), t(-200, 1)]);
+    assert_eq!((s.realized_week, s.realized_month), (300, 0));
+    assert_eq!((s.equity_now, s.equity_peak, s.consecutive_losses), (-1_000, 0, 1));
+}
