@@ -92,22 +92,7 @@ async fn buy(
         Ok(l) if l.0 > 0 => l,
         _ => return reply(bot, chat, lang, &TradeReply::BadAmount { value: (*amount).to_owned() }).await,
     };
-    let req = TradeRequest {
-        user,
-        mint,
-        side: Side::Buy,
-        amount: TradeAmount::Sol(sol),
-        origin: IntentOrigin::Manual,
-        key,
-        alert_id: None,
-        received_at_ms: None,
-        exit_rules: None,
-        slippage: None,
-        source: Some("manual".to_owned()),
-    };
-    reply(bot, chat, lang, &TradeReply::Working { side: Side::Buy, mint: mint.to_string() }).await?;
-    spawn_trade(bot.clone(), chat, lang, trading, req);
-    Ok(())
+    start(bot, chat, lang, trading, manual(user, mint, Side::Buy, TradeAmount::Sol(sol), key, Some("manual"))).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -133,22 +118,8 @@ async fn sell(
         Ok(None) => return reply(bot, chat, lang, &TradeReply::NotFound { value: target.to_owned() }).await,
         Err(()) => return reply(bot, chat, lang, &TradeReply::Internal).await,
     };
-    let req = TradeRequest {
-        user,
-        mint,
-        side: Side::Sell,
-        amount: TradeAmount::PercentOfPosition(pct),
-        origin: IntentOrigin::Manual,
-        key,
-        alert_id: None,
-        received_at_ms: None,
-        exit_rules: None,
-        slippage: None,
-        source: None,
-    };
-    reply(bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: mint.to_string() }).await?;
-    spawn_trade(bot.clone(), chat, lang, trading, req);
-    Ok(())
+    start(bot, chat, lang, trading, manual(user, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None))
+        .await
 }
 
 /// `1..=100`, with an optional `%`.
@@ -168,6 +139,37 @@ async fn resolve_target(trading: &Trading, user: UserId, target: &str) -> Result
     };
     let open = positions.open_position_in(user, &mint.to_string()).await.map_err(|_| ())?;
     Ok(open.map(|_| mint))
+}
+
+/// A manual trade request (no alert, default exits and slippage).
+fn manual(
+    user: UserId,
+    mint: solana_pubkey::Pubkey,
+    side: Side,
+    amount: TradeAmount,
+    key: IdempotencyKey,
+    source: Option<&str>,
+) -> TradeRequest {
+    TradeRequest {
+        user,
+        mint,
+        side,
+        amount,
+        origin: IntentOrigin::Manual,
+        key,
+        alert_id: None,
+        received_at_ms: None,
+        exit_rules: None,
+        slippage: None,
+        source: source.map(str::to_owned),
+    }
+}
+
+/// Acknowledges the order ("buying…" / "selling…") and runs it off the update handler.
+async fn start(bot: &Bot, chat: ChatId, lang: Lang, trading: Trading, req: TradeRequest) -> HandlerResult {
+    reply(bot, chat, lang, &TradeReply::Working { side: req.side, mint: req.mint.to_string() }).await?;
+    spawn_trade(bot.clone(), chat, lang, trading, req);
+    Ok(())
 }
 
 /// Runs a trade off the update handler; the notifier reports fills and failures. Only
@@ -241,22 +243,15 @@ pub(super) async fn close(
     let Ok(mint) = solana_pubkey::Pubkey::from_str(&position.mint) else {
         return reply(bot, chat, lang, &TradeReply::Internal).await;
     };
-    let req = TradeRequest {
-        user,
-        mint,
-        side: Side::Sell,
-        amount: TradeAmount::PercentOfPosition(pct),
-        origin: IntentOrigin::Manual,
-        key: IdempotencyKey::from_stored(key),
-        alert_id: None,
-        received_at_ms: None,
-        exit_rules: None,
-        slippage: None,
-        source: None,
-    };
-    reply(bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: position.mint.clone() }).await?;
-    spawn_trade(bot.clone(), chat, lang, trading.clone(), req);
-    Ok(())
+    let key = IdempotencyKey::from_stored(key);
+    start(
+        bot,
+        chat,
+        lang,
+        trading.clone(),
+        manual(user, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None),
+    )
+    .await
 }
 
 /// Current value of a position from a sell quote (lamports), if a venue can quote it.
@@ -510,19 +505,7 @@ pub(super) async fn card_callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>
     let lang = deps.users.get(user).await.ok().flatten().map_or(lang, |u| u.lang);
     let config = trading.ports().users.config(user).await.unwrap_or_default();
     let key = IdempotencyKey::from_stored(format!("u{}:cb:{}", user.0, q.id));
-    let trade = |side: Side, amount: TradeAmount| TradeRequest {
-        user,
-        mint,
-        side,
-        amount,
-        origin: IntentOrigin::Manual,
-        key: key.clone(),
-        alert_id: None,
-        received_at_ms: None,
-        exit_rules: None,
-        slippage: None,
-        source: Some("card".to_owned()),
-    };
+    let trade = |side: Side, amount: TradeAmount| manual(user, mint, side, amount, key.clone(), Some("card"));
     match parts.as_slice() {
         ["tc", "b", _, lamports] => {
             let amount = lamports.parse::<u64>().ok().map(Lamports).filter(|l| config.buy_presets.contains(l));
@@ -531,9 +514,7 @@ pub(super) async fn card_callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>
                 return Ok(());
             };
             bot.answer_callback_query(q.id.clone()).await?;
-            reply(&bot, chat, lang, &TradeReply::Working { side: Side::Buy, mint: mint.to_string() }).await?;
-            spawn_trade(bot.clone(), chat, lang, trading, trade(Side::Buy, TradeAmount::Sol(amount)));
-            Ok(())
+            start(&bot, chat, lang, trading, trade(Side::Buy, TradeAmount::Sol(amount))).await
         }
         ["tc", "s", _, pct] => {
             let Some(pct) = parse_percent(pct).filter(|p| [25, 50, 100].contains(p)) else {
@@ -541,9 +522,7 @@ pub(super) async fn card_callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>
                 return Ok(());
             };
             bot.answer_callback_query(q.id.clone()).await?;
-            reply(&bot, chat, lang, &TradeReply::Working { side: Side::Sell, mint: mint.to_string() }).await?;
-            spawn_trade(bot.clone(), chat, lang, trading, trade(Side::Sell, TradeAmount::PercentOfPosition(pct)));
-            Ok(())
+            start(&bot, chat, lang, trading, trade(Side::Sell, TradeAmount::PercentOfPosition(pct))).await
         }
         ["tc", "c", _] => {
             bot.answer_callback_query(q.id.clone()).await?;
