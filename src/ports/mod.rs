@@ -139,3 +139,5 @@ pub use prices::{PriceError, PriceSource};
 pub mod admin;
 pub mod deletions;
 pub use deletions::{DeletionSchedule, ScheduledDeletion};
+pub mod outbox;
+pub use outbox::{NewNotice, NoticeState, NoticeStore, RecordedFill, StoredNotice};
