@@ -150,15 +150,12 @@ pub async fn build_router(
 async fn build_trading(
     config: &Config,
     db: &Arc<Db>,
-    bot: &Bot,
+    notifier: telegram::outbox::notices::OutboxNotifier,
     chain: Arc<dyn ChainClient>,
     keys: Option<Arc<crate::wallet::KeyRing>>,
-    metrics: &Arc<Metrics>,
-) -> anyhow::Result<(crate::app::trading::Trading, tokio::task::JoinHandle<()>)> {
+) -> anyhow::Result<crate::app::trading::Trading> {
     use crate::app::trading::{Trading, TradingPorts, TradingSettings};
     let router = build_router(config, chain.clone()).await?;
-    let (notifier, notifier_task) =
-        crate::telegram::notifier::TelegramNotifier::start(bot.clone(), db.clone(), metrics.clone());
     let ports = TradingPorts {
         users: db.clone(),
         intents: db.clone(),
@@ -177,7 +174,7 @@ async fn build_trading(
         default_tip: config.sender_tip,
         submit: crate::solana::submit::SubmitOptions::default(),
     };
-    Ok((Trading::new(ports, settings), notifier_task))
+    Ok(Trading::new(ports, settings))
 }
 
 /// Loads open positions into the monitor and starts its tick loop.
@@ -280,13 +277,40 @@ impl App {
             Arc::new(SystemClock),
             wallet_settings,
         );
-        let (trading, notifier_task) = build_trading(&config, &db_port, &bot, chain.clone(), keys, &metrics).await?;
-        // Before any new trading: reconcile every unfinished intent with the chain.
+        // Every Bot API send, edit, delete, photo and callback answer goes through this outbox.
+        let (outbox_stop, outbox_stopped) = tokio::sync::oneshot::channel::<()>();
+        let limits = telegram::outbox::Limits::new(
+            config.broadcast_rate_per_sec,
+            config.broadcast_chat_interval,
+            Duration::from_secs(3),
+        );
+        let hooks = telegram::outbox::OutboxHooks {
+            users: Some(db_port.clone()),
+            metrics: metrics.clone(),
+            liveness: liveness.clone(),
+        };
+        let (outbox, outbox_task) = telegram::outbox::Outbox::start(bot.clone(), limits, hooks, async move {
+            let _ = outbox_stopped.await;
+        });
+        let notifier = telegram::outbox::notices::OutboxNotifier::new(
+            outbox.clone(),
+            db_port.clone(),
+            db_port.clone(),
+            Arc::new(SystemClock),
+            metrics.clone(),
+        );
+        let trading = build_trading(&config, &db_port, notifier.clone(), chain.clone(), keys).await?;
+        // Before any new trading: reconcile every unfinished intent with the chain, then resend
+        // stored notices and notify fills that were recorded without one (a crash in between).
         let recovered = crate::app::recovery::recover(&trading, &crate::solana::submit::SubmitOptions::default())
             .await
             .context("recovering unfinished trades")?;
         if recovered.examined > 0 {
             tracing::info!(?recovered, "startup recovery done");
+        }
+        let resumed = notifier.resume().await.context("resuming stored notices")?;
+        if resumed != telegram::outbox::notices::Resumed::default() {
+            tracing::info!(?resumed, "stored notices resumed");
         }
         let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone()).await?;
         // Trades whose outcome was unknown ("pending" to the user) are re-checked periodically.
@@ -298,15 +322,21 @@ impl App {
         ));
         let config_admins = Arc::new(config.admin_user_ids.iter().copied().collect::<HashSet<_>>());
         let (admin_deps, broadcast_runner) =
-            admin_wiring(&config, &db_port, &bot, config_admins.clone(), &metrics, &liveness, signal.clone()).await;
+            admin_wiring(&config, &db_port, &outbox, config_admins.clone(), &metrics, signal.clone()).await;
         let deletions: Arc<dyn crate::ports::DeletionSchedule> = db_port.clone();
         let deletion_task =
-            tokio::spawn(telegram::deletions::run(bot.clone(), deletions.clone(), signal.clone().wait()));
+            tokio::spawn(telegram::deletions::run(outbox.clone(), deletions.clone(), signal.clone().wait()));
+        let positions = crate::app::positions::Positions::new(
+            trading.ports().positions.clone(),
+            trading.ports().users.clone(),
+            trading.ports().swapper.clone(),
+        );
         let deps = Arc::new(BotDeps {
+            outbox,
             users: db_port,
             livetrade,
             wallets,
-            chain,
+            positions: Some(positions),
             wallet_export_ttl: config.wallet_export_ttl,
             config_admins,
             metrics: metrics.clone(),
@@ -369,9 +399,13 @@ impl App {
         if tokio::time::timeout(Duration::from_secs(5), reconciler).await.is_err() {
             tracing::warn!("intent reconciler did not stop within 5 s");
         }
-        // Give queued trade notices a moment to go out, then stop the notifier.
+        // Give queued messages a moment to go out, then stop the outbox (stored notices that did
+        // not go out are sent after the next start).
         tokio::time::sleep(Duration::from_millis(200)).await;
-        notifier_task.abort();
+        let _ = outbox_stop.send(());
+        if tokio::time::timeout(Duration::from_secs(10), outbox_task).await.is_err() {
+            tracing::warn!("outbox did not stop within 10 s");
+        }
         if let Some(cache) = chain_cache {
             cache.shutdown().await;
         }
@@ -388,12 +422,11 @@ impl App {
 async fn admin_wiring(
     config: &Config,
     db: &Arc<Db>,
-    bot: &Bot,
+    outbox: &telegram::outbox::Outbox,
     config_admins: Arc<HashSet<i64>>,
     metrics: &Arc<Metrics>,
-    liveness: &Arc<Liveness>,
     shutdown: http::ShutdownSignal,
-) -> (telegram::admin::AdminDeps, tokio::task::JoinHandle<()>) {
+) -> (telegram::AdminDeps, tokio::task::JoinHandle<()>) {
     use crate::app::admin::{Admin, AdminPorts};
     use crate::app::broadcast::{BroadcastRunner, Broadcasts, RunnerPorts, RunnerSettings};
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -410,11 +443,9 @@ async fn admin_wiring(
     }
     let wake = Arc::new(tokio::sync::Notify::new());
     let broadcasts = Broadcasts::new(db.clone(), admin.clone(), clock.clone(), wake.clone());
-    let sender = telegram::broadcast::TelegramBroadcastSender::new(bot.clone(), db.clone(), liveness.clone());
-    let pacer = Arc::new(crate::app::pacer::Pacer::new(config.broadcast_rate_per_sec, config.broadcast_chat_interval));
+    let sender = telegram::broadcast::OutboxBroadcastSender::new(outbox.clone(), db.clone());
     let runner = BroadcastRunner::new(
         RunnerPorts { repo: db.clone(), admin_repo: db.clone(), sender: Arc::new(sender), clock },
-        pacer,
         RunnerSettings::for_chat_interval(config.broadcast_chat_interval),
         metrics.clone(),
         wake,
@@ -426,7 +457,7 @@ async fn admin_wiring(
             let _ = stop_tx.send(true);
         });
     });
-    (telegram::admin::AdminDeps { admin, broadcasts }, task)
+    (telegram::AdminDeps { admin, broadcasts }, task)
 }
 
 async fn probe_telegram(bot: Bot, liveness: Arc<Liveness>, metrics: Arc<Metrics>, shutdown: http::ShutdownSignal) {

@@ -1,9 +1,10 @@
 //! `/broadcast`: drafts, confirmation, and the resumable delivery worker.
 //!
-//! Delivery state is persisted per recipient. For each recipient the worker waits for a pacing
-//! slot, then writes `pending → sending`, sends, and writes the outcome (`sent`, `blocked`,
-//! `failed`). A row is `sending` only while its request is in flight: a 429 or a retryable
-//! error puts it back to `pending` before any waiting. After a crash, `pending` rows are sent
+//! Delivery state is persisted per recipient. Each recipient's message waits in the Telegram
+//! outbox (bulk priority: replies and trade notices go first); right before it is sent, the
+//! outbox runs the worker's claim, which writes `pending → sending`; then the outcome is written
+//! (`sent`, `blocked`, `failed`). A row is `sending` only while its request is in flight: a 429
+//! or a retryable error puts it back to `pending` before any waiting. After a crash, `pending` rows are sent
 //! and `sending` rows become `unknown` and are NOT re-sent, because the Bot API has no
 //! idempotency key and a resend could duplicate (at most once for the one in-flight window; it
 //! is reported as unconfirmed). A kill while the worker waits for pacing, where it spends almost
@@ -20,11 +21,10 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use super::admin::{Admin, AdminActor};
-use super::pacer::Pacer;
 use crate::domain::user::UserId;
 use crate::ports::admin::{
     AdminRepo, BroadcastPayload, BroadcastProgress, BroadcastRecord, BroadcastRepo, BroadcastSender, BroadcastState,
-    DeliveryState, Recipient, SendOutcome,
+    DeliveryClaim, DeliveryState, Recipient, SendOutcome,
 };
 use crate::ports::{Clock, RepoError};
 use crate::telemetry::Metrics;
@@ -110,7 +110,7 @@ impl Broadcasts {
 /// Worker tuning.
 #[derive(Debug, Clone, Copy)]
 pub struct RunnerSettings {
-    /// Requests in flight at once (pacing still applies).
+    /// Deliveries queued in the outbox at once (its pacing applies).
     pub max_in_flight: usize,
     /// How often the progress message is edited.
     pub status_every: Duration,
@@ -121,7 +121,7 @@ pub struct RunnerSettings {
 impl RunnerSettings {
     /// Defaults for a per-chat interval: progress every 3 s, at least every 2 intervals.
     pub fn for_chat_interval(chat_interval: Duration) -> Self {
-        Self { max_in_flight: 4, status_every: (chat_interval * 2).max(Duration::from_secs(3)), max_attempts: 3 }
+        Self { max_in_flight: 64, status_every: (chat_interval * 2).max(Duration::from_secs(3)), max_attempts: 3 }
     }
 }
 
@@ -141,7 +141,6 @@ pub struct RunnerPorts {
 /// Delivers running broadcasts, resuming them after a restart.
 pub struct BroadcastRunner {
     ports: RunnerPorts,
-    pacer: Arc<Pacer>,
     settings: RunnerSettings,
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
@@ -157,14 +156,8 @@ type Job<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 impl BroadcastRunner {
     /// Creates the worker; `wake` is shared with [`Broadcasts`].
-    pub fn new(
-        ports: RunnerPorts,
-        pacer: Arc<Pacer>,
-        settings: RunnerSettings,
-        metrics: Arc<Metrics>,
-        wake: Arc<Notify>,
-    ) -> Self {
-        Self { ports, pacer, settings, metrics, wake }
+    pub fn new(ports: RunnerPorts, settings: RunnerSettings, metrics: Arc<Metrics>, wake: Arc<Notify>) -> Self {
+        Self { ports, settings, metrics, wake }
     }
 
     /// Runs until `stop` becomes true: first classifies deliveries left in flight by a previous
@@ -206,10 +199,6 @@ impl BroadcastRunner {
 
     /// Delivers one broadcast until every recipient is classified, it is cancelled, or `stop`.
     async fn deliver_broadcast(&self, b: &BroadcastRecord, stop: &watch::Receiver<bool>) {
-        if let Some((chat, _)) = b.status {
-            // The confirmation was just sent to this chat: the first edit waits a chat interval.
-            self.pacer.touch(chat);
-        }
         loop {
             let handed_out = self.pass(b, stop).await;
             if *stop.borrow() {
@@ -275,26 +264,40 @@ impl BroadcastRunner {
         }
     }
 
+    /// The claim that runs right before the send: `pending → sending`, unless stopping.
+    fn claim(&self, id: i64, user: UserId, stop: &watch::Receiver<bool>) -> DeliveryClaim {
+        let repo = self.ports.repo.clone();
+        let clock = self.ports.clock.clone();
+        let metrics = self.metrics.clone();
+        let stop = stop.clone();
+        Box::new(move || {
+            Box::pin(async move {
+                if *stop.borrow() {
+                    return false;
+                }
+                match repo.transition(id, user, DeliveryState::Pending, DeliveryState::Sending, clock.now_ms()).await {
+                    Ok(claimed) => claimed, // `false`: no longer pending (handled elsewhere)
+                    Err(e) => {
+                        metrics.error("storage");
+                        tracing::error!(broadcast_id = id, error.message = %e, "cannot claim a delivery");
+                        false
+                    }
+                }
+            })
+        })
+    }
+
     /// Delivers to one recipient (see the module docs for the state machine).
     async fn deliver_one(&self, b: &BroadcastRecord, r: Recipient, mut stop: watch::Receiver<bool>) {
-        let repo = &self.ports.repo;
         let mut failures = 0u32;
         loop {
-            tokio::select! {
-                () = self.pacer.wait_turn(r.chat_id) => {}
-                _ = stop.wait_for(|s| *s) => return,
+            if *stop.borrow() {
+                return;
             }
-            match repo.transition(b.id, r.user, DeliveryState::Pending, DeliveryState::Sending, self.now()).await {
-                Ok(true) => {}
-                Ok(false) => return, // no longer pending (handled elsewhere)
-                Err(e) => {
-                    self.metrics.error("storage");
-                    tracing::error!(broadcast_id = b.id, error.message = %e, "cannot claim a delivery");
-                    return;
-                }
-            }
-            let outcome = self.ports.sender.deliver(r.chat_id, &b.payload).await;
+            let claim = self.claim(b.id, r.user, &stop);
+            let outcome = self.ports.sender.deliver(r.user, r.chat_id, &b.payload, claim).await;
             let next = match &outcome {
+                SendOutcome::Skipped => return, // nothing sent; the row is as it was
                 SendOutcome::Sent => DeliveryState::Sent,
                 SendOutcome::Blocked => DeliveryState::Blocked,
                 SendOutcome::Failed(_) => DeliveryState::Failed,
@@ -308,7 +311,8 @@ impl BroadcastRunner {
             self.metrics.broadcast_delivery(outcome_label(&outcome));
             self.settle(b.id, r.user, next).await;
             match outcome {
-                SendOutcome::RetryAfter(after) => self.pacer.pause(after),
+                // The outbox is paused for `retry_after`; queue again behind the pause.
+                SendOutcome::RetryAfter(_) => {}
                 SendOutcome::Transient(ref e) if next == DeliveryState::Pending => {
                     tracing::warn!(broadcast_id = b.id, error.message = %e, "broadcast send failed; retrying");
                     let backoff = Duration::from_secs(u64::from(failures));
@@ -327,7 +331,7 @@ impl BroadcastRunner {
                     tracing::warn!(broadcast_id = b.id, user_id = r.user.0, error.message = %e, "broadcast not delivered");
                     return;
                 }
-                SendOutcome::Sent => return,
+                SendOutcome::Sent | SendOutcome::Skipped => return,
             }
         }
     }
@@ -352,8 +356,10 @@ impl BroadcastRunner {
         let Some(status) = b.status else {
             return;
         };
-        let mut stop = stop.clone();
         for _ in 0..5 {
+            if finished.is_none() && *stop.borrow() {
+                return;
+            }
             let counts = match self.ports.repo.counts(b.id).await {
                 Ok(c) => c,
                 Err(e) => {
@@ -361,13 +367,9 @@ impl BroadcastRunner {
                     return;
                 }
             };
-            tokio::select! {
-                () = self.pacer.wait_turn(status.0) => {}
-                _ = stop.wait_for(|s| *s), if finished.is_none() => return,
-            }
             let progress = BroadcastProgress { id: b.id, counts, finished };
             match self.ports.sender.show_progress(b.admin, status, &progress).await {
-                SendOutcome::RetryAfter(after) => self.pacer.pause(after),
+                SendOutcome::RetryAfter(_) => {} // the outbox waits out the pause
                 SendOutcome::Transient(_) => tokio::time::sleep(Duration::from_secs(1)).await,
                 _ => return,
             }
@@ -387,5 +389,6 @@ fn outcome_label(outcome: &SendOutcome) -> &'static str {
         SendOutcome::Failed(_) => "failed",
         SendOutcome::Transient(_) => "transient",
         SendOutcome::Ambiguous(_) => "unknown",
+        SendOutcome::Skipped => "skipped",
     }
 }

@@ -6,7 +6,7 @@ pub mod connector;
 pub mod keys;
 pub mod livetrade;
 pub mod monitor;
-pub mod pacer;
+pub mod positions;
 pub mod prices;
 pub mod recovery;
 pub mod trading;

@@ -316,6 +316,8 @@ impl Trading {
             Ok(p) => p,
             Err(reason) => return Ok(self.fail_before_sign(&req, intent_id, &reason).await?),
         };
+        // Approved and signed: now the "⏳" (a refusal above is answered by the refusal alone).
+        self.ports.notifier.accepted(req.user, req.origin, req.side, &req.mint).await;
         let mut req = req;
         if req.side == Side::Buy && req.exit_rules.is_none() {
             req.exit_rules = Some(ExitRules::from_config(&config));

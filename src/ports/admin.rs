@@ -251,7 +251,14 @@ pub enum SendOutcome {
     Transient(String),
     /// The request may or may not have been delivered (timeout after sending, garbled answer).
     Ambiguous(String),
+    /// Not attempted: the claim refused it, or the sender is shutting down before it ran.
+    Skipped,
 }
+
+/// Runs right before a delivery is sent (after pacing); `false` means do not send. The broadcast
+/// worker claims the recipient here (`pending → sending`), so a delivery waiting in the queue is
+/// still `pending` if the process dies.
+pub type DeliveryClaim = Box<dyn FnOnce() -> futures::future::BoxFuture<'static, bool> + Send>;
 
 /// Progress of a broadcast, for the status message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,8 +274,9 @@ pub struct BroadcastProgress {
 /// The Telegram side of broadcasts.
 #[async_trait]
 pub trait BroadcastSender: Send + Sync {
-    /// Sends the payload to one chat.
-    async fn deliver(&self, chat_id: i64, payload: &BroadcastPayload) -> SendOutcome;
+    /// Sends the payload to one chat (paced, at bulk priority), running `claim` right before.
+    async fn deliver(&self, user: UserId, chat_id: i64, payload: &BroadcastPayload, claim: DeliveryClaim)
+    -> SendOutcome;
     /// Edits the progress message (in the admin's language).
     async fn show_progress(&self, admin: UserId, status: (i64, i32), progress: &BroadcastProgress) -> SendOutcome;
 }

@@ -86,8 +86,8 @@ pub struct RecordedFill {
 pub trait NoticeStore: Send + Sync {
     /// Stores a notice as pending; returns its id.
     async fn store_notice(&self, notice: &NewNotice, now_ms: i64) -> Result<i64, RepoError>;
-    /// Pending notices, oldest first.
-    async fn pending_notices(&self, limit: u32) -> Result<Vec<StoredNotice>, RepoError>;
+    /// Pending notices with an id above `after_id`, oldest first.
+    async fn pending_notices(&self, after_id: i64, limit: u32) -> Result<Vec<StoredNotice>, RepoError>;
     /// Marks a notice delivered or given up.
     async fn settle_notice(&self, id: i64, state: NoticeState, now_ms: i64) -> Result<(), RepoError>;
     /// Trades recorded since `since_ms` (not before the outbox existed) that have fewer stored

@@ -7,6 +7,7 @@ use solana_pubkey::Pubkey;
 use solana_transaction::versioned::VersionedTransaction;
 
 use super::RepoError;
+use crate::domain::intent::IntentOrigin;
 use crate::domain::money::Lamports;
 use crate::domain::position::Side;
 use crate::domain::risk::KillSwitch;
@@ -136,4 +137,9 @@ pub enum TradeNotice {
 pub trait Notifier: Send + Sync {
     /// Queues a notice; never blocks trading on Telegram.
     async fn notify(&self, user: UserId, notice: TradeNotice);
+
+    /// A trade passed the risk checks and is being executed (the "⏳" of a manual trade). Called
+    /// after the intent is stored, so a lost acknowledgement never loses the trade; a refusal
+    /// is never preceded by it. Not durable: the fill or failure notice that follows is.
+    async fn accepted(&self, _user: UserId, _origin: IntentOrigin, _side: Side, _mint: &Pubkey) {}
 }

@@ -75,11 +75,12 @@ impl NoticeStore for Db {
         Ok(row.try_get("id")?)
     }
 
-    async fn pending_notices(&self, limit: u32) -> Result<Vec<StoredNotice>, RepoError> {
+    async fn pending_notices(&self, after_id: i64, limit: u32) -> Result<Vec<StoredNotice>, RepoError> {
         let rows = sqlx::query(
             "SELECT id, user_id, chat_id, kind, body, keyboard FROM outbox_notices WHERE state = 'pending' \
-             ORDER BY id LIMIT $1",
+             AND id > $1 ORDER BY id LIMIT $2",
         )
+        .bind(after_id)
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;

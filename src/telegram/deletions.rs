@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::prelude::*;
-use teloxide::types::{ChatId, MessageId};
-
+use super::outbox::{Envelope, Outbox, Priority, Request, SendError};
 use crate::ports::{DeletionSchedule, ScheduledDeletion};
 
 /// How often the schedule is swept.
@@ -14,7 +12,7 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Deletes every due message; returns how many were settled. API refusals (already deleted,
 /// too old) settle the entry; network failures leave it for the next sweep.
-pub async fn sweep_once(bot: &Bot, schedule: &dyn DeletionSchedule, now_ms: i64) -> usize {
+pub async fn sweep_once(outbox: &Outbox, schedule: &dyn DeletionSchedule, now_ms: i64) -> usize {
     let due = match schedule.due(now_ms).await {
         Ok(d) => d,
         Err(e) => {
@@ -25,9 +23,10 @@ pub async fn sweep_once(bot: &Bot, schedule: &dyn DeletionSchedule, now_ms: i64)
     let mut settled = 0;
     for m in due {
         let message_id = i32::try_from(m.message_id).unwrap_or(i32::MAX);
-        match bot.delete_message(ChatId(m.chat_id), MessageId(message_id)).await {
+        let envelope = Envelope::new(m.chat_id, Priority::Interactive, Request::Delete { message_id });
+        match outbox.send_and_wait(envelope).await {
             Ok(_) => settled += usize::from(finish(schedule, m).await),
-            Err(teloxide::RequestError::Api(e)) => {
+            Err(e @ (SendError::Rejected(_) | SendError::Blocked)) => {
                 tracing::warn!(chat_id = m.chat_id, error.message = %e, "scheduled message could not be deleted");
                 settled += usize::from(finish(schedule, m).await);
             }
@@ -48,11 +47,11 @@ async fn finish(schedule: &dyn DeletionSchedule, m: ScheduledDeletion) -> bool {
 }
 
 /// Sweeps at start and every [`SWEEP_EVERY`] until `stop` resolves.
-pub async fn run(bot: Bot, schedule: Arc<dyn DeletionSchedule>, stop: impl std::future::Future<Output = ()>) {
+pub async fn run(outbox: Outbox, schedule: Arc<dyn DeletionSchedule>, stop: impl std::future::Future<Output = ()>) {
     let mut stop = std::pin::pin!(stop);
     loop {
         let now = chrono::Utc::now().timestamp_millis();
-        sweep_once(&bot, schedule.as_ref(), now).await;
+        sweep_once(&outbox, schedule.as_ref(), now).await;
         tokio::select! {
             () = &mut stop => return,
             () = tokio::time::sleep(SWEEP_EVERY) => {}

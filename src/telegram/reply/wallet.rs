@@ -5,7 +5,7 @@
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::keyboards::Callback;
+use crate::telegram::callback::Callback;
 use crate::app::wallet::{BalanceView, WalletLine, WithdrawBlock, WithdrawDone, WithdrawState};
 use crate::domain::lang::Lang;
 use crate::domain::money::Lamports;

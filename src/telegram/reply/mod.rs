@@ -1,9 +1,19 @@
-//! Every user-visible message, rendered from `locales/` in the user's language.
+//! Every user-visible message: one [`Reply`] type (with the wallet, admin, trading and alerts
+//! families as variants), rendered from `locales/` in the user's language. Nothing here sends.
+
+pub mod admin;
+pub mod alerts;
+pub mod chart;
+pub mod keyboards;
+pub mod trade;
+pub mod wallet;
+
+pub use alerts::notice_keyboard;
+pub use trade::{reason_text, render_notice, render_working};
 
 use rust_decimal::Decimal;
 use teloxide::types::InlineKeyboardMarkup;
 
-use super::keyboards;
 use crate::app::livetrade::StatusView;
 use crate::domain::lang::Lang;
 use crate::domain::money::Lamports;
@@ -73,9 +83,15 @@ pub enum Reply {
     /// A button whose data we do not understand or may not act on.
     StaleButton,
     /// A `/wallet` message.
-    Wallet(Box<super::wallet_reply::WalletReply>),
+    Wallet(Box<wallet::WalletReply>),
     /// An admin message (`/admin`, `/broadcast`, `/killswitch`, `/pause`, `/stats`).
-    Admin(Box<super::admin_reply::AdminReply>),
+    Admin(Box<admin::AdminReply>),
+    /// A trading message (`/buy`, `/sell`, `/positions`, token cards).
+    Trade(Box<trade::TradeReply>),
+    /// An alerts message (`/alerts`, `/source`).
+    Alerts(Box<alerts::AlertsReply>),
+    /// A handler failed unexpectedly; nothing is known to have changed.
+    Apology,
 }
 
 fn sol(l: Lamports) -> String {
@@ -109,7 +125,7 @@ impl Reply {
             }
             Self::Help => {
                 let mut lines = vec![tr(lang, "help.header", &[])];
-                for c in super::Command::localized(lang) {
+                for c in crate::telegram::command::Command::localized(lang) {
                     lines.push(format!("/{} - {}", c.command, c.description));
                 }
                 lines.push(String::new());
@@ -223,6 +239,9 @@ impl Reply {
             Self::StaleButton => tr(lang, "errors.stale_button", &[]),
             Self::Wallet(w) => w.text(lang),
             Self::Admin(a) => a.text(lang),
+            Self::Trade(t) => t.text(lang),
+            Self::Alerts(a) => a.text(lang),
+            Self::Apology => tr(lang, "errors.apology", &[]),
         }
     }
 
@@ -235,7 +254,32 @@ impl Reply {
             Self::ConfigPick(key, _) => Some(keyboards::config_pick(lang, *key)),
             Self::Wallet(w) => w.keyboard(lang),
             Self::Admin(a) => a.keyboard(lang),
+            Self::Trade(t) => t.keyboard(lang),
             _ => None,
         }
+    }
+}
+
+impl From<wallet::WalletReply> for Reply {
+    fn from(r: wallet::WalletReply) -> Self {
+        Self::Wallet(Box::new(r))
+    }
+}
+
+impl From<admin::AdminReply> for Reply {
+    fn from(r: admin::AdminReply) -> Self {
+        Self::Admin(Box::new(r))
+    }
+}
+
+impl From<trade::TradeReply> for Reply {
+    fn from(r: trade::TradeReply) -> Self {
+        Self::Trade(Box::new(r))
+    }
+}
+
+impl From<alerts::AlertsReply> for Reply {
+    fn from(r: alerts::AlertsReply) -> Self {
+        Self::Alerts(Box::new(r))
     }
 }

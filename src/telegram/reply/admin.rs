@@ -4,7 +4,8 @@
 use rust_decimal::Decimal;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::admin::AdminCommand;
+use crate::telegram::callback::Callback;
+use crate::telegram::command::AdminCommand;
 use crate::domain::lang::Lang;
 use crate::domain::money::LAMPORTS_PER_SOL;
 use crate::domain::risk::KillSwitch;
@@ -184,13 +185,13 @@ impl AdminReply {
     pub fn keyboard(&self, lang: Lang) -> Option<InlineKeyboardMarkup> {
         match self {
             Self::BroadcastConfirm { id, .. } => Some(InlineKeyboardMarkup::new([[
-                InlineKeyboardButton::callback(tr(lang, "button.broadcast_confirm", &[]), format!("bc:y:{id}")),
-                InlineKeyboardButton::callback(tr(lang, "button.broadcast_cancel", &[]), format!("bc:n:{id}")),
+                InlineKeyboardButton::callback(tr(lang, "button.broadcast_confirm", &[]), Callback::BroadcastConfirm(*id).data()),
+                InlineKeyboardButton::callback(tr(lang, "button.broadcast_cancel", &[]), Callback::BroadcastCancel(*id).data()),
             ]])),
             Self::BroadcastProgress(p) if p.finished.is_none() => {
                 Some(InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
                     tr(lang, "button.broadcast_stop", &[]),
-                    format!("bc:s:{}", p.id),
+                    Callback::BroadcastStop(p.id).data(),
                 )]]))
             }
             _ => None,

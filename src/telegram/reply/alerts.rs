@@ -2,7 +2,8 @@
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::trade_reply::reason_text;
+use super::trade::reason_text;
+use crate::telegram::callback::Callback;
 use crate::domain::alert::AlertKind;
 use crate::domain::alert::rules::{SettingKey, SubscriptionSettings};
 use crate::domain::lang::Lang;
@@ -13,9 +14,6 @@ use crate::ports::alerts::AlertSource;
 
 /// Rule codes with a localized text (`alerts.rule.<code>`).
 pub const RULE_CODES: [&str; 5] = ["hours", "daily_cap", "max_mcap", "min_liquidity", "max_impact"];
-
-/// Callback data prefix of confirm-card buttons.
-pub const CALLBACK_PREFIX: &str = "al:";
 
 /// A `/source` or `/alerts` reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,11 +224,11 @@ pub fn notice_keyboard(lang: Lang, notice: &TradeNotice) -> Option<InlineKeyboar
     Some(InlineKeyboardMarkup::new(vec![vec![
         InlineKeyboardButton::callback(
             tr(lang, "alerts.button_buy", &[("sol", &sol(*amount))]),
-            format!("{CALLBACK_PREFIX}buy:{alert_id}"),
+            Callback::AlertBuy(*alert_id).data(),
         ),
         InlineKeyboardButton::callback(
             tr(lang, "alerts.button_skip", &[]),
-            format!("{CALLBACK_PREFIX}skip:{alert_id}"),
+            Callback::AlertSkip(*alert_id).data(),
         ),
     ]]))
 }

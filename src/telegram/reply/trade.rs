@@ -1,6 +1,10 @@
 //! Localized texts for trade notices and refusal reasons.
 
+use std::str::FromStr as _;
+
 use rust_decimal::Decimal;
+
+use crate::telegram::callback::Callback;
 
 use crate::domain::lang::Lang;
 use crate::domain::money::{LAMPORTS_PER_SOL, Lamports};
@@ -125,9 +129,14 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             text
         }
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
-            super::alerts_reply::render_alert_notice(lang, notice)
+            super::alerts::render_alert_notice(lang, notice)
         }
     }
+}
+
+/// The "⏳ buying / selling" acknowledgement, sent once a manual trade passed the risk checks.
+pub fn render_working(lang: Lang, side: Side, mint: &str) -> String {
+    TradeReply::Working { side, mint: mint.to_owned() }.text(lang)
 }
 
 /// Replies of the trading commands.
@@ -175,6 +184,8 @@ pub enum TradeReply {
     PositionsList {
         /// One line per position.
         lines: Vec<String>,
+        /// The positions' ids, in the same order (close buttons).
+        ids: Vec<i64>,
     },
     /// No open positions.
     NoPositions,
@@ -203,6 +214,8 @@ pub enum TradeReply {
         quote: Box<crate::ports::Quote>,
         /// The user's open position in the mint.
         holding: Option<crate::ports::PositionRecord>,
+        /// The user's buy presets (buttons).
+        presets: Vec<Lamports>,
     },
     /// No card: the token cannot be quoted.
     CardUnavailable {
@@ -247,7 +260,7 @@ impl TradeReply {
             Self::Working { side: Side::Buy, mint } => tr(lang, "tradecmd.buying", &[("mint", &short(mint))]),
             Self::Working { side: Side::Sell, mint } => tr(lang, "tradecmd.selling", &[("mint", &short(mint))]),
             Self::Duplicate { state } => tr(lang, "tradecmd.duplicate", &[("state", state)]),
-            Self::PositionsList { lines } => {
+            Self::PositionsList { lines, .. } => {
                 let mut text = tr(lang, "tradecmd.positions_header", &[]);
                 for l in lines {
                     text.push_str("\n\n");
@@ -272,7 +285,7 @@ impl TradeReply {
             Self::Unavailable => tr(lang, "tradecmd.unavailable", &[]),
             Self::Internal => tr(lang, "errors.internal", &[]),
             Self::StaleButton => tr(lang, "errors.stale_button", &[]),
-            Self::Card { mint, quote, holding } => {
+            Self::Card { mint, quote, holding, .. } => {
                 let venue = tr(lang, &format!("venue.name.{}", quote.venue.code()), &[]);
                 let mcap = quote.market_cap.map_or_else(|| tr(lang, "livetrade.stats_na", &[]), sol);
                 let mut text = tr(
@@ -321,31 +334,79 @@ impl TradeReply {
 
     /// Buttons, if any.
     pub fn keyboard(&self, lang: Lang) -> Option<teloxide::types::InlineKeyboardMarkup> {
-        use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+        use teloxide::types::InlineKeyboardMarkup;
         match self {
             Self::History { page, has_next, .. } => {
                 let mut row = Vec::new();
                 if *page > 1 {
-                    row.push(InlineKeyboardButton::callback(
-                        tr(lang, "button.prev", &[]),
-                        format!("pos:hist:{}", page - 1),
-                    ));
+                    row.push(button(tr(lang, "button.prev", &[]), &Callback::HistoryPage(page - 1)));
                 }
                 if *has_next {
-                    row.push(InlineKeyboardButton::callback(
-                        tr(lang, "button.next", &[]),
-                        format!("pos:hist:{}", page + 1),
-                    ));
+                    row.push(button(tr(lang, "button.next", &[]), &Callback::HistoryPage(page + 1)));
                 }
                 (!row.is_empty()).then(|| InlineKeyboardMarkup::new([row]))
             }
-            Self::NoPositions => Some(InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(
-                tr(lang, "button.chart", &[]),
-                "pos:chart",
-            )]])),
+            Self::NoPositions => {
+                Some(InlineKeyboardMarkup::new([[button(tr(lang, "button.chart", &[]), &Callback::Chart)]]))
+            }
+            Self::PositionsList { ids, .. } => {
+                let mut rows: Vec<Vec<_>> = ids
+                    .iter()
+                    .map(|id| {
+                        [50u8, 100]
+                            .into_iter()
+                            .map(|pct| {
+                                let cb = Callback::ClosePosition { position: *id, pct };
+                                button(format!("#{id} {pct}%"), &cb)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                rows.push(vec![button(tr(lang, "button.chart", &[]), &Callback::Chart)]);
+                Some(InlineKeyboardMarkup::new(rows))
+            }
+            Self::Card { mint, holding, presets, .. } => {
+                let mint = solana_pubkey::Pubkey::from_str(mint).ok()?;
+                Some(card_keyboard(lang, &mint, presets, holding.is_some()))
+            }
             _ => None,
         }
     }
+}
+
+fn button(text: String, cb: &Callback) -> teloxide::types::InlineKeyboardButton {
+    teloxide::types::InlineKeyboardButton::callback(text, cb.data())
+}
+
+fn card_keyboard(
+    lang: Lang,
+    mint: &solana_pubkey::Pubkey,
+    presets: &[Lamports],
+    holding: bool,
+) -> teloxide::types::InlineKeyboardMarkup {
+    use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+    let buys: Vec<InlineKeyboardButton> = presets
+        .iter()
+        .map(|l| {
+            let label = tr(lang, "button.buy_amount", &[("sol", &sol(*l))]);
+            button(label, &Callback::CardBuy { mint: *mint, lamports: l.0 })
+        })
+        .collect();
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = buys.chunks(3).map(<[InlineKeyboardButton]>::to_vec).collect();
+    rows.push(vec![button(tr(lang, "button.buy_custom", &[]), &Callback::CardCustom(*mint))]);
+    if holding {
+        rows.push(
+            [25u8, 50, 100]
+                .iter()
+                .map(|p| {
+                    let label = tr(lang, "button.sell_pct", &[("pct", &p.to_string())]);
+                    button(label, &Callback::CardSell { mint: *mint, pct: *p })
+                })
+                .collect(),
+        );
+    }
+    rows.push(vec![button(tr(lang, "button.refresh", &[]), &Callback::CardRefresh(*mint))]);
+    InlineKeyboardMarkup::new(rows)
 }
 
 /// One line of `/positions` with live value and unrealized PnL when a quote was available.

@@ -1,0 +1,145 @@
+//! Read-side use-cases over positions and trades: the open positions with their live value,
+//! the trade history, realized trades for statistics and the equity chart, sell targets, and
+//! token cards. Handlers call these and never touch a repository.
+
+use std::str::FromStr as _;
+use std::sync::Arc;
+
+use solana_pubkey::Pubkey;
+
+use crate::domain::money::{Bps, Lamports};
+use crate::domain::position::Side;
+use crate::domain::stats::RealizedTrade;
+use crate::domain::user::UserId;
+use crate::domain::user_config::UserConfig;
+use crate::ports::{PositionRecord, PositionRepo, Quote, QuoteRequest, RepoError, Swapper, TradeRecord, UserRepo};
+
+/// Trades per history page.
+pub const HISTORY_PAGE: u32 = 10;
+
+/// An open position and, when a venue could quote it, what selling it all would return now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenPosition {
+    /// The position.
+    pub record: PositionRecord,
+    /// Current value (sell quote), if known.
+    pub value: Option<Lamports>,
+}
+
+/// One page of the trade log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryPage {
+    /// Trades, newest first.
+    pub rows: Vec<TradeRecord>,
+    /// Whether a next page exists.
+    pub has_next: bool,
+}
+
+/// What a token card shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenCard {
+    /// A small buy quote, or the reason code why the token cannot be quoted.
+    pub quote: Result<Quote, &'static str>,
+    /// The user's open position in the mint.
+    pub holding: Option<PositionRecord>,
+    /// The user's buy presets.
+    pub presets: Vec<Lamports>,
+}
+
+/// What `/sell` and `/positions close` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SellTarget {
+    /// A position id (`#12`).
+    Position(i64),
+    /// The open position in a mint.
+    Mint(Pubkey),
+}
+
+/// The positions use-cases.
+#[derive(Clone)]
+pub struct Positions {
+    positions: Arc<dyn PositionRepo>,
+    users: Arc<dyn UserRepo>,
+    swapper: Arc<dyn Swapper>,
+}
+
+impl std::fmt::Debug for Positions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Positions").finish_non_exhaustive()
+    }
+}
+
+impl Positions {
+    /// Wires the use-cases.
+    pub fn new(positions: Arc<dyn PositionRepo>, users: Arc<dyn UserRepo>, swapper: Arc<dyn Swapper>) -> Self {
+        Self { positions, users, swapper }
+    }
+
+    /// The user's open positions with their current value.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn open(&self, user: UserId) -> Result<Vec<OpenPosition>, RepoError> {
+        let open = self.positions.open_positions(user).await?;
+        let values = futures::future::join_all(open.iter().map(|p| self.value_of(p))).await;
+        Ok(open.into_iter().zip(values).map(|(record, value)| OpenPosition { record, value }).collect())
+    }
+
+    /// Page `page` (1-based) of the user's trade log.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn history(&self, user: UserId, page: u32) -> Result<HistoryPage, RepoError> {
+        let offset = page.saturating_sub(1).saturating_mul(HISTORY_PAGE);
+        let mut rows = self.positions.trade_history(user, offset, HISTORY_PAGE + 1).await?;
+        let has_next = rows.len() > HISTORY_PAGE as usize;
+        rows.truncate(HISTORY_PAGE as usize);
+        Ok(HistoryPage { rows, has_next })
+    }
+
+    /// Every realized sell (statistics, equity chart).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn realized(&self, user: UserId) -> Result<Vec<RealizedTrade>, RepoError> {
+        self.positions.realized_trades(user).await
+    }
+
+    /// The open position a sell names, or `None` when it names nothing open of this user.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn resolve(&self, user: UserId, target: SellTarget) -> Result<Option<PositionRecord>, RepoError> {
+        Ok(match target {
+            SellTarget::Position(id) => self.positions.position(user, id).await?.filter(|p| p.is_open),
+            SellTarget::Mint(mint) => self.positions.open_position_in(user, &mint.to_string()).await?,
+        })
+    }
+
+    /// The user's trading settings (buy presets, slippage).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn config(&self, user: UserId) -> Result<UserConfig, RepoError> {
+        self.users.config(user).await
+    }
+
+    /// A token card: a quote for the first preset, the user's holding and presets.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn card(&self, user: UserId, mint: Pubkey) -> Result<TokenCard, RepoError> {
+        let config = self.users.config(user).await?;
+        let probe = config.buy_presets.first().copied().unwrap_or(Lamports(100_000_000));
+        let req = QuoteRequest { mint, side: Side::Buy, amount_in: probe.0, slippage: config.slippage };
+        let quote = self.swapper.quote(&req).await.map_err(|e| crate::app::trading::venue_reason(&e));
+        let holding = self.positions.open_position_in(user, &mint.to_string()).await?;
+        Ok(TokenCard { quote, holding, presets: config.buy_presets })
+    }
+
+    async fn value_of(&self, p: &PositionRecord) -> Option<Lamports> {
+        let mint = Pubkey::from_str(&p.mint).ok()?;
+        let req = QuoteRequest { mint, side: Side::Sell, amount_in: p.book.tokens, slippage: Bps(0) };
+        self.swapper.quote(&req).await.ok().map(|q| Lamports(q.expected_out))
+    }
+}

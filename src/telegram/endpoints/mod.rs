@@ -1,0 +1,23 @@
+//! Endpoints: short translators from a parsed command or button into `app/` use-cases, answering
+//! through the [`Ctx`]. Storage failures propagate to the router, which apologizes.
+
+pub mod admin;
+pub mod alerts;
+pub mod livetrade;
+pub mod positions;
+pub mod start;
+pub mod trading;
+pub mod wallet;
+
+pub use crate::telegram::ctx::{HandlerError, HandlerResult};
+use crate::telegram::ctx::Ctx;
+use crate::telegram::reply::Reply;
+
+/// `true` in the private chat with the sender; elsewhere refuses (the command changes state or
+/// shows private data) and returns `false`.
+pub fn private_only(ctx: &Ctx) -> bool {
+    if !ctx.private {
+        ctx.reply(Reply::PrivateOnly);
+    }
+    ctx.private
+}

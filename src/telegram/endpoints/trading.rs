@@ -1,0 +1,281 @@
+//! `/buy`, `/sell`, `/positions close`, pasted tokens and the token-card and close buttons.
+//!
+//! Acting never depends on acknowledging: the trade runs first (its intent is stored before
+//! anything is sent), the "⏳" comes from the trading core once the risk checks passed, and
+//! fills, refusals and failures arrive as durable notices. Buttons are keyed by chat, message
+//! and button data, so a repeated press of the same button is one action.
+
+use std::str::FromStr as _;
+
+use solana_pubkey::Pubkey;
+
+use super::{HandlerResult, private_only};
+use crate::app::positions::SellTarget;
+use crate::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::domain::intent::{IdempotencyKey, IntentOrigin};
+use crate::domain::money::Lamports;
+use crate::domain::position::Side;
+use crate::domain::user::UserId;
+use crate::telegram::callback::Callback;
+use crate::telegram::ctx::Ctx;
+use crate::telegram::reply::Reply;
+use crate::telegram::reply::trade::TradeReply;
+
+/// Parses a mint address or a pump.fun / dexscreener / birdeye / solscan link.
+pub fn parse_mint(text: &str) -> Option<Pubkey> {
+    let t = text.trim().trim_end_matches('/');
+    let candidate = t.rsplit(['/', '?', '=']).find(|p| (32..=44).contains(&p.len())).unwrap_or(t);
+    Pubkey::from_str(candidate).ok()
+}
+
+/// `1..=100`, with an optional `%`.
+pub fn parse_percent(text: &str) -> Option<u8> {
+    text.trim().trim_end_matches('%').parse::<u8>().ok().filter(|p| (1..=100).contains(p))
+}
+
+/// A position id (`#12` or `12`) or a mint.
+pub fn parse_target(text: &str) -> Option<SellTarget> {
+    match text.trim_start_matches('#').parse::<i64>() {
+        Ok(id) if id > 0 => Some(SellTarget::Position(id)),
+        _ => parse_mint(text).map(SellTarget::Mint),
+    }
+}
+
+/// A private text message that is a bare mint address or a supported link.
+pub fn is_token_paste(text: &str) -> bool {
+    let t = text.trim();
+    !t.starts_with('/') && !t.contains(char::is_whitespace) && parse_mint(t).is_some()
+}
+
+/// The trading core, or tells the user trading is not available here.
+fn trading(ctx: &Ctx) -> Option<Trading> {
+    if ctx.deps.trading.is_none() {
+        ctx.reply(TradeReply::Unavailable);
+    }
+    ctx.deps.trading.clone()
+}
+
+/// The idempotency key of this command message.
+fn command_key(ctx: &Ctx) -> IdempotencyKey {
+    IdempotencyKey::command(ctx.user_id, ctx.chat, i64::from(ctx.message_id))
+}
+
+/// The idempotency key of a button: chat, message and button data (never the callback id, which
+/// differs on every press).
+fn button_key(ctx: &Ctx, cb: &Callback) -> IdempotencyKey {
+    IdempotencyKey::from_stored(format!("u{}:btn:{}:{}:{}", ctx.user_id.0, ctx.chat, ctx.message_id, cb.data()))
+}
+
+/// `/buy <mint> <sol>`.
+pub async fn buy(ctx: &Ctx, arg: &str) -> HandlerResult {
+    if !private_only(ctx) {
+        return Ok(());
+    }
+    let Some(trading) = trading(ctx) else {
+        return Ok(());
+    };
+    let words: Vec<&str> = arg.split_whitespace().collect();
+    let [mint, amount] = words[..] else {
+        ctx.reply(TradeReply::BuyUsage);
+        return Ok(());
+    };
+    let Some(mint) = parse_mint(mint) else {
+        ctx.reply(TradeReply::BadMint { value: mint.to_owned() });
+        return Ok(());
+    };
+    let sol = match Lamports::parse_sol(amount) {
+        Ok(l) if l.0 > 0 => l,
+        _ => {
+            ctx.reply(TradeReply::BadAmount { value: amount.to_owned() });
+            return Ok(());
+        }
+    };
+    let req = manual(ctx.user_id, mint, Side::Buy, TradeAmount::Sol(sol), command_key(ctx), Some("manual"));
+    start(ctx, trading, req);
+    Ok(())
+}
+
+/// `/sell <mint|#id> [percent]`.
+pub async fn sell(ctx: &Ctx, arg: &str) -> HandlerResult {
+    if !private_only(ctx) {
+        return Ok(());
+    }
+    let Some(trading) = trading(ctx) else {
+        return Ok(());
+    };
+    let words: Vec<&str> = arg.split_whitespace().collect();
+    let (target, pct) = match words[..] {
+        [t] => (t, "100"),
+        [t, p] => (t, p),
+        _ => {
+            ctx.reply(TradeReply::SellUsage);
+            return Ok(());
+        }
+    };
+    let Some(pct) = parse_percent(pct) else {
+        ctx.reply(TradeReply::BadPercent { value: pct.to_owned() });
+        return Ok(());
+    };
+    let Some(parsed) = parse_target(target) else {
+        ctx.reply(TradeReply::NotFound { value: target.to_owned() });
+        return Ok(());
+    };
+    close(ctx, trading, parsed, pct, command_key(ctx), target).await
+}
+
+/// `/positions close <id> [percent]`.
+pub async fn close_command(ctx: &Ctx, id: &str, pct: Option<&str>) -> HandlerResult {
+    let Some(trading) = trading(ctx) else {
+        return Ok(());
+    };
+    let Some(pct) = pct.map_or(Some(100), parse_percent) else {
+        ctx.reply(TradeReply::BadPercent { value: pct.unwrap_or_default().to_owned() });
+        return Ok(());
+    };
+    let Ok(position) = id.trim_start_matches('#').parse::<i64>() else {
+        ctx.reply(TradeReply::NotFound { value: id.to_owned() });
+        return Ok(());
+    };
+    // Keyed by the command message: a redelivered update is a duplicate, a second
+    // `/positions close` of the rest is a new trade.
+    close(ctx, trading, SellTarget::Position(position), pct, command_key(ctx), id).await
+}
+
+/// The `#id 50%` / `#id 100%` buttons under `/positions`.
+pub async fn close_button(ctx: &Ctx, cb: &Callback, position: i64, pct: u8) -> HandlerResult {
+    let Some(trading) = trading(ctx) else {
+        return Ok(());
+    };
+    ctx.answer(None);
+    close(ctx, trading, SellTarget::Position(position), pct, button_key(ctx, cb), &format!("#{position}")).await
+}
+
+/// Sells `pct` % of exactly the position the target names, or says it names nothing open.
+async fn close(ctx: &Ctx, trading: Trading, target: SellTarget, pct: u8, key: IdempotencyKey, shown: &str) -> HandlerResult {
+    let Some(positions) = ctx.deps.positions.as_ref() else {
+        ctx.reply(TradeReply::Unavailable);
+        return Ok(());
+    };
+    let Some(position) = positions.resolve(ctx.user_id, target).await? else {
+        ctx.reply(TradeReply::NotFound { value: shown.to_owned() });
+        return Ok(());
+    };
+    let Ok(mint) = Pubkey::from_str(&position.mint) else {
+        ctx.reply(TradeReply::Internal);
+        return Ok(());
+    };
+    let req = manual(ctx.user_id, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None);
+    start(ctx, trading, req);
+    Ok(())
+}
+
+/// A manual trade request (no alert, default exits and slippage).
+fn manual(
+    user: UserId,
+    mint: Pubkey,
+    side: Side,
+    amount: TradeAmount,
+    key: IdempotencyKey,
+    source: Option<&str>,
+) -> TradeRequest {
+    TradeRequest {
+        user,
+        mint,
+        side,
+        amount,
+        origin: IntentOrigin::Manual,
+        key,
+        alert_id: None,
+        received_at_ms: None,
+        exit_rules: None,
+        slippage: None,
+        source: source.map(str::to_owned),
+    }
+}
+
+/// Runs the trade off the update handler. The trading core stores the intent first, then sends
+/// the "⏳" once the risk checks pass; fills, refusals and failures are notices. Only a
+/// duplicate is answered here (the core has nothing to say about it).
+fn start(ctx: &Ctx, trading: Trading, req: TradeRequest) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        match trading.execute(req).await {
+            Ok(TradeOutcome::Duplicate { state, .. }) => {
+                ctx.reply(TradeReply::Duplicate { state: state.code().to_owned() });
+            }
+            Ok(_) => {}
+            Err(e) => {
+                ctx.deps.metrics.error("handler");
+                tracing::error!(update_id = ctx.update_id, error.message = %e, "trade execution failed on storage");
+                ctx.reply(Reply::Apology);
+            }
+        }
+    });
+}
+
+/// A pasted mint or link: the token card.
+pub async fn paste(ctx: &Ctx, text: &str) -> HandlerResult {
+    let Some(mint) = parse_mint(text) else {
+        return Ok(());
+    };
+    if trading(ctx).is_none() {
+        return Ok(());
+    }
+    let card = token_card(ctx, mint).await?;
+    ctx.reply(card);
+    Ok(())
+}
+
+async fn token_card(ctx: &Ctx, mint: Pubkey) -> Result<TradeReply, crate::ports::RepoError> {
+    let Some(positions) = ctx.deps.positions.as_ref() else {
+        return Ok(TradeReply::Unavailable);
+    };
+    let card = positions.card(ctx.user_id, mint).await?;
+    Ok(match card.quote {
+        Ok(q) => TradeReply::Card { mint: mint.to_string(), quote: Box::new(q), holding: card.holding, presets: card.presets },
+        Err(code) => TradeReply::CardUnavailable {
+            mint: mint.to_string(),
+            reason: crate::telegram::reply::reason_text(ctx.lang, code),
+        },
+    })
+}
+
+/// Token-card buttons. Buy buttons only accept the user's configured presets (forged amounts are
+/// refused); sells sell the open position in the mint.
+pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
+    let Some(trading) = trading(ctx) else {
+        ctx.answer(Some(Reply::StaleButton));
+        return Ok(());
+    };
+    let key = button_key(ctx, cb);
+    match *cb {
+        Callback::CardBuy { mint, lamports } => {
+            let presets = match ctx.deps.positions.as_ref() {
+                Some(p) => p.config(ctx.user_id).await?.buy_presets,
+                None => Vec::new(),
+            };
+            if !presets.contains(&Lamports(lamports)) {
+                ctx.answer(Some(Reply::StaleButton));
+                return Ok(());
+            }
+            ctx.answer(None);
+            let req = manual(ctx.user_id, mint, Side::Buy, TradeAmount::Sol(Lamports(lamports)), key, Some("card"));
+            start(ctx, trading, req);
+        }
+        Callback::CardSell { mint, pct } => {
+            ctx.answer(None);
+            return close(ctx, trading, SellTarget::Mint(mint), pct, key, &mint.to_string()).await;
+        }
+        Callback::CardCustom(mint) => {
+            ctx.answer(None);
+            ctx.reply(TradeReply::CustomAmount { mint: mint.to_string() });
+        }
+        Callback::CardRefresh(mint) => {
+            ctx.answer(None);
+            let card = token_card(ctx, mint).await?;
+            ctx.edit(card);
+        }
+        _ => ctx.answer(Some(Reply::StaleButton)),
+    }
+    Ok(())
+}
