@@ -121,7 +121,7 @@ pub struct RunnerSettings {
 impl RunnerSettings {
     /// Defaults for a per-chat interval: progress every 3 s, at least every 2 intervals.
     pub fn for_chat_interval(chat_interval: Duration) -> Self {
-        Self { max_in_flight: 64, status_every: (chat_interval * 2).max(Duration::from_secs(3)), max_attempts: 3 }
+        Self { max_in_flight: 4, status_every: (chat_interval * 2).max(Duration::from_secs(3)), max_attempts: 3 }
     }
 }
 

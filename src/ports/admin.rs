@@ -275,8 +275,13 @@ pub struct BroadcastProgress {
 #[async_trait]
 pub trait BroadcastSender: Send + Sync {
     /// Sends the payload to one chat (paced, at bulk priority), running `claim` right before.
-    async fn deliver(&self, user: UserId, chat_id: i64, payload: &BroadcastPayload, claim: DeliveryClaim)
-    -> SendOutcome;
+    async fn deliver(
+        &self,
+        user: UserId,
+        chat_id: i64,
+        payload: &BroadcastPayload,
+        claim: DeliveryClaim,
+    ) -> SendOutcome;
     /// Edits the progress message (in the admin's language).
     async fn show_progress(&self, admin: UserId, status: (i64, i32), progress: &BroadcastProgress) -> SendOutcome;
 }

@@ -96,6 +96,13 @@ impl Callback {
         if data.len() > MAX_DATA_BYTES {
             return None;
         }
+        if let Some(rest) = data.strip_prefix("cfg:s:") {
+            // Values may hold ':' (take-profit ladders such as `100:100`).
+            let (key, value) = rest.split_once(':')?;
+            let key = ConfigKey::parse(key)?;
+            // Only offered presets are accepted from buttons; free values go through the command.
+            return key.presets().contains(&value).then(|| Self::ConfigSet(key, value.to_owned()));
+        }
         let parts: Vec<&str> = data.split(':').collect();
         Some(match parts.as_slice() {
             ["lang", code] => Self::Language(Lang::from_code(code)?),
@@ -103,14 +110,6 @@ impl Callback {
             ["lt", "off"] => Self::SetEnabled(false),
             ["cfg", "menu"] => Self::ConfigMenu,
             ["cfg", "k", key] => Self::ConfigKey(ConfigKey::parse(key)?),
-            ["cfg", "s", key, value] => {
-                let key = ConfigKey::parse(key)?;
-                // Only offered presets are accepted from buttons; free values go through the command.
-                if !key.presets().contains(value) {
-                    return None;
-                }
-                Self::ConfigSet(key, (*value).to_owned())
-            }
             ["w", "y", nonce] if is_nonce(nonce) => Self::WalletConfirm((*nonce).to_owned()),
             ["w", "n", nonce] if is_nonce(nonce) => Self::WalletCancel((*nonce).to_owned()),
             ["pos", "close", id, pct] => Self::ClosePosition { position: positive(id)?, pct: percent(pct)? },

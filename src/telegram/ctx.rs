@@ -179,7 +179,8 @@ impl Ctx {
     /// Replaces the pressed button's message with `reply` rendered in `lang`.
     pub fn edit_in(&self, lang: Lang, reply: impl Into<Reply>) {
         let reply = reply.into();
-        let request = Request::Edit { message_id: self.message_id, text: reply.text(lang), keyboard: reply.keyboard(lang) };
+        let request =
+            Request::Edit { message_id: self.message_id, text: reply.text(lang), keyboard: reply.keyboard(lang) };
         self.deps.outbox.send(self.envelope(request));
     }
 
@@ -249,7 +250,7 @@ impl Ctx {
         let request = Request::GetChat { username: username.to_owned() };
         match self.deps.outbox.send_and_wait(self.envelope(request)).await? {
             Delivered::Chat(id) => Ok(id),
-            _ => Err(SendError::Rejected("no chat in the answer".to_owned())),
+            _ => Err(SendError::Rejected(String::from("getChat"))),
         }
     }
 

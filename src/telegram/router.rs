@@ -24,6 +24,11 @@ use super::deps::BotDeps;
 use super::endpoints::{admin, alerts, livetrade, positions, start, trading, wallet};
 use super::reply::Reply;
 
+/// The sender's user row could not be read or written (storage down).
+#[derive(Debug, thiserror::Error)]
+#[error("the sender could not be loaded")]
+struct SenderUnavailable;
+
 /// The dispatcher's handler tree.
 pub fn schema() -> UpdateHandler<HandlerError> {
     let messages = Update::filter_message()
@@ -64,9 +69,8 @@ async fn message_ctx(update: Update, msg: Message, deps: Arc<BotDeps>) -> Option
 /// the presser's own private chat, or with unknown data, gets a context without a button (the
 /// press is answered as stale and nothing is stored).
 async fn button_ctx(update: Update, q: CallbackQuery, deps: Arc<BotDeps>) -> Option<Ctx> {
-    let (chat, message_id, private) = q
-        .regular_message()
-        .map_or((user_key(q.from.id), 0, false), |m| (m.chat.id.0, m.id.0, m.chat.is_private()));
+    let (chat, message_id, private) =
+        q.regular_message().map_or((user_key(q.from.id), 0, false), |m| (m.chat.id.0, m.id.0, m.chat.is_private()));
     let own = private && chat == user_key(q.from.id);
     let button = q.data.as_deref().and_then(Callback::parse).filter(|_| own);
     let origin = Origin { update_id: update.id.0, chat, private: own, message_id, query: Some(q.id.0.clone()), button };
@@ -93,7 +97,7 @@ async fn run(ctx: &Ctx, kind: &str, name: &str, endpoint: impl Future<Output = H
     let metrics = &ctx.deps.metrics;
     metrics.update(kind);
     let started = Instant::now();
-    let result = if ctx.degraded { Err("the sender could not be loaded".into()) } else { endpoint.await };
+    let result = if ctx.degraded { Err(Box::new(SenderUnavailable) as HandlerError) } else { endpoint.await };
     metrics.command_latency(name, started.elapsed().as_secs_f64());
     if let Err(e) = result {
         metrics.error("handler");
@@ -164,9 +168,10 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             Callback::ClosePosition { position, pct } => trading::close_button(&ctx, &cb, position, pct).await,
             Callback::HistoryPage(page) => positions::history(&ctx, page).await,
             Callback::Chart => positions::chart(&ctx).await,
-            Callback::CardBuy { .. } | Callback::CardSell { .. } | Callback::CardCustom(_) | Callback::CardRefresh(_) => {
-                trading::card_button(&ctx, &cb).await
-            }
+            Callback::CardBuy { .. }
+            | Callback::CardSell { .. }
+            | Callback::CardCustom(_)
+            | Callback::CardRefresh(_) => trading::card_button(&ctx, &cb).await,
             Callback::BroadcastConfirm(_) | Callback::BroadcastCancel(_) | Callback::BroadcastStop(_) => {
                 admin::broadcast_button(&ctx, &cb).await
             }

@@ -14,9 +14,9 @@ use quantbot::domain::user_config::UserConfig;
 use quantbot::ports::admin::{BroadcastProgress, BroadcastState, DeliveryCounts};
 use quantbot::ports::{Controls, UserRepo};
 use quantbot::storage::Db;
+use quantbot::telegram::AdminCommand;
 use quantbot::telegram::Reply;
-use quantbot::telegram::admin::AdminCommand;
-use quantbot::telegram::admin_reply::AdminReply;
+use quantbot::telegram::reply::admin::AdminReply;
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -118,6 +118,8 @@ async fn every_admin_command_from_a_non_admin_is_refused_without_effect(db: &Tes
         format!("/pause {ALICE}"),
         format!("/unpause {ALICE}"),
         "/stats".to_owned(),
+        "/source add -1001987654321 ca_drop alpha".to_owned(),
+        "/source list".to_owned(),
     ];
     for name in AdminCommand::names() {
         assert!(commands.iter().any(|c| c.starts_with(&format!("/{name}"))), "/{name} not covered");
@@ -157,9 +159,9 @@ async fn every_admin_command_from_a_non_admin_is_refused_without_effect(db: &Tes
     assert_eq!(scalar(&app.db, "SELECT CAST(COUNT(*) AS BIGINT) FROM broadcasts WHERE state <> 'draft'").await, 0);
     let refused =
         scalar(&app.db, "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = 'admin.refused'").await;
-    assert_eq!(refused, 15);
+    assert_eq!(refused, 17);
     let metrics = reqwest::get(format!("http://{}/metrics", app.ops)).await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("quantbot_admin_actions_total{action=\"refused\"} 15"), "{metrics}");
+    assert!(metrics.contains("quantbot_admin_actions_total{action=\"refused\"} 17"), "{metrics}");
     app.stop().await;
 }
 on_both_databases!(every_admin_command_from_a_non_admin_is_refused_without_effect);

@@ -305,7 +305,7 @@ fn channel_message(extra: serde_json::Value, chat_id: i64) -> teloxide::types::M
 /// Spoofing matrix: an unregistered chat (with the same title), a forwarded copy, an edited
 /// post and a discussion-group automatic forward never create an intent.
 async fn spoofed_posts_never_trade(db: &TestDb) {
-    use quantbot::telegram::alerts::incoming;
+    use quantbot::telegram::endpoints::alerts::incoming;
     let w = world(db).await;
     let source = w.source(AlertKind::CaDrop).await;
     w.trader(31, source, &["sol=0.01"]).await;
@@ -373,7 +373,8 @@ async fn source_and_alerts_commands(db: &TestDb) {
     let c = tg.call_count().await;
     tg.send_private(5, "en", "/source add -1001987654321 ca_drop alpha").await;
     let refused = tg.next_text_to(c, 5).await;
-    assert!(refused.body["text"].as_str().unwrap().contains("Only admins"), "{}", refused.body);
+    let not_admin = quantbot::telegram::Reply::from(quantbot::telegram::reply::admin::AdminReply::NotAdmin);
+    assert_eq!(refused.body["text"].as_str(), Some(not_admin.text(quantbot::domain::lang::Lang::En).as_str()));
 
     let c = tg.call_count().await;
     tg.send_private(1, "en", "/source add -1001987654321 ca_drop alpha").await;

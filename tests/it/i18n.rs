@@ -145,7 +145,7 @@ fn string_literals(text: &str) -> Vec<String> {
 /// list is really produced somewhere.
 #[test]
 fn every_trade_reason_code_is_localized() {
-    use quantbot::telegram::trade_reply::REASON_CODES;
+    use quantbot::telegram::reply::trade::REASON_CODES;
     let en = load("en");
     for code in REASON_CODES {
         assert!(en.contains_key(&format!("reason.{code}")), "reason.{code} missing");

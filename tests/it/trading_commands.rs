@@ -21,7 +21,7 @@ use quantbot::solana::helius::limits::{Backoff, BreakerPolicy};
 use quantbot::solana::helius::transport::RetryPolicy;
 use quantbot::solana::helius::{HeliusClient, HeliusConfig};
 use quantbot::solana::submit::SubmitOptions;
-use quantbot::telegram::trade_reply::TradeReply;
+use quantbot::telegram::reply::trade::TradeReply;
 use quantbot::telemetry::Metrics;
 use quantbot::venues::globals::GlobalCache;
 use quantbot::venues::router::{RouterSettings, VenueRouter};
@@ -517,8 +517,21 @@ async fn short_fuse_trading(env: &Env) -> Trading {
     let ring = load_key_ring(&env.app.db, &MasterKeySource::Hex(SecretString::from(MASTER_HEX)), None).await.unwrap();
     let port = Arc::new(env.app.db.clone());
     let bot = teloxide::Bot::new("123456:TEST-token").set_api_url(env.app.tg.url.parse().unwrap());
-    let (notifier, _task) =
-        quantbot::telegram::notifier::TelegramNotifier::start(bot, port.clone(), Arc::new(Metrics::new()));
+    let metrics = Arc::new(Metrics::new());
+    let hooks = quantbot::telegram::outbox::OutboxHooks {
+        users: Some(port.clone()),
+        metrics: metrics.clone(),
+        liveness: quantbot::telemetry::Liveness::new(),
+    };
+    let limits = quantbot::telegram::outbox::Limits::telegram();
+    let (outbox, _task) = quantbot::telegram::outbox::Outbox::start(bot, limits, hooks, std::future::pending());
+    let notifier = quantbot::telegram::outbox::notices::OutboxNotifier::new(
+        outbox,
+        port.clone(),
+        port.clone(),
+        Arc::new(SystemClock),
+        metrics,
+    );
     let ports = TradingPorts {
         users: port.clone(),
         intents: port.clone(),

@@ -6,7 +6,7 @@ use quantbot::domain::user::UserId;
 use quantbot::ports::WalletRepo;
 use quantbot::solana::ids::{TOKEN_2022_PROGRAM, TOKEN_PROGRAM};
 use quantbot::telegram::Reply;
-use quantbot::telegram::wallet_reply::{ImportFailure, WalletReply};
+use quantbot::telegram::reply::wallet::{ImportFailure, WalletReply};
 use quantbot::wallet::ImportError;
 use serde_json::json;
 use solana_keypair::Keypair;

@@ -214,13 +214,7 @@ fn valid_name(name: &str) -> bool {
     (1..=32).contains(&name.chars().count()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-async fn add_source(
-    ctx: &Ctx,
-    admin: UserId,
-    target: &str,
-    kind: &str,
-    name: &str,
-) -> Result<AlertsReply, RepoError> {
+async fn add_source(ctx: &Ctx, admin: UserId, target: &str, kind: &str, name: &str) -> Result<AlertsReply, RepoError> {
     let Some(kind) = AlertKind::from_code(kind) else {
         return Ok(AlertsReply::BadKind(kind.to_owned()));
     };
@@ -273,7 +267,11 @@ pub async fn broadcast_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
             }
         }
         Callback::BroadcastStop(id) => {
-            if b.cancel(actor, id).await? { AdminReply::BroadcastStopping.into() } else { Reply::StaleButton }
+            if b.cancel(actor, id).await? {
+                AdminReply::BroadcastStopping.into()
+            } else {
+                Reply::StaleButton
+            }
         }
         _ => Reply::StaleButton,
     };

@@ -53,7 +53,9 @@ async fn config(ctx: &Ctx, key: Option<&str>, value: &str) -> Result<Reply, Repo
         SetOutcome::UnknownKey | SetOutcome::Refused(ConfigSetError::UnknownKey) => {
             Reply::ConfigUnknownKey { key: key_text.to_owned() }
         }
-        SetOutcome::Refused(ConfigSetError::InvalidValue(k)) => Reply::ConfigInvalid { key: k, value: value.to_owned() },
+        SetOutcome::Refused(ConfigSetError::InvalidValue(k)) => {
+            Reply::ConfigInvalid { key: k, value: value.to_owned() }
+        }
         SetOutcome::Refused(ConfigSetError::ExposureBelowPosition) => Reply::ConfigExposureBelowPosition,
     })
 }

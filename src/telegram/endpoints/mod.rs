@@ -9,8 +9,8 @@ pub mod start;
 pub mod trading;
 pub mod wallet;
 
-pub use crate::telegram::ctx::{HandlerError, HandlerResult};
 use crate::telegram::ctx::Ctx;
+pub use crate::telegram::ctx::{HandlerError, HandlerResult};
 use crate::telegram::reply::Reply;
 
 /// `true` in the private chat with the sender; elsewhere refuses (the command changes state or

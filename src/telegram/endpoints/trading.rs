@@ -138,7 +138,8 @@ pub async fn close_command(ctx: &Ctx, id: &str, pct: Option<&str>) -> HandlerRes
     };
     // Keyed by the command message: a redelivered update is a duplicate, a second
     // `/positions close` of the rest is a new trade.
-    close(ctx, trading, SellTarget::Position(position), pct, command_key(ctx), id).await
+    let shown = format!("#{position}");
+    close(ctx, trading, SellTarget::Position(position), pct, command_key(ctx), &shown).await
 }
 
 /// The `#id 50%` / `#id 100%` buttons under `/positions`.
@@ -151,7 +152,14 @@ pub async fn close_button(ctx: &Ctx, cb: &Callback, position: i64, pct: u8) -> H
 }
 
 /// Sells `pct` % of exactly the position the target names, or says it names nothing open.
-async fn close(ctx: &Ctx, trading: Trading, target: SellTarget, pct: u8, key: IdempotencyKey, shown: &str) -> HandlerResult {
+async fn close(
+    ctx: &Ctx,
+    trading: Trading,
+    target: SellTarget,
+    pct: u8,
+    key: IdempotencyKey,
+    shown: &str,
+) -> HandlerResult {
     let Some(positions) = ctx.deps.positions.as_ref() else {
         ctx.reply(TradeReply::Unavailable);
         return Ok(());
@@ -232,7 +240,12 @@ async fn token_card(ctx: &Ctx, mint: Pubkey) -> Result<TradeReply, crate::ports:
     };
     let card = positions.card(ctx.user_id, mint).await?;
     Ok(match card.quote {
-        Ok(q) => TradeReply::Card { mint: mint.to_string(), quote: Box::new(q), holding: card.holding, presets: card.presets },
+        Ok(q) => TradeReply::Card {
+            mint: mint.to_string(),
+            quote: Box::new(q),
+            holding: card.holding,
+            presets: card.presets,
+        },
         Err(code) => TradeReply::CardUnavailable {
             mint: mint.to_string(),
             reason: crate::telegram::reply::reason_text(ctx.lang, code),

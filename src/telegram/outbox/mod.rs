@@ -110,7 +110,12 @@ pub enum Request {
 impl Request {
     /// A plain text message with an optional inline keyboard.
     pub fn text(text: impl Into<String>, keyboard: Option<InlineKeyboardMarkup>) -> Self {
-        Self::Text { text: text.into(), markup: keyboard.map(ReplyMarkup::InlineKeyboard), protect: false, entities: vec![] }
+        Self::Text {
+            text: text.into(),
+            markup: keyboard.map(ReplyMarkup::InlineKeyboard),
+            protect: false,
+            entities: vec![],
+        }
     }
 
     fn method(&self) -> &'static str {
@@ -219,7 +224,17 @@ impl std::fmt::Debug for Envelope {
 impl Envelope {
     /// A request to `chat` at `priority`, retried on every transient failure.
     pub fn new(chat: i64, priority: Priority, request: Request) -> Self {
-        Self { chat, request, priority, retry: Retry::Always, user: None, claim: None, on_done: None, done: None, attempts: 0 }
+        Self {
+            chat,
+            request,
+            priority,
+            retry: Retry::Always,
+            user: None,
+            claim: None,
+            on_done: None,
+            done: None,
+            attempts: 0,
+        }
     }
 
     /// Sets the retry policy.
@@ -561,6 +576,9 @@ async fn call(bot: &Bot, chat: i64, request: &Request) -> Attempt {
     }
 }
 
+/// Descriptions of Bot API 5xx answers (500, 502, 503, 504).
+const SERVER_ERRORS: [&str; 4] = ["Internal", "Gateway", "Unavailable", "Timeout"];
+
 fn classify(e: RequestError) -> Attempt {
     match e {
         RequestError::RetryAfter(after) => Attempt::RetryAfter(after.duration()),
@@ -576,9 +594,7 @@ fn classify(e: RequestError) -> Attempt {
             | ApiError::CantTalkWithBots,
         ) => Attempt::Blocked,
         // 5xx ("Internal Server Error", "Bad Gateway"): Telegram did not process it.
-        RequestError::Api(ApiError::Unknown(text))
-            if text.starts_with("Internal") || text.contains("Gateway") || text.contains("Service Unavailable") =>
-        {
+        RequestError::Api(ApiError::Unknown(text)) if SERVER_ERRORS.iter().any(|m| text.contains(m)) => {
             Attempt::Transient(text)
         }
         RequestError::Api(other) => Attempt::Rejected(other.to_string()),

@@ -117,7 +117,8 @@ impl OutboxNotifier {
         let now = self.clock.now_ms();
         let window = i64::try_from(RECONCILE_WINDOW.as_millis()).unwrap_or(i64::MAX);
         for fill in self.store.fills_without_notice(now.saturating_sub(window)).await? {
-            tracing::warn!(trade_id = fill.trade_id, user_id = fill.user.0, "fill recorded without a notice; notifying");
+            let (trade_id, user_id) = (fill.trade_id, fill.user.0);
+            tracing::warn!(trade_id, user_id, "fill recorded without a notice; notifying");
             self.notify(fill.user, fill_notice(&fill)).await;
             resumed.rebuilt += 1;
         }

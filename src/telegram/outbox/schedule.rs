@@ -201,7 +201,11 @@ impl<T> Scheduler<T> {
         self.queued += 1;
         let p = priority.index();
         if pacing == Pacing::Unpaced {
-            if front { self.unpaced[p].push_front(item) } else { self.unpaced[p].push_back(item) }
+            if front {
+                self.unpaced[p].push_front(item)
+            } else {
+                self.unpaced[p].push_back(item)
+            }
             return;
         }
         self.pushes += 1;
@@ -216,7 +220,11 @@ impl<T> Scheduler<T> {
             slot: Slot::Idle,
             version: 0,
         });
-        if front { cq.queues[p].push_front(item) } else { cq.queues[p].push_back(item) }
+        if front {
+            cq.queues[p].push_front(item)
+        } else {
+            cq.queues[p].push_back(item)
+        }
         match cq.slot {
             Slot::Idle => {
                 cq.version += 1;

@@ -4,13 +4,13 @@
 use rust_decimal::Decimal;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use crate::telegram::callback::Callback;
-use crate::telegram::command::AdminCommand;
 use crate::domain::lang::Lang;
 use crate::domain::money::LAMPORTS_PER_SOL;
 use crate::domain::risk::KillSwitch;
 use crate::i18n::tr;
 use crate::ports::admin::{BotStats, BroadcastProgress, BroadcastState};
+use crate::telegram::callback::Callback;
+use crate::telegram::command::AdminCommand;
 
 /// Error rates shown by `/stats` (counters since the process started).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -185,8 +185,14 @@ impl AdminReply {
     pub fn keyboard(&self, lang: Lang) -> Option<InlineKeyboardMarkup> {
         match self {
             Self::BroadcastConfirm { id, .. } => Some(InlineKeyboardMarkup::new([[
-                InlineKeyboardButton::callback(tr(lang, "button.broadcast_confirm", &[]), Callback::BroadcastConfirm(*id).data()),
-                InlineKeyboardButton::callback(tr(lang, "button.broadcast_cancel", &[]), Callback::BroadcastCancel(*id).data()),
+                InlineKeyboardButton::callback(
+                    tr(lang, "button.broadcast_confirm", &[]),
+                    Callback::BroadcastConfirm(*id).data(),
+                ),
+                InlineKeyboardButton::callback(
+                    tr(lang, "button.broadcast_cancel", &[]),
+                    Callback::BroadcastCancel(*id).data(),
+                ),
             ]])),
             Self::BroadcastProgress(p) if p.finished.is_none() => {
                 Some(InlineKeyboardMarkup::new([[InlineKeyboardButton::callback(

@@ -3,7 +3,6 @@
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::trade::reason_text;
-use crate::telegram::callback::Callback;
 use crate::domain::alert::AlertKind;
 use crate::domain::alert::rules::{SettingKey, SubscriptionSettings};
 use crate::domain::lang::Lang;
@@ -11,6 +10,7 @@ use crate::domain::money::Lamports;
 use crate::i18n::tr;
 use crate::ports::TradeNotice;
 use crate::ports::alerts::AlertSource;
+use crate::telegram::callback::Callback;
 
 /// Rule codes with a localized text (`alerts.rule.<code>`).
 pub const RULE_CODES: [&str; 5] = ["hours", "daily_cap", "max_mcap", "min_liquidity", "max_impact"];
@@ -226,9 +226,6 @@ pub fn notice_keyboard(lang: Lang, notice: &TradeNotice) -> Option<InlineKeyboar
             tr(lang, "alerts.button_buy", &[("sol", &sol(*amount))]),
             Callback::AlertBuy(*alert_id).data(),
         ),
-        InlineKeyboardButton::callback(
-            tr(lang, "alerts.button_skip", &[]),
-            Callback::AlertSkip(*alert_id).data(),
-        ),
+        InlineKeyboardButton::callback(tr(lang, "alerts.button_skip", &[]), Callback::AlertSkip(*alert_id).data()),
     ]]))
 }

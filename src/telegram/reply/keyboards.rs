@@ -3,10 +3,10 @@
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::key_label;
-use crate::telegram::callback::Callback;
 use crate::domain::lang::Lang;
 use crate::domain::user_config::{ConfigKey, UserConfig};
 use crate::i18n::tr;
+use crate::telegram::callback::Callback;
 
 fn button(text: String, cb: &Callback) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(text, cb.data())

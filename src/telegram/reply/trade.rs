@@ -357,7 +357,7 @@ impl TradeReply {
                             .into_iter()
                             .map(|pct| {
                                 let cb = Callback::ClosePosition { position: *id, pct };
-                                button(format!("#{id} {pct}%"), &cb)
+                                button(format!("#{} {}%", id, pct), &cb)
                             })
                             .collect()
                     })

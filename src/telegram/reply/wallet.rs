@@ -5,13 +5,13 @@
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use crate::telegram::callback::Callback;
 use crate::app::wallet::{BalanceView, WalletLine, WithdrawBlock, WithdrawDone, WithdrawState};
 use crate::domain::lang::Lang;
 use crate::domain::money::Lamports;
 use crate::domain::wallet::{WithdrawPlan, WithdrawRefusal, short_address};
 use crate::i18n::tr;
 use crate::ports::AllowedAddress;
+use crate::telegram::callback::Callback;
 use crate::wallet::ImportError;
 
 /// A `/wallet` message.
