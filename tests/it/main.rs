@@ -9,6 +9,7 @@ mod chain;
 mod i18n;
 mod monitor;
 mod ops;
+mod outbox;
 mod storage;
 mod telegram_flows;
 mod trading;

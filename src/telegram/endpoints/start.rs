@@ -7,7 +7,8 @@ use crate::telegram::reply::Reply;
 
 /// `/start`: the welcome (also in groups: it shows nothing private).
 pub async fn start(ctx: &Ctx, first_name: &str) -> HandlerResult {
-    ctx.reply(Reply::Welcome { name: first_name.to_owned(), returning: !ctx.created });
+    let returning = ctx.user.is_some() && !ctx.created;
+    ctx.reply(Reply::Welcome { name: first_name.to_owned(), returning });
     Ok(())
 }
 

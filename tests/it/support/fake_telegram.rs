@@ -21,6 +21,10 @@ pub struct Call {
     pub body: Value,
     /// The `result` the fake answered with.
     pub result: Value,
+    /// Whether the fake accepted the call (not a 429, 403 or injected 5xx).
+    pub ok: bool,
+    /// When it arrived.
+    pub at: tokio::time::Instant,
 }
 
 impl Call {
@@ -40,13 +44,19 @@ struct Inner {
 }
 
 /// Optional Telegram limit enforcement (off unless a test turns it on): every message send or
-/// edit is timed on arrival; exceeding the global rate (sliding 1 s window) or the per-chat
-/// interval is recorded as a violation and answered 429. Chats can be marked blocked (403),
-/// a 429 can be injected (and sends during its retry window are violations), and sends can be
-/// held unanswered after N deliveries (to kill a client mid-request).
+/// edit is timed on arrival; exceeding the global rate (sliding 1 s window), the per-chat
+/// interval or 20 messages a minute in a group is recorded as a violation and answered 429.
+/// Chats can be marked blocked (403), a 429 can be injected (and any request during its retry
+/// window is a violation), a share of requests can be answered 502, and sends can be held
+/// unanswered after N deliveries (to kill a client mid-request).
 #[derive(Default)]
 struct LimitState {
     enforce: Option<(u32, Duration)>,
+    group_window: std::collections::HashMap<i64, std::collections::VecDeque<tokio::time::Instant>>,
+    /// Percent of outbox requests answered 502, and a counter that spreads them evenly.
+    fail_pct: u64,
+    fail_counter: u64,
+    failed_total: usize,
     window: std::collections::VecDeque<tokio::time::Instant>,
     chat_last: std::collections::HashMap<i64, tokio::time::Instant>,
     violations: Vec<String>,
@@ -61,8 +71,32 @@ struct LimitState {
 }
 
 /// Methods that post or edit a message (limited by Telegram).
-const SEND_METHODS: [&str; 6] =
-    ["sendMessage", "sendPhoto", "sendDocument", "copyMessage", "editMessageText", "editMessageCaption"];
+const SEND_METHODS: [&str; 7] = [
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "copyMessage",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+];
+/// Every method the bot's outbox calls (a 429 window applies to all of them; 502s are injected
+/// into all of them).
+const OUTBOX_METHODS: [&str; 9] = [
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "copyMessage",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "answerCallbackQuery",
+    "deleteMessage",
+];
+
+fn bad_gateway() -> Value {
+    json!({"ok": false, "error_code": 502, "description": "Bad Gateway"})
+}
 
 enum Gate {
     Pass,
@@ -76,12 +110,11 @@ fn too_many(secs: u64) -> Value {
 }
 
 fn gate(l: &mut LimitState, method: &str, body: &Value) -> Gate {
-    if !SEND_METHODS.contains(&method) {
+    if !OUTBOX_METHODS.contains(&method) {
         return Gate::Pass;
     }
     let now = tokio::time::Instant::now();
     let chat = body["chat_id"].as_i64().unwrap_or(0);
-    let is_new = !method.starts_with("edit");
     if let Some((from, to)) = l.retry_window {
         if now < to {
             // Requests already in flight when the 429 was answered may still arrive.
@@ -90,9 +123,23 @@ fn gate(l: &mut LimitState, method: &str, body: &Value) -> Gate {
             }
             return Gate::Reject(too_many((to - now).as_secs() + 1));
         }
-        l.retry_gaps.push(now - from);
-        l.retry_window = None;
+        if SEND_METHODS.contains(&method) {
+            l.retry_gaps.push(now - from);
+            l.retry_window = None;
+        }
     }
+    if l.fail_pct > 0 {
+        l.fail_counter += 1;
+        // Evenly spread: request n fails when the running share of failures is below the target.
+        if (l.failed_total as u64) * 100 < l.fail_counter * l.fail_pct {
+            l.failed_total += 1;
+            return Gate::Reject(bad_gateway());
+        }
+    }
+    if !SEND_METHODS.contains(&method) {
+        return Gate::Pass;
+    }
+    let is_new = !method.starts_with("edit");
     if let Some((n, secs)) = l.inject_after.as_mut() {
         if *n == 0 {
             let secs = *secs;
@@ -113,12 +160,26 @@ fn gate(l: &mut LimitState, method: &str, body: &Value) -> Gate {
         }
         let global = l.window.len() >= per_sec as usize;
         let per_chat = l.chat_last.get(&chat).is_some_and(|t| now - *t < interval);
-        if global || per_chat {
-            let which = if global { "global rate" } else { "per-chat interval" };
+        let group = l.group_window.entry(chat).or_default();
+        while group.front().is_some_and(|t| now - *t >= Duration::from_secs(60)) {
+            group.pop_front();
+        }
+        let per_group = chat < 0 && group.len() >= 20;
+        if global || per_chat || per_group {
+            let which = if global {
+                "global rate"
+            } else if per_chat {
+                "per-chat interval"
+            } else {
+                "20 per minute in a group"
+            };
             l.violations.push(format!("{method} to {chat}: {which} exceeded"));
             return Gate::Reject(too_many(1));
         }
         l.window.push_back(now);
+        if chat < 0 {
+            group.push_back(now);
+        }
     }
     l.chat_last.insert(chat, now);
     if is_new {
@@ -246,20 +307,34 @@ impl FakeTelegram {
         self.shared.inner.lock().await.calls.len()
     }
 
-    /// Waits until a call to `method` after `cursor` satisfies `pred`; panics after 10 s.
+    /// Waits until an accepted call to `method` after `cursor` satisfies `pred`; panics after
+    /// 10 s. Refused attempts (429, 403, injected 5xx) are skipped: they delivered nothing.
     pub async fn wait_for(&self, cursor: usize, method: &str, pred: impl Fn(&Value) -> bool) -> Call {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.wait_for_within(cursor, method, Duration::from_secs(10), pred).await
+    }
+
+    /// [`Self::wait_for`] with a custom deadline.
+    pub async fn wait_for_within(
+        &self,
+        cursor: usize,
+        method: &str,
+        within: Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Call {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             {
                 let inner = self.shared.inner.lock().await;
-                if let Some(c) = inner.calls.iter().skip(cursor).find(|c| c.method == method && pred(&c.body)) {
+                if let Some(c) =
+                    inner.calls.iter().skip(cursor).find(|c| c.ok && c.method == method && pred(&c.body))
+                {
                     return c.clone();
                 }
             }
             if tokio::time::Instant::now() > deadline {
                 let calls = self.calls().await;
                 let seen: Vec<_> = calls.iter().skip(cursor).map(|c| format!("{} {}", c.method, c.body)).collect();
-                panic!("no {method} call matched within 10 s; calls after cursor: {seen:#?}");
+                panic!("no {method} call matched within {within:?}; calls after cursor: {seen:#?}");
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -272,6 +347,21 @@ impl FakeTelegram {
         inner.limits.enforce = Some((per_sec, chat_interval));
         inner.limits.window.clear();
         inner.limits.chat_last.clear();
+        inner.limits.group_window.clear();
+    }
+
+    /// Answers `pct` % of the bot's requests (sends, edits, callback answers, deletions) with
+    /// 502 Bad Gateway, spread evenly; 0 turns it off.
+    pub async fn fail_percent(&self, pct: u64) {
+        let mut inner = self.shared.inner.lock().await;
+        inner.limits.fail_pct = pct;
+        inner.limits.fail_counter = 0;
+        inner.limits.failed_total = 0;
+    }
+
+    /// How many requests were answered with an injected 502.
+    pub async fn failed_total(&self) -> usize {
+        self.shared.inner.lock().await.limits.failed_total
     }
 
     /// Every new message to `chat` is answered 403 "bot was blocked by the user".
@@ -392,7 +482,9 @@ async fn handle(
     };
     if method != "getUpdates" {
         let result = reply["result"].clone();
-        shared.inner.lock().await.calls.push(Call { method, body, result });
+        let ok = reply["ok"].as_bool().unwrap_or(false);
+        let at = tokio::time::Instant::now();
+        shared.inner.lock().await.calls.push(Call { method, body, result, ok, at });
     }
     if hold {
         // Delivered, but the client never hears back (it gets killed mid-request).
