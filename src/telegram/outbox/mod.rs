@@ -293,6 +293,8 @@ impl std::fmt::Debug for OutboxHooks {
 }
 
 enum Feedback {
+    /// A paced request to this chat was answered (or skipped).
+    Done(i64),
     Pause(Instant),
     Retry(Envelope, bool),
 }
@@ -413,6 +415,7 @@ fn enqueue(sched: &mut Scheduler<Envelope>, env: Envelope, front: bool) {
 
 fn apply(sched: &mut Scheduler<Envelope>, fb: Feedback) {
     match fb {
+        Feedback::Done(chat) => sched.done(Instant::now(), chat),
         Feedback::Pause(until) => sched.pause_until(until),
         Feedback::Retry(env, front) => enqueue(sched, env, front),
     }
@@ -436,14 +439,22 @@ enum Attempt {
 
 impl SendCtx {
     async fn perform(self, mut env: Envelope) {
+        let paced = env.request.pacing(env.chat) != Pacing::Unpaced;
         if let Some(claim) = env.claim.take()
             && !claim().await
         {
+            if paced {
+                let _ = self.feedback.send(Feedback::Done(env.chat));
+            }
             env.finish(Ok(Delivered::Skipped)).await;
             return;
         }
         env.attempts += 1;
         let outcome = call(&self.bot, env.chat, &env.request).await;
+        // Answered: the budget unit and the chat's spacing count from now.
+        if paced {
+            let _ = self.feedback.send(Feedback::Done(env.chat));
+        }
         let method = env.request.method();
         match outcome {
             Attempt::Ok(delivered) => {

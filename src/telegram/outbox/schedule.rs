@@ -73,20 +73,20 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Telegram's documented limits (30 messages/s, 1/s per chat, 20/min per group) with a 10 %
-    /// guard band against network jitter (limits are counted on arrival, we count on departure).
+    /// Telegram's documented limits: 30 messages/s, 1/s per chat, 20/min per group.
     pub fn telegram() -> Self {
         Self::new(30, Duration::from_secs(1), Duration::from_secs(3))
     }
 
     /// Limits for `per_sec` overall, `chat_interval` per private chat and `group_interval` per
-    /// group, each with the 10 % guard band; bulk traffic gets 80 % of the budget.
+    /// group, with a 5 % guard band on every interval (timer granularity); bulk traffic gets 80 %
+    /// of the budget.
     pub fn new(per_sec: u32, chat_interval: Duration, group_interval: Duration) -> Self {
         Self {
             global_per_window: per_sec.max(1),
-            window: Duration::from_millis(1100),
-            chat_interval: chat_interval.mul_f64(1.1),
-            group_interval: group_interval.mul_f64(1.1),
+            window: Duration::from_millis(1050),
+            chat_interval: chat_interval.mul_f64(1.05),
+            group_interval: group_interval.mul_f64(1.05),
             bulk_share_pct: 80,
         }
     }
@@ -116,6 +116,8 @@ enum Slot {
     Waiting,
     /// In the ready queue of this priority.
     Ready(usize),
+    /// A request to this chat is in flight.
+    InFlight,
 }
 
 #[derive(Debug)]
@@ -145,7 +147,10 @@ pub struct Scheduler<T> {
     ready: [VecDeque<(i64, u64)>; LEVELS],
     waiting: BinaryHeap<Reverse<(Instant, u64, i64)>>,
     unpaced: [VecDeque<T>; LEVELS],
-    sent: VecDeque<Instant>,
+    /// Budget held by answered requests, released at these instants (non-decreasing).
+    releases: VecDeque<Instant>,
+    /// Paced requests handed out and not answered yet.
+    in_flight: usize,
     pause_until: Option<Instant>,
     queued: usize,
     pushes: u64,
@@ -160,7 +165,8 @@ impl<T> Scheduler<T> {
             ready: Default::default(),
             waiting: BinaryHeap::new(),
             unpaced: Default::default(),
-            sent: VecDeque::new(),
+            releases: VecDeque::new(),
+            in_flight: 0,
             pause_until: None,
             queued: 0,
             pushes: 0,
@@ -242,7 +248,33 @@ impl<T> Scheduler<T> {
                 cq.slot = Slot::Ready(p);
                 self.ready[p].push_back((chat, cq.version));
             }
-            Slot::Ready(_) | Slot::Waiting => {}
+            Slot::Ready(_) | Slot::Waiting | Slot::InFlight => {}
+        }
+    }
+
+    /// Reports that the paced request handed out for `chat` was answered at `now`: its budget
+    /// unit is released `window` later, and the chat's next request may go `interval` after now.
+    /// Call exactly once per paced request [`Next::Send`] returned (not for unpaced ones).
+    pub fn done(&mut self, now: Instant, chat: i64) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let release = now + self.limits.window;
+        // Answers are reported in order, so releases stay sorted; guard anyway.
+        let release = self.releases.back().map_or(release, |last| release.max(*last));
+        self.releases.push_back(release);
+        let Some(cq) = self.chats.get_mut(&chat) else {
+            return;
+        };
+        if cq.slot != Slot::InFlight {
+            return;
+        }
+        cq.next_allowed = now + cq.interval;
+        cq.version += 1;
+        match cq.top() {
+            Some(_) => {
+                cq.slot = Slot::Waiting;
+                self.waiting.push(Reverse((cq.next_allowed, cq.version, chat)));
+            }
+            None => cq.slot = Slot::Idle,
         }
     }
 
@@ -262,30 +294,31 @@ impl<T> Scheduler<T> {
             }
         }
         self.promote(now);
-        let horizon = now.checked_sub(self.limits.window).unwrap_or(now);
-        while self.sent.front().is_some_and(|t| *t <= horizon) {
-            self.sent.pop_front();
+        while self.releases.front().is_some_and(|t| *t <= now) {
+            self.releases.pop_front();
         }
-        let budget_full = self.sent.len() >= self.limits.global_per_window as usize;
-        // Bulk may only use the budget while the window is below its share: the rest stays free
+        let held = self.in_flight + self.releases.len();
+        let budget_full = held >= self.limits.global_per_window as usize;
+        // Bulk may only use the budget while less than its share is held: the rest stays free
         // for replies and fills that arrive meanwhile.
-        let bulk_full = self.sent.len() >= self.limits.bulk_cap();
+        let bulk_full = held >= self.limits.bulk_cap();
         let mut wake: Option<Instant> = None;
         for p in 0..LEVELS {
             if self.ready[p].is_empty() {
                 continue;
             }
-            let full = budget_full || (p == Priority::Bulk.index() && bulk_full);
-            if full {
-                let over = if budget_full { self.limits.global_per_window as usize } else { self.limits.bulk_cap() };
-                // The window drops below the cap when its oldest (len - cap + 1) sends expire.
-                let idx = self.sent.len().saturating_sub(over);
-                let free_at = self.sent.get(idx).map_or(now, |t| *t + self.limits.window);
-                wake = Some(wake.map_or(free_at, |w| w.min(free_at)));
+            if budget_full || (p == Priority::Bulk.index() && bulk_full) {
+                let cap = if budget_full { self.limits.global_per_window as usize } else { self.limits.bulk_cap() };
+                // Enough releases must pass to bring the held budget below the cap; requests in
+                // flight free nothing until answered (their `done` wakes the caller).
+                let needed = held + 1 - cap;
+                if let Some(at) = self.releases.get(needed.saturating_sub(1)) {
+                    wake = Some(wake.map_or(*at, |w| w.min(*at)));
+                }
                 continue;
             }
-            if let Some(item) = self.take_ready(now, p) {
-                self.sent.push_back(now);
+            if let Some(item) = self.take_ready(p) {
+                self.in_flight += 1;
                 return Next::Send(item);
             }
         }
@@ -320,7 +353,7 @@ impl<T> Scheduler<T> {
         }
     }
 
-    fn take_ready(&mut self, now: Instant, p: usize) -> Option<T> {
+    fn take_ready(&mut self, p: usize) -> Option<T> {
         while let Some((chat, version)) = self.ready[p].pop_front() {
             let Some(cq) = self.chats.get_mut(&chat) else {
                 continue;
@@ -331,14 +364,8 @@ impl<T> Scheduler<T> {
             let top = cq.top()?;
             let item = cq.queues[top].pop_front()?;
             self.queued -= 1;
-            cq.next_allowed = now + cq.interval;
             cq.version += 1;
-            if cq.is_empty() {
-                cq.slot = Slot::Idle;
-            } else {
-                cq.slot = Slot::Waiting;
-                self.waiting.push(Reverse((cq.next_allowed, cq.version, chat)));
-            }
+            cq.slot = Slot::InFlight;
             return Some(item);
         }
         None
@@ -364,12 +391,16 @@ mod tests {
         }
     }
 
+    /// Hands out everything due, answering each request at once (zero latency).
     fn drain(s: &mut Scheduler<(i64, u32)>, start: Instant, until: Duration) -> Vec<(Duration, (i64, u32))> {
         let mut now = start;
         let mut out = Vec::new();
         while now - start < until {
             match s.next(now) {
-                Next::Send(item) => out.push((now - start, item)),
+                Next::Send(item) => {
+                    s.done(now, item.0);
+                    out.push((now - start, item));
+                }
                 Next::WaitUntil(t) => now = t.max(now + Duration::from_micros(1)),
                 Next::Idle => break,
             }
