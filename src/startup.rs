@@ -14,7 +14,7 @@ use teloxide::update_listeners::Polling;
 
 use crate::app::livetrade::LiveTrade;
 use crate::app::wallet::{WalletSettings, Wallets};
-use crate::config::Config;
+use crate::config::{Config, RpcSource};
 use crate::http::{self, OpsState};
 use crate::ports::{ChainClient, Clock, SystemClock};
 use crate::solana::helius::{HeliusClient, HeliusConfig};
@@ -48,6 +48,17 @@ pub async fn load_keys(config: &Config, db: &Db) -> anyhow::Result<Option<KeyRin
     let Some(master) = &config.wallet_master else {
         if config.wallet_new_master.is_some() {
             anyhow::bail!("WALLET_NEW_MASTER_KEY/PASSPHRASE is set without WALLET_MASTER_KEY/PASSPHRASE");
+        }
+        // Wallets sealed earlier cannot be opened without their key: starting would strand
+        // every position (no sells, no withdrawals), so refuse instead of warning.
+        let sealed = crate::ports::WalletRepo::wallets_not_on_version(db, i32::MIN, 1)
+            .await
+            .context("checking the database for wallets")?;
+        if !sealed.is_empty() {
+            anyhow::bail!(
+                "the database holds wallets but neither WALLET_MASTER_KEY nor WALLET_MASTER_PASSPHRASE is set: \
+                 set the master key the wallets were sealed with"
+            );
         }
         tracing::warn!("no wallet master key configured: /wallet is disabled");
         return Ok(None);
@@ -94,9 +105,100 @@ pub async fn rotate_master_key(
 /// # Errors
 /// Connection or migration failures.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await?;
-    db.migrate().await?;
+    let target = DatabaseTarget::of(config.database_url.expose_secret());
+    target.precheck().await?;
+    let db = Db::connect(&config.database_url).await.with_context(|| target.to_string())?;
+    db.migrate().await.with_context(|| target.to_string())?;
     Ok(db)
+}
+
+/// How long the start-up check waits for PostgreSQL's port before naming the host.
+const DATABASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What `DATABASE_URL` points at, without its secrets: used to name the host or file in errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DatabaseTarget {
+    /// A SQLite file.
+    Sqlite { file: std::path::PathBuf },
+    /// A PostgreSQL server over TCP.
+    Postgres { host: String, port: u16, database: String },
+    /// Anything else (a Unix socket, a URL the storage layer reports on).
+    Other,
+}
+
+impl DatabaseTarget {
+    fn of(url: &str) -> Self {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let file = path.split('?').next().unwrap_or(path);
+            return Self::Sqlite { file: std::path::PathBuf::from(file) };
+        }
+        match reqwest::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") && u.host_str().is_some_and(|h| !h.is_empty()) => {
+                Self::Postgres {
+                    host: u.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned(),
+                    port: u.port().unwrap_or(5432),
+                    database: u.path().trim_start_matches('/').to_owned(),
+                }
+            }
+            _ => Self::Other,
+        }
+    }
+
+    /// Fails fast, naming the host or folder: PostgreSQL's port must accept a connection within
+    /// a few seconds (instead of a silent 10 s pool timeout), a SQLite folder must be writable.
+    async fn precheck(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Postgres { host, port, .. } => {
+                let connect = tokio::net::TcpStream::connect((host.as_str(), *port));
+                match tokio::time::timeout(DATABASE_CONNECT_TIMEOUT, connect).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => anyhow::bail!("cannot reach PostgreSQL at {host}:{port} (DATABASE_URL): {e}"),
+                    Err(_) => anyhow::bail!(
+                        "cannot reach PostgreSQL at {host}:{port} (DATABASE_URL): no answer within {} s",
+                        DATABASE_CONNECT_TIMEOUT.as_secs()
+                    ),
+                }
+            }
+            Self::Sqlite { file } => check_writable_folder(file),
+            Self::Other => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite { file } => write!(f, "SQLite database {} (DATABASE_URL)", file.display()),
+            Self::Postgres { host, port, database } => {
+                write!(f, "PostgreSQL database {database:?} at {host}:{port} (DATABASE_URL)")
+            }
+            Self::Other => write!(f, "database (DATABASE_URL)"),
+        }
+    }
+}
+
+/// The SQLite file's folder must exist (or be creatable) and be writable: SQLite's own error
+/// for a read-only or root-owned folder ("(code 14) unable to open database file") names no path.
+fn check_writable_folder(file: &std::path::Path) -> anyhow::Result<()> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the database folder {} (DATABASE_URL)", dir.display()))?;
+    let probe = dir.join(format!(".quantbot-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => anyhow::bail!(
+            "the database folder {} is not writable (DATABASE_URL): {e}; make it writable by the user running \
+             quantbot (a Docker bind mount must be owned by uid 10001)",
+            dir.display()
+        ),
+    }
 }
 
 /// How often the router's global accounts (pump Global / FeeConfig, PumpSwap config) refresh.
@@ -245,7 +347,9 @@ impl App {
         telegram::register_commands(&bot).await.context("registering the command menu")?;
 
         let (trigger, signal) = http::shutdown_channel();
-        let ops = OpsState { db: db.clone(), metrics: metrics.clone(), liveness: liveness.clone() };
+        let helius = build_helius(&config, Some(metrics.clone()))?;
+        let rpc = rpc_status(&config);
+        let ops = OpsState { db: db.clone(), metrics: metrics.clone(), liveness: liveness.clone(), rpc: rpc.clone() };
         let (webhook, webhook_route) = match &config.telegram_webhook {
             Some(w) => {
                 let (listener, route) = telegram::webhook::listener(w.url.path(), w.secret.clone(), metrics.clone());
@@ -265,11 +369,12 @@ impl App {
         let livetrade =
             LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run)
                 .with_controls(db_port.clone());
-        let helius = build_helius(&config, Some(metrics.clone()))?;
         // Blockhash and priority fee refresh in the background: the hot path reads the cache.
-        let chain_cache = (!config.helius_rpc_urls.is_empty())
+        // Not on the public RPC, whose rate limit is kept for quotes and balances.
+        let chain_cache = (config.rpc_source() == RpcSource::Helius)
             .then(|| crate::solana::helius::ChainCache::spawn(helius.clone(), Default::default()));
         let chain: Arc<dyn ChainClient> = Arc::new(helius);
+        let rpc_probe = tokio::spawn(probe_rpc(chain.clone(), rpc, signal.clone()));
         let wallet_settings =
             WalletSettings { withdraw_limit_per_hour: config.withdraw_limit_per_hour, dry_run: config.dry_run };
         let wallets = Wallets::new(
@@ -377,6 +482,7 @@ impl App {
         }
         let _ = deletion_task.await;
         let _ = probe.await;
+        let _ = rpc_probe.await;
         let _ = http_task.await;
         db.close().await;
         tracing::info!("stopped");
@@ -427,6 +533,44 @@ async fn admin_wiring(
         });
     });
     (telegram::admin::AdminDeps { admin, broadcasts }, task)
+}
+
+/// The `/healthz` RPC record for this config; logs which RPC the bot reads the chain through.
+fn rpc_status(config: &Config) -> Arc<http::RpcStatus> {
+    match config.rpc_source() {
+        RpcSource::Helius => {
+            tracing::info!(endpoints = config.helius_rpc_urls.len(), "chain reads and sends go through Helius");
+            http::RpcStatus::new(RpcSource::Helius, "helius")
+        }
+        RpcSource::Public => {
+            let host = config.public_rpc_url.host_str().unwrap_or_default().to_owned();
+            tracing::warn!(
+                rpc = %host,
+                "no HELIUS_API_KEY or HELIUS_RPC_URL: quotes, balances and paper trades use the public Solana RPC \
+                 (rate-limited; live trading needs Helius)"
+            );
+            http::RpcStatus::new(RpcSource::Public, host)
+        }
+    }
+}
+
+/// Asks the RPC for the block height now and then every [`PROBE_EVERY`], for `/healthz`.
+async fn probe_rpc(chain: Arc<dyn ChainClient>, status: Arc<http::RpcStatus>, shutdown: http::ShutdownSignal) {
+    let mut stop = std::pin::pin!(shutdown.wait());
+    loop {
+        let ok = tokio::select! {
+            () = &mut stop => return,
+            answer = chain.block_height() => answer.is_ok(),
+        };
+        if !ok {
+            tracing::warn!("the RPC does not answer (getBlockHeight failed)");
+        }
+        status.record(ok, SystemClock.now_ms());
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(PROBE_EVERY) => {}
+        }
+    }
 }
 
 async fn probe_telegram(bot: Bot, liveness: Arc<Liveness>, metrics: Arc<Metrics>, shutdown: http::ShutdownSignal) {

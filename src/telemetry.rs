@@ -17,9 +17,16 @@ use crate::config::LogFormat;
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
-    let _ = match format {
-        LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let json = match format {
+        LogFormat::Auto => !std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        LogFormat::Pretty => false,
+        LogFormat::Json => true,
+    };
+    // Colour codes only on a terminal: a log collector or `docker logs` gets plain text.
+    let builder = builder.with_ansi(!json && std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let _ = match json {
+        false => builder.try_init(),
+        true => builder.json().flatten_event(true).try_init(),
     };
 }
 

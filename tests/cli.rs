@@ -60,3 +60,125 @@ fn bad_config_values_are_reported_without_echoing_secrets() {
     assert!(stderr.contains("WALLET_MASTER_KEY"), "{stderr}");
     assert!(!stderr.contains("not-hex-SECRET"), "{stderr}");
 }
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn live_trading_without_helius_and_master_key_refuses_to_start_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = quantbot(dir.path()).env("TELEGRAM_BOT_TOKEN", "123:abc").env("DRY_RUN", "false").output().unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("DRY_RUN=false"), "{stderr}");
+    assert!(stderr.contains("HELIUS_API_KEY or HELIUS_RPC_URL"), "{stderr}");
+    assert!(stderr.contains("WALLET_MASTER_KEY or WALLET_MASTER_PASSPHRASE"), "{stderr}");
+    // With the RPC given, only the key is missing.
+    let out = quantbot(dir.path())
+        .env("TELEGRAM_BOT_TOKEN", "123:abc")
+        .env("DRY_RUN", "false")
+        .env("HELIUS_API_KEY", "SECRET-helius-key")
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("WALLET_MASTER_KEY") && !stderr.contains("HELIUS_API_KEY"), "{stderr}");
+    assert!(!stderr.contains("SECRET-helius-key"), "{stderr}");
+}
+
+#[test]
+fn a_database_holding_wallets_refuses_to_start_without_the_master_key() {
+    use quantbot::domain::lang::Lang;
+    use quantbot::domain::user::UserId;
+    use quantbot::ports::{SeenUser, UserRepo, WalletRepo};
+    use quantbot::wallet::SecretKeyBytes;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/q.db", dir.path().display());
+    const KEY: &str = "aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11";
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let db = quantbot::storage::Db::connect(&secrecy::SecretString::from(url.clone())).await.unwrap();
+        db.migrate().await.unwrap();
+        let master = quantbot::config::MasterKeySource::Hex(secrecy::SecretString::from(KEY.to_owned()));
+        let ring = quantbot::app::keys::load_key_ring(&db, &master, None).await.unwrap();
+        let seen = SeenUser { id: UserId(7), chat_id: 7, username: None, lang: Lang::En, is_config_admin: false };
+        db.register(&seen).await.unwrap();
+        let secret = SecretKeyBytes::generate();
+        let seal = |id: i64| ring.seal(&secret, 7, id).map(|(s, aad)| (s, aad.key_version));
+        db.insert_wallet(UserId(7), &secret.pubkey().to_string(), &seal).await.unwrap();
+        db.close().await;
+    });
+    let started = std::time::Instant::now();
+    let out = quantbot(dir.path())
+        .env("TELEGRAM_BOT_TOKEN", "123:abc")
+        .env("DATABASE_URL", &url)
+        // Never reached: the refusal comes before any network.
+        .env("TELEGRAM_API_URL", "http://127.0.0.1:1")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("holds wallets") && stderr.contains("WALLET_MASTER_KEY"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn unreachable_postgres_is_named_by_host_and_port_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    let started = std::time::Instant::now();
+    let out = quantbot(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", "postgres://bot:SECRET-pw@127.0.0.1:1/quantbot")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("PostgreSQL at 127.0.0.1:1") && stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(!stderr.contains("SECRET-pw"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn an_unusable_sqlite_folder_is_named_by_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the folder should be: no user, root included, can create the database there.
+    std::fs::write(dir.path().join("data"), b"not a folder").unwrap();
+    let out = quantbot(dir.path()).arg("migrate").env("DATABASE_URL", "sqlite://data/q.db").output().unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("database folder data") && stderr.contains("DATABASE_URL"), "{stderr}");
+
+    // A read-only folder (a root-owned bind mount); root ignores modes, so only checked as a user.
+    use std::os::unix::fs::PermissionsExt as _;
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(ro.join("probe"), b"").is_ok() {
+        eprintln!("running as root: the read-only folder case cannot be observed here");
+        return;
+    }
+    let out = quantbot(dir.path()).arg("migrate").env("DATABASE_URL", "sqlite://ro/q.db").output().unwrap();
+    let stderr = stderr_of(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("database folder ro is not writable"), "{stderr}");
+}
+
+#[test]
+fn a_sqlite_url_without_a_file_is_refused_instead_of_using_a_throwaway_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in ["sqlite:", "sqlite::memory:"] {
+        let out = quantbot(dir.path()).arg("migrate").env("DATABASE_URL", url).output().unwrap();
+        assert!(!out.status.success(), "{url}");
+        let stderr = stderr_of(&out);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("DATABASE_URL") && stderr.contains("no database file"), "{url}: {stderr}");
+    }
+}

@@ -420,6 +420,13 @@ fn dispatch(s: &mut State, node: Node, method: &str, params: &Value, drop_send: 
                 rpc_err(id, -32602, "Invalid params", None)
             }
         }
+        // The standard (public RPC) fee API: recent per-slot minimum fees.
+        "getRecentPrioritizationFees" => {
+            let fee = s.priority_fee.as_f64().map_or(0, |f| f.ceil() as u64);
+            let slots: Vec<Value> =
+                (0..3u64).map(|i| json!({"slot": s.block_height + i, "prioritizationFee": fee * i})).collect();
+            rpc_ok(id, Value::Array(slots))
+        }
         "getSignatureStatuses" => signature_statuses(s, params, id, ctx),
         "simulateTransaction" => simulate(s, params, id, ctx),
         "sendTransaction" => send(s, node, params, drop_send, id),
