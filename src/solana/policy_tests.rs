@@ -195,7 +195,7 @@ fn unknown_programs_are_refused_unless_configured() {
 fn ata_creation_for_someone_else_is_refused() {
     let user = keypair().pubkey();
     let spec = AtaSpec { owner: foreign(), mint: Pubkey::new_from_array([5; 32]), token_program: TOKEN_PROGRAM };
-    let mut ix = create_ata_idempotent(&spec, spec.address());
+    let mut ix = create_ata_idempotent(&spec);
     ix.accounts[0] = AccountMeta::new(user, true);
     assert_eq!(check(&buy_plus(ix)), Err(PolicyViolation::AtaInstructionNotAllowed { instruction: 4 }));
 }

@@ -572,7 +572,7 @@ async fn registered_program_handlers_and_ata_create_idempotent_run_inside_transa
 
     let (blockhash, lvbh) = fake.latest_blockhash();
     let mut draft = TxDraft::new(user.pubkey(), BUDGET);
-    draft.push(create_ata_idempotent(&spec, ata)).push(create_ata_idempotent(&spec, ata)).push(ix(vec![1, 2, 3]));
+    draft.push(create_ata_idempotent(&spec)).push(create_ata_idempotent(&spec)).push(ix(vec![1, 2, 3]));
     let tx = sign(draft.compile(blockhash.clone()).unwrap(), &user).unwrap();
     let out = submit(&rpc, &tx, lvbh, &fast()).await;
     assert!(matches!(out, SubmitOutcome::Confirmed { .. }), "{out:?}");

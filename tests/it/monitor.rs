@@ -163,7 +163,7 @@ fn decode(text: &str, cfg: &serde_json::Value) -> Option<VersionedTransaction> {
         Some("base64") => base64::engine::general_purpose::STANDARD.decode(text).ok()?,
         _ => bs58::decode(text).into_vec().ok()?,
     };
-    bincode::deserialize(&bytes).ok()
+    wincode::deserialize(&bytes).ok()
 }
 
 /// The data of the first instruction of `tx` calling `program` with `disc`.

@@ -21,7 +21,7 @@ fn bad(what: &str) -> ChainError {
 
 /// Serializes a signed transaction as base64 wire bytes.
 pub fn tx_base64(tx: &VersionedTransaction) -> Result<String, ChainError> {
-    let bytes = bincode::serialize(tx).map_err(|e| ChainError::Decode(format!("serialize transaction: {e}")))?;
+    let bytes = wincode::serialize(tx).map_err(|e| ChainError::Decode(format!("serialize transaction: {e}")))?;
     Ok(B64.encode(bytes))
 }
 
