@@ -143,7 +143,7 @@ async fn reconcile_sent(
     options: &SubmitOptions,
 ) -> Result<IntentState, RecoveryError> {
     let ports = trading.ports();
-    let Ok(tx) = bincode::deserialize::<VersionedTransaction>(bytes) else {
+    let Ok(tx) = crate::solana::tx::deserialize(bytes) else {
         ports.intents.transition(intent.id, intent.state, IntentState::Failed, Some("trade.corrupt")).await?;
         return Ok(IntentState::Failed);
     };

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use rand::RngCore;
 use rand::rngs::OsRng;
+use rand::{RngCore as _, TryRngCore as _};
 use solana_pubkey::Pubkey;
 
 use crate::domain::money::Lamports;
@@ -286,7 +286,7 @@ impl Wallets {
         address: String,
     ) -> Result<PendingView, WalletError> {
         let mut bytes = [0u8; 16];
-        OsRng.fill_bytes(&mut bytes);
+        OsRng.unwrap_err().fill_bytes(&mut bytes);
         let nonce = hex::encode(bytes);
         let action = PendingAction {
             nonce: nonce.clone(),
