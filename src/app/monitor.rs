@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
-use super::trading::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use super::trade::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Bps;
@@ -279,6 +279,9 @@ impl Monitor {
             exit_rules: None,
             slippage: Some(slippage),
             source: None,
+            position_id: Some(t.record.id),
+            price_guard: None,
+            resume: false,
         };
         let outcome = self.trading.execute(req).await;
         let (filled, label) = match outcome {
@@ -338,7 +341,7 @@ impl Monitor {
             entry.told = true;
             let notice = TradeNotice::Failed {
                 mint: t.record.mint.clone(),
-                reason: "trade.exit_failing".to_owned(),
+                reason: crate::domain::failure::TradeFailure::ExitFailing,
                 signature: None,
             };
             self.trading.ports().notifier.notify(t.record.user, notice).await;

@@ -8,7 +8,7 @@ use super::{Backend, Db};
 use crate::domain::intent::{IdempotencyKey, Intent, IntentOrigin, IntentState, NewIntent};
 use crate::domain::position::Side;
 use crate::domain::user::UserId;
-use crate::ports::{Inserted, IntentRepo, RepoError, SignedTx};
+use crate::ports::{AlertPrices, Inserted, IntentRepo, RepoError, SignedTx};
 
 const COLUMNS: &str = "id, idempotency_key, user_id, wallet_id, side, mint, venue, origin, alert_id, position_id, \
      amount_in, min_amount_out, dry_run, state, signed_tx, signature, last_valid_block_height, error, received_at";
@@ -217,6 +217,39 @@ impl IntentRepo for Db {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         rows.iter().map(row_to_intent).collect()
+    }
+
+    async fn sell_in_flight(&self, position_id: i64) -> Result<bool, RepoError> {
+        let row = sqlx::query(
+            "SELECT id FROM trade_intents WHERE position_id = $1 AND side = 'sell' \
+             AND state IN ('pending', 'signed', 'sent', 'unknown') LIMIT 1",
+        )
+        .bind(position_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    async fn record_prices(&self, id: i64, prices: &AlertPrices) -> Result<(), RepoError> {
+        sqlx::query("UPDATE trade_intents SET call_price = $1, quote_price = $2 WHERE id = $3")
+            .bind(prices.call.map(|p| p.to_string()))
+            .bind(prices.quote.map(|p| p.to_string()))
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn alert_prices(&self, id: i64) -> Result<AlertPrices, RepoError> {
+        let row = sqlx::query("SELECT call_price, quote_price FROM trade_intents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        let dec = |t: Option<String>| t.and_then(|t| t.parse::<rust_decimal::Decimal>().ok());
+        Ok(match row {
+            Some(r) => AlertPrices { call: dec(r.try_get("call_price")?), quote: dec(r.try_get("quote_price")?) },
+            None => AlertPrices::default(),
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use quantbot::app::connector::{
     AlertServices, ConfirmOutcome, Connector, ConnectorSettings, IncomingPost, PostOutcome,
 };
 use quantbot::app::keys::load_key_ring;
-use quantbot::app::trading::{TradeOutcome, Trading, TradingPorts, TradingSettings, fast_submit};
+use quantbot::app::trade::{TradeOutcome, Trading, TradingPorts, TradingSettings, fast_submit};
 use quantbot::app::wallet::{WalletSettings, Wallets};
 use quantbot::config::MasterKeySource;
 use quantbot::domain::alert::rules::SubscriptionSettings;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use quantbot::app::keys::load_key_ring;
 use quantbot::app::monitor::Monitor;
 use quantbot::app::prices::MarketPrices;
-use quantbot::app::trading::{
+use quantbot::app::trade::{
     TradeAmount, TradeOutcome, TradeRequest, Trading, TradingPorts, TradingSettings, fast_submit,
 };
 use quantbot::app::wallet::{WalletSettings, Wallets};
@@ -592,7 +592,7 @@ fn vm_rss_kib() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement: prints VmRSS"]
 async fn monitor_memory_with_10k_users_and_100k_positions() {
-    use quantbot::app::trading::StoredExit;
+    use quantbot::app::trade::StoredExit;
     use quantbot::domain::exit::{ExitProgress, ExitRules};
     use quantbot::domain::position::PositionBook;
     let db = TestDb::sqlite().await;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quantbot::app::keys::load_key_ring;
-use quantbot::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading, TradingPorts, TradingSettings};
+use quantbot::app::trade::{TradeAmount, TradeOutcome, TradeRequest, Trading, TradingPorts, TradingSettings};
 use quantbot::config::MasterKeySource;
 use quantbot::domain::intent::{IdempotencyKey, IntentOrigin, IntentState};
 use quantbot::domain::lang::Lang;
