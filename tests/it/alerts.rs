@@ -113,18 +113,14 @@ async fn world(test_db: &TestDb) -> World {
         positions: port.clone(),
         stats: port.clone(),
         controls: port.clone(),
+        admins: port.clone(),
         chain: chain.clone(),
         swapper: router,
         signer: Arc::new(KeyringSigner::new(port.clone(), Some(ring.clone()))),
         notifier: notices.clone(),
         clock: Arc::new(SystemClock),
     };
-    let settings = TradingSettings {
-        global_dry_run: true,
-        limits: GlobalLimits::default(),
-        default_tip: Lamports::ZERO,
-        submit: fast_submit(),
-    };
+    let settings = TradingSettings::new(true, GlobalLimits::default(), Lamports::ZERO, fast_submit());
     let wallets = Wallets::new(
         port.clone(),
         chain,
@@ -183,6 +179,7 @@ impl World {
             entities: vec![],
             button_urls: vec![],
             received_at_ms: chrono::Utc::now().timestamp_millis(),
+            posted_at_ms: chrono::Utc::now().timestamp_millis(),
         }
     }
 
@@ -224,7 +221,7 @@ async fn one_post_buys_for_the_right_subscribers_and_explains_the_rest(db: &Test
     );
     let refused = w.notices.of(13);
     assert!(
-        matches!(refused.as_slice(), [TradeNotice::Refused { reason, .. }] if reason == "risk.max_position"),
+        matches!(refused.as_slice(), [TradeNotice::Refused { reason, .. }] if reason.code() == "risk.max_position"),
         "{refused:?}"
     );
     let card = w.notices.of(14);

@@ -418,18 +418,14 @@ async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_c
         positions: port.clone(),
         stats: port.clone(),
         controls: port.clone(),
+        admins: port.clone(),
         chain: rpc.clone(),
         swapper: router.clone(),
         signer: Arc::new(KeyringSigner::new(port.clone(), Some(ring.clone()))),
         notifier: Arc::new(Silent),
         clock: clock.clone(),
     };
-    let settings = TradingSettings {
-        global_dry_run: false,
-        limits: GlobalLimits::default(),
-        default_tip: Lamports::ZERO,
-        submit: fast_submit(),
-    };
+    let settings = TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, fast_submit());
     let trading = Trading::new(ports, settings);
     let seen = SeenUser { id: UserId(ALICE), chat_id: ALICE, username: None, lang: Lang::En, is_config_admin: false };
     db.register(&seen).await.unwrap();
@@ -474,7 +470,10 @@ impl World {
             exit_rules: None,
             slippage: None,
             source: None,
-        };
+        position_id: None,
+        price_guard: None,
+        resume: false,
+    };
         let TradeOutcome::Filled { position, .. } = self.trading.execute(req).await.unwrap() else {
             panic!("buy did not fill")
         };

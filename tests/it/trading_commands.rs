@@ -252,6 +252,7 @@ async fn seed_round_trips(env: &Env, pairs: i64, pnl_each: i64) {
                 intent_id: None,
                 user: UserId(ALICE),
                 wallet_id: None,
+                position_id: None,
                 mint: mint.clone(),
                 decimals: 6,
                 is_paper: true,
@@ -525,6 +526,7 @@ async fn short_fuse_trading(env: &Env) -> Trading {
         positions: port.clone(),
         stats: port.clone(),
         controls: port.clone(),
+        admins: port.clone(),
         chain,
         swapper: router,
         signer: Arc::new(KeyringSigner::new(port, Some(Arc::new(ring)))),
@@ -538,7 +540,7 @@ async fn short_fuse_trading(env: &Env) -> Trading {
         ..SubmitOptions::default()
     };
     let settings =
-        TradingSettings { global_dry_run: false, limits: GlobalLimits::default(), default_tip: Lamports::ZERO, submit };
+        TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, submit);
     Trading::new(ports, settings)
 }
 
@@ -562,6 +564,9 @@ async fn unknown_outcome_is_reported_pending_then_final(db: &TestDb) {
         exit_rules: None,
         slippage: None,
         source: Some("manual".into()),
+        position_id: None,
+        price_guard: None,
+        resume: false,
     };
     let outcome = trading.execute(req).await.unwrap();
     let TradeOutcome::Pending { intent_id, signature, .. } = outcome else {
@@ -611,6 +616,9 @@ async fn reconciler_loop_runs_passes_and_stops(db: &TestDb) {
         exit_rules: None,
         slippage: None,
         source: None,
+        position_id: None,
+        price_guard: None,
+        resume: false,
     };
     let TradeOutcome::Pending { intent_id, .. } = trading.execute(req).await.unwrap() else { panic!("not pending") };
     env.chain.lag_statuses(0);
