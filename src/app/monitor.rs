@@ -15,6 +15,7 @@ use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
 use super::trade::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::domain::failure::TradeFailure;
 use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Bps;
@@ -288,6 +289,19 @@ impl Monitor {
             Ok(TradeOutcome::Filled { position, .. }) => {
                 self.after_fill(&t, d, *position).await;
                 (true, "filled")
+            }
+            Ok(TradeOutcome::Refused {
+                reason: TradeFailure::PositionClosed | TradeFailure::NoPosition | TradeFailure::Dust,
+                ..
+            }) => {
+                // Closed meanwhile (another sell, dust, tokens gone): stop tracking, sell nothing.
+                self.tracked.lock().await.remove(&t.record.id);
+                self.attempts.lock().await.retain(|(id, _), _| *id != t.record.id);
+                (false, "closed")
+            }
+            Ok(TradeOutcome::Refused { reason: TradeFailure::SellInFlight, .. }) => {
+                self.backoff(&t, d, attempt, now, false).await;
+                (false, "busy")
             }
             Ok(TradeOutcome::Duplicate { .. } | TradeOutcome::Pending { .. }) => {
                 // Another attempt owns this key, or the outcome is still unknown: do not pile on.

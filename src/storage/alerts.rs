@@ -70,7 +70,7 @@ impl AlertRepo for Db {
         .bind(source.name.clone())
         .bind(source.created_by.0)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?
         .rows_affected();
         if inserted == 0 {
@@ -84,7 +84,7 @@ impl AlertRepo for Db {
         let Some(source) = self.source_by_name(name).await? else {
             return Ok(false);
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         sqlx::query("DELETE FROM alert_subscriptions WHERE source_id = $1").bind(source.id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM alerts WHERE source_id = $1").bind(source.id).execute(&mut *tx).await?;
         let n = sqlx::query("DELETE FROM alert_sources WHERE id = $1").bind(source.id).execute(&mut *tx).await?;
@@ -126,7 +126,7 @@ impl AlertRepo for Db {
         .bind(source_id)
         .bind(to_json(settings)?)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(!existed)
     }
@@ -135,7 +135,7 @@ impl AlertRepo for Db {
         let res = sqlx::query("DELETE FROM alert_subscriptions WHERE user_id = $1 AND source_id = $2")
             .bind(user.0)
             .bind(source_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(res.rows_affected() > 0)
     }
@@ -164,7 +164,7 @@ impl AlertRepo for Db {
             .bind(to_json(settings)?)
             .bind(user.0)
             .bind(source_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(res.rows_affected() > 0)
     }
@@ -212,7 +212,7 @@ impl AlertRepo for Db {
         .bind(alert.parsed.clone())
         .bind(alert.received_at_ms)
         .bind(alert.posted_at_ms)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         let row = sqlx::query("SELECT id FROM alerts WHERE alert_key = $1")
             .bind(alert.alert_key.clone())
@@ -238,7 +238,7 @@ impl AlertRepo for Db {
         sqlx::query("UPDATE alerts SET receipt_price = $1 WHERE id = $2 AND receipt_price IS NULL")
             .bind(price.to_string())
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -263,7 +263,7 @@ impl AlertRepo for Db {
         sqlx::query("UPDATE alert_sources SET last_post_at = $1 WHERE id = $2")
             .bind(at_ms)
             .bind(source_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

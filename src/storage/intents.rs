@@ -137,7 +137,7 @@ impl IntentRepo for Db {
     async fn insert_if_new(&self, intent: &NewIntent) -> Result<Inserted, RepoError> {
         let sql = insert_sql(1, self.backend());
         let q = bind_intent(sqlx::query(sqlx::AssertSqlSafe(sql)), intent, now_ms());
-        let res = q.execute(self.pool()).await?;
+        let res = q.execute(self.writer()).await?;
         let stored = self.by_key(&intent.key).await?.ok_or_else(|| corrupt("vanished"))?;
         if res.rows_affected() == 1 { Ok(Inserted::New(stored.id)) } else { Ok(Inserted::Existing(Box::new(stored))) }
     }
@@ -145,7 +145,7 @@ impl IntentRepo for Db {
     async fn insert_many(&self, intents: &[NewIntent]) -> Result<u64, RepoError> {
         let now = now_ms();
         let mut inserted = 0;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         for chunk in intents.chunks(MAX_ROWS_PER_STATEMENT) {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len(), self.backend())));
             for i in chunk {
@@ -183,7 +183,7 @@ impl IntentRepo for Db {
         .bind(lvbh)
         .bind(now_ms())
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(res.rows_affected() == 1)
     }
@@ -206,7 +206,7 @@ impl IntentRepo for Db {
         .bind(now_ms())
         .bind(id)
         .bind(from.code())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(res.rows_affected() == 1)
     }
@@ -235,7 +235,7 @@ impl IntentRepo for Db {
             .bind(prices.call.map(|p| p.to_string()))
             .bind(prices.quote.map(|p| p.to_string()))
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

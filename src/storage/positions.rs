@@ -95,7 +95,7 @@ fn row_to_trade(row: &AnyRow) -> Result<TradeRecord, RepoError> {
 impl PositionRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = f.user.0, intent_id = f.intent_id))]
     async fn record_fill(&self, f: &FillRecord) -> Result<Recorded, RecordError> {
-        let mut tx = self.pool().begin().await.map_err(RepoError::from)?;
+        let mut tx = self.writer().begin().await.map_err(RepoError::from)?;
         if let Some(intent_id) = f.intent_id {
             let done = sqlx::query("SELECT position_id FROM trades WHERE intent_id = $1")
                 .bind(intent_id)
@@ -292,7 +292,7 @@ impl PositionRepo for Db {
         sqlx::query("UPDATE positions SET peak_price = $1 WHERE id = $2")
             .bind(peak.to_string())
             .bind(position_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -301,7 +301,7 @@ impl PositionRepo for Db {
         sqlx::query("UPDATE positions SET exit_rules = $1 WHERE id = $2")
             .bind(json.to_owned())
             .bind(position_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

@@ -114,8 +114,10 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             ],
         ),
         TradeNotice::ExecutionBreaker { open: true, failures, until_ms } => {
-            let until = chrono::DateTime::from_timestamp_millis(*until_ms)
-                .map_or_else(String::new, |t| t.format("%H:%M:%S UTC").to_string());
+            let until = chrono::DateTime::from_timestamp_millis(*until_ms).map_or_else(String::new, |t| {
+                use chrono::Timelike;
+                format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+            });
             tr(lang, "breaker.tripped", &[("failures", &failures.to_string()), ("until", &until)])
         }
         TradeNotice::ExecutionBreaker { open: false, .. } => tr(lang, "breaker.reset", &[]),

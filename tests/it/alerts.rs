@@ -290,7 +290,8 @@ fn channel_message(extra: serde_json::Value, chat_id: i64) -> teloxide::types::M
         "message_id": 4242,
         "sender_chat": {"id": chat_id, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
         "chat": {"id": chat_id, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
-        "date": 1_795_000_000,
+        // Posted now: an alert is as old as its post.
+        "date": chrono::Utc::now().timestamp(),
         "text": "CA: Coyj3LtKn1BNSgWc9HsGK5SKoGfEoDaymig4wrN6pump",
     });
     for (k, v) in extra.as_object().unwrap() {
@@ -409,6 +410,7 @@ async fn source_and_alerts_commands(db: &TestDb) {
     let c = tg.call_count().await;
     let sample = include_str!("../fixtures/telegram/update.channel_post.text_entities.json");
     let mut update: serde_json::Value = serde_json::from_str(sample).unwrap();
+    update["channel_post"]["date"] = json!(chrono::Utc::now().timestamp());
     tg.push_update(update.clone()).await;
     update["channel_post"]["message_id"] = json!(4243);
     update["channel_post"]["forward_origin"] =
@@ -476,7 +478,7 @@ async fn a_channel_post_through_the_bot_api_buys_for_the_right_subscribers(db: &
         "message_id": 4242,
         "sender_chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
         "chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
-        "date": 1_795_000_000,
+        "date": chrono::Utc::now().timestamp(),
         "text": text,
         "entities": [
             {"offset": utf16_len(head), "length": utf16_len(&mint), "type": "code"},

@@ -218,7 +218,7 @@ async fn trailing_stop_follows_the_peak_and_fires(db: &TestDb) {
     let closed = until(&env, p.id, "closed", |r| !r.is_open).await;
     assert_eq!(closed.book.tokens, 0);
     assert!(closed.book.realized > 0, "sold at +59 %: {}", closed.book.realized);
-    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), None, "emptied and closed (rent back)");
     assert_eq!(sells_sent(&env.chain, PUMP_PROGRAM, PUMP_SELL).len(), 1);
     let m = metrics(&env.app).await;
     assert!(m.contains(r#"quantbot_monitor_exits_total{rule="trailing",outcome="filled"} 1"#), "{m}");
@@ -342,9 +342,11 @@ async fn a_coin_that_migrates_mid_position_is_sold_on_pumpswap(db: &TestDb) {
     assert_eq!(closed.book.tokens, 0);
     assert!(closed.book.realized < 0, "stop-loss at -60 %: {}", closed.book.realized);
     // It really landed on the pool: tokens went into the base vault, SOL came back unwrapped.
-    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), None, "emptied and closed (rent back)");
     assert_eq!(env.chain.token_amount(&base_vault), Some(pool_base + p.book.tokens));
-    let received = env.chain.balance_of(&env.wallet) - sol_before;
+    // The emptied token account was closed in the same transaction: its rent came back too.
+    let ata_rent = crate::support::fake_chain::programs::rent_exempt(165);
+    let received = env.chain.balance_of(&env.wallet) - sol_before - ata_rent;
     let expected_gross = u128::from(pool_quote) * u128::from(p.book.tokens) / u128::from(pool_base + p.book.tokens);
     assert!(u128::from(received) > expected_gross * 95 / 100 && u128::from(received) < expected_gross, "{received}");
     assert!(env.chain.account(&AtaSpec::wsol(env.wallet).address()).is_none(), "wSOL account closed");
@@ -514,7 +516,7 @@ async fn time_exit_sells_everything_when_the_clock_passes_the_limit(db: &TestDb)
     assert_eq!((r.exits, r.filled, r.failed), (1, 1, 0), "{r:?}");
     let closed = w.position(p.id).await;
     assert!(!closed.is_open && closed.book.tokens == 0);
-    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), Some(0));
+    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), None, "emptied and closed (rent back)");
     assert_eq!(w.exit_intents().await, [(format!("p{}:exit:time#0:0", p.id), "confirmed".to_owned())]);
     assert_eq!(w.monitor.tracked().await, 0, "a closed position leaves the monitor");
     assert_eq!(w.monitor.tick().await.evaluated, 0);
@@ -555,7 +557,7 @@ async fn a_sell_that_fails_twice_is_retried_with_escalating_slippage_and_lands_o
     assert_eq!(w.exit_intents().await, keys);
     let sells = sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL);
     assert_eq!(sells.len(), 1, "exactly one sell was sent");
-    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), Some(0));
+    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), None, "emptied and closed (rent back)");
     // Slippage escalated: the simulated attempts accept ever less SOL (5 %, 7.5 %, 10 %).
     let mins: Vec<u64> =
         simulated_sells(&w.chain).iter().map(|data| u64::from_le_bytes(data[16..24].try_into().unwrap())).collect();
@@ -566,6 +568,38 @@ async fn a_sell_that_fails_twice_is_retried_with_escalating_slippage_and_lands_o
     assert_eq!(calls(&sells[0], PUMP_PROGRAM, PUMP_SELL).unwrap()[16..24], mins[2].to_le_bytes());
 }
 on_both_databases!(a_sell_that_fails_twice_is_retried_with_escalating_slippage_and_lands_once);
+
+/// An exit decided from a stale view of a position that is already closed (here by a manual
+/// sell the monitor has not heard of) sends nothing: no intent, no transaction, no "failed on
+/// chain". The monitor stops tracking the closed position.
+async fn an_exit_never_fires_for_a_position_that_is_already_closed(db: &TestDb) {
+    let w = world(db, |c| {
+        c.stop_loss = None;
+        c.trailing_stop = None;
+        c.time_exit_hours = None;
+        c.take_profit = vec![quantbot::domain::user_config::TakeProfitStep { gain_bps: 5_000, sell_pct: 100 }];
+    })
+    .await;
+    let p = w.buy().await;
+    let sell = TradeRequest::sell(
+        UserId(ALICE),
+        w.coin.mint,
+        Some(p.id),
+        TradeAmount::PercentOfPosition(100),
+        IdempotencyKey::command(UserId(ALICE), ALICE, 2),
+    );
+    let TradeOutcome::Filled { position, .. } = w.trading.execute(sell).await.unwrap() else { panic!("not sold") };
+    assert!(!position.is_open);
+    assert_eq!(w.monitor.tracked().await, 1, "the monitor still holds the stale open view");
+    pump::move_price(&w.chain, &w.coin, |c: &mut BondingCurve| c.virtual_quote_reserves *= 2);
+    let r = w.monitor.tick().await;
+    assert_eq!((r.exits, r.filled), (1, 0), "{r:?}");
+    assert!(w.exit_intents().await.is_empty(), "no exit intent for a closed position");
+    assert_eq!(sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len(), 1, "only the manual sell was sent");
+    assert_eq!(w.monitor.tracked().await, 0, "a closed position leaves the monitor");
+    assert_eq!(w.monitor.tick().await.exits, 0);
+}
+on_both_databases!(an_exit_never_fires_for_a_position_that_is_already_closed);
 
 /// Pump sell instruction data of every distinct simulated transaction, in order.
 fn simulated_sells(chain: &FakeChain) -> Vec<Vec<u8>> {

@@ -81,6 +81,37 @@ pub fn tx_failure(f: &TxFailure) -> TradeFailure {
     }
 }
 
+/// Whether a token account can be closed once its balance is zero. Plain SPL Token accounts
+/// can. Token-2022 accounts can when every extension is harmless for closing: immutable owner,
+/// non-transferable, CPI guard and memo-transfer markers, and transfer-fee amounts with nothing
+/// withheld (withheld fees make `CloseAccount` fail; such an account is left open, and so is
+/// one with an extension we do not know).
+pub fn closeable_when_empty(data: &[u8]) -> bool {
+    const ACCOUNT_TYPE_ACCOUNT: u8 = 2;
+    const TRANSFER_FEE_AMOUNT: u16 = 2;
+    const HARMLESS: [u16; 5] = [0, 7, 8, 9, 11]; // padding, memo, immutable owner, non-transferable, CPI guard
+    if data.len() == PLAIN_TOKEN_ACCOUNT_LEN {
+        return true;
+    }
+    if data.len() <= PLAIN_TOKEN_ACCOUNT_LEN || data[PLAIN_TOKEN_ACCOUNT_LEN] != ACCOUNT_TYPE_ACCOUNT {
+        return false;
+    }
+    let mut tlv = &data[PLAIN_TOKEN_ACCOUNT_LEN + 1..];
+    while tlv.len() >= 4 {
+        let kind = u16::from_le_bytes([tlv[0], tlv[1]]);
+        let len = usize::from(u16::from_le_bytes([tlv[2], tlv[3]]));
+        let Some(value) = tlv.get(4..4 + len) else { return false };
+        match kind {
+            TRANSFER_FEE_AMOUNT if value.iter().any(|b| *b != 0) => return false,
+            TRANSFER_FEE_AMOUNT => {}
+            k if HARMLESS.contains(&k) => {}
+            _ => return false,
+        }
+        tlv = &tlv[4 + len..];
+    }
+    true
+}
+
 /// Tokens to sell for `pct` % of `held` raw tokens (100 % is everything; a share that rounds to
 /// zero sells everything, since what is left is the rest).
 pub fn percent_of(held: u64, pct: u8) -> u64 {
@@ -94,6 +125,30 @@ pub fn percent_of(held: u64, pct: u8) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn token_2022_account(extensions: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut data = vec![0u8; PLAIN_TOKEN_ACCOUNT_LEN];
+        data.push(2);
+        for (kind, value) in extensions {
+            data.extend_from_slice(&kind.to_le_bytes());
+            data.extend_from_slice(&u16::try_from(value.len()).unwrap().to_le_bytes());
+            data.extend_from_slice(value);
+        }
+        data
+    }
+
+    #[test]
+    fn which_empty_token_accounts_are_closed() {
+        assert!(closeable_when_empty(&[0u8; PLAIN_TOKEN_ACCOUNT_LEN]), "plain SPL Token");
+        assert!(closeable_when_empty(&token_2022_account(&[(7, vec![])])), "Token-2022 ATA (immutable owner)");
+        assert!(closeable_when_empty(&token_2022_account(&[(7, vec![]), (2, vec![0; 8])])), "no fees withheld");
+        assert!(!closeable_when_empty(&token_2022_account(&[(7, vec![]), (2, 5u64.to_le_bytes().to_vec())])));
+        assert!(!closeable_when_empty(&token_2022_account(&[(5, vec![0; 10])])), "unknown to us: left open");
+        assert!(!closeable_when_empty(&[0u8; 100]), "not a token account");
+        let mut truncated = token_2022_account(&[(2, vec![0; 8])]);
+        truncated.truncate(truncated.len() - 3);
+        assert!(!closeable_when_empty(&truncated));
+    }
 
     #[test]
     fn percent_of_sells_the_share_of_what_is_held_now() {

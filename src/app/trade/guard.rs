@@ -58,6 +58,8 @@ pub struct BuyFingerprint {
     pub lamports: u64,
     /// From where (`manual`, `alert:<name>`, …).
     pub source: Option<String>,
+    /// Paper or live: a paper buy and a live buy are different buys.
+    pub paper: bool,
 }
 
 /// Remembers the last accepted buy per fingerprint.
@@ -92,7 +94,7 @@ mod tests {
     use super::*;
 
     fn fp(lamports: u64) -> BuyFingerprint {
-        BuyFingerprint { user: UserId(1), mint: Pubkey::new_from_array([7; 32]), lamports, source: None }
+        BuyFingerprint { user: UserId(1), mint: Pubkey::new_from_array([7; 32]), lamports, source: None, paper: true }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use solana_pubkey::Pubkey;
 use solana_transaction::versioned::VersionedTransaction;
 
 use super::amounts::{
-    LAMPORTS_PER_SIGNATURE, MAX_CU_PRICE, PLAIN_TOKEN_ACCOUNT_LEN, fee_estimate, percent_of, token_account_amount,
+    LAMPORTS_PER_SIGNATURE, MAX_CU_PRICE, closeable_when_empty, fee_estimate, percent_of, token_account_amount,
     venue_failure, venue_retryable,
 };
 use super::guard::{BuyFingerprint, SellGuard};
@@ -96,7 +96,8 @@ async fn accept_buy(t: &Trading, req: TradeRequest, config: UserConfig) -> Resul
     };
     if req.origin == IntentOrigin::Manual && !req.resume {
         let window_ms = config.double_tap_guard_secs.map_or(0, |s| i64::from(s) * 1_000);
-        let fp = BuyFingerprint { user: req.user, mint: req.mint, lamports, source: req.source.clone() };
+        let paper = t.settings.global_dry_run || config.dry_run;
+        let fp = BuyFingerprint { user: req.user, mint: req.mint, lamports, source: req.source.clone(), paper };
         if !t.double_tap.admit(fp, t.ports.clock.now_ms(), window_ms) {
             // A redelivered update carries the same key: report it as the duplicate it is.
             if let Some(first) = t.ports.intents.by_key(&req.key).await? {
@@ -415,7 +416,7 @@ async fn sign(
     let mut rent_refund = Lamports::ZERO;
     if p.req.side == Side::Sell
         && mode == TradeMode::Live
-        && let Some(account) = held.filter(|a| a.data.len() == PLAIN_TOKEN_ACCOUNT_LEN)
+        && let Some(account) = held.filter(|a| closeable_when_empty(&a.data))
         && token_account_amount(Some(account)) <= quote.request.amount_in
     {
         draft.push(close_account(&CloseAccount {
