@@ -19,8 +19,8 @@ use solana_pubkey::Pubkey;
 use rust_decimal::Decimal;
 
 use crate::app::trade::{PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading};
-use crate::domain::alert::rules::{self, AlertMode, MarketView, RuleSkip, SubscriptionSettings};
 use crate::domain::alert::freshness;
+use crate::domain::alert::rules::{self, AlertMode, MarketView, RuleSkip, SubscriptionSettings};
 use crate::domain::alert::{self, AlertKind, DuplicateFilter, ParsedAlert, Post, PostEntity, SignalLevels, SkipReason};
 use crate::domain::exit::ExitRules;
 use crate::domain::failure::TradeFailure;
@@ -238,7 +238,13 @@ impl Connector {
             AlertInsert::New(id) | AlertInsert::Duplicate(id) => id,
         };
         repo.touch_source(source.id, post.received_at_ms).await?;
-        let call = Call { alert_id, alert_key: &key, parsed: &parsed, received_at_ms: post.received_at_ms, posted_at_ms: post.posted_at_ms };
+        let call = Call {
+            alert_id,
+            alert_key: &key,
+            parsed: &parsed,
+            received_at_ms: post.received_at_ms,
+            posted_at_ms: post.posted_at_ms,
+        };
         let report = self.fan_out_to(&source, &call, subscribers).await?;
         Ok(PostOutcome::Dispatched(report))
     }
@@ -497,7 +503,11 @@ impl Connector {
             }
             let reason = TradeFailure::Stale;
             let ports = self.trading.ports();
-            if ports.intents.transition(intent.id, IntentState::Pending, IntentState::Failed, Some(&reason.code())).await? {
+            if ports
+                .intents
+                .transition(intent.id, IntentState::Pending, IntentState::Failed, Some(&reason.code()))
+                .await?
+            {
                 let notice = TradeNotice::Refused { mint: intent.new.mint.clone(), reason };
                 ports.notifier.notify(user, notice).await;
             }

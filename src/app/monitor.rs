@@ -15,8 +15,8 @@ use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
 use super::trade::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
-use crate::domain::failure::TradeFailure;
 use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
+use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Bps;
 use crate::domain::position::Side;

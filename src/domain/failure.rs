@@ -231,7 +231,9 @@ impl TradeFailure {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::NetworkUnavailable | Self::NotSent | Self::Venue(VenueFailure::Unavailable | VenueFailure::RateLimited)
+            Self::NetworkUnavailable
+                | Self::NotSent
+                | Self::Venue(VenueFailure::Unavailable | VenueFailure::RateLimited)
         )
     }
 

@@ -43,7 +43,7 @@ use solana_transaction::versioned::VersionedTransaction;
 
 use crate::on_both_databases;
 use crate::support::fake_chain::pump::{self, Coin};
-use crate::support::fake_chain::{FakeChain, pumpswap};
+use crate::support::fake_chain::{Fault, FakeChain, pumpswap};
 use crate::support::fake_telegram::Call;
 use crate::support::{TestApp, TestDb};
 
@@ -383,6 +383,7 @@ struct World {
     monitor: Monitor,
     clock: Arc<TestClock>,
     wallet: Pubkey,
+    notices: Arc<Notices>,
 }
 
 fn helius_config(fake: &FakeChain) -> HeliusConfig {
@@ -414,6 +415,7 @@ async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_c
     let ring = Arc::new(load_key_ring(&db, &MasterKeySource::Hex(SecretString::from(MASTER_HEX)), None).await.unwrap());
     let port = Arc::new(db.clone());
     let clock = Arc::new(TestClock(AtomicI64::new(1_900_000_000_000)));
+    let notices = Arc::new(Notices::default());
     let ports = TradingPorts {
         users: port.clone(),
         intents: port.clone(),
@@ -424,10 +426,12 @@ async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_c
         chain: rpc.clone(),
         swapper: router.clone(),
         signer: Arc::new(KeyringSigner::new(port.clone(), Some(ring.clone()))),
-        notifier: Arc::new(Silent),
+        notifier: notices.clone(),
         clock: clock.clone(),
     };
-    let settings = TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, fast_submit());
+    let mut settings = TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, fast_submit());
+    settings.config_admins = vec![ADMIN];
+    settings.breaker.cooldown_ms = 30_000;
     let trading = Trading::new(ports, settings);
     let seen = SeenUser { id: UserId(ALICE), chat_id: ALICE, username: None, lang: Lang::En, is_config_admin: false };
     db.register(&seen).await.unwrap();
@@ -448,15 +452,27 @@ async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_c
     chain.fund(&wallet, 5 * SOL);
     let prices = MarketPrices::new(rpc, router, Duration::from_secs(10));
     let monitor = Monitor::new(trading.clone(), Arc::new(prices));
-    World { db, chain, coin, trading, monitor, clock, wallet }
+    World { db, chain, coin, trading, monitor, clock, wallet, notices }
 }
 
-struct Silent;
+/// Records every notice (who, what).
+#[derive(Default)]
+struct Notices(std::sync::Mutex<Vec<(UserId, quantbot::ports::TradeNotice)>>);
 
 #[async_trait::async_trait]
-impl quantbot::ports::Notifier for Silent {
-    async fn notify(&self, _user: UserId, _notice: quantbot::ports::TradeNotice) {}
+impl quantbot::ports::Notifier for Notices {
+    async fn notify(&self, user: UserId, notice: quantbot::ports::TradeNotice) {
+        self.0.lock().unwrap().push((user, notice));
+    }
 }
+
+impl Notices {
+    fn to(&self, user: i64) -> Vec<quantbot::ports::TradeNotice> {
+        self.0.lock().unwrap().iter().filter(|(u, _)| u.0 == user).map(|(_, n)| n.clone()).collect()
+    }
+}
+
+const ADMIN: i64 = 1;
 
 impl World {
     async fn buy(&self) -> PositionRecord {
@@ -472,10 +488,10 @@ impl World {
             exit_rules: None,
             slippage: None,
             source: None,
-        position_id: None,
-        price_guard: None,
-        resume: false,
-    };
+            position_id: None,
+            price_guard: None,
+            resume: false,
+        };
         let TradeOutcome::Filled { position, .. } = self.trading.execute(req).await.unwrap() else {
             panic!("buy did not fill")
         };
@@ -600,6 +616,90 @@ async fn an_exit_never_fires_for_a_position_that_is_already_closed(db: &TestDb) 
     assert_eq!(w.monitor.tick().await.exits, 0);
 }
 on_both_databases!(an_exit_never_fires_for_a_position_that_is_already_closed);
+
+/// Property: any interleaving of sell requests on one live position (buttons, commands and
+/// exits arriving at once, by percent or by token count) never sells more than it holds, never
+/// sends a sell for a closed position, and leaves the book equal to the wallet.
+#[test]
+fn any_interleaving_of_sells_never_oversells_or_sells_a_closed_position() {
+    use proptest::prelude::*;
+    let config = ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() };
+    let request = prop_oneof![
+        (1u8..=100).prop_map(TradeAmount::PercentOfPosition),
+        (1u64..=150).prop_map(TradeAmount::Tokens), // per mille of the position, up to 150 %
+    ];
+    proptest!(config, |(requests in proptest::collection::vec((request, any::<bool>()), 2..7))| {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let db = TestDb::sqlite().await;
+            let w = world(&db, |c| {
+                c.stop_loss = None;
+                c.take_profit = Vec::new();
+                c.trailing_stop = None;
+                c.time_exit_hours = None;
+            })
+            .await;
+            let p = w.buy().await;
+            let initial = p.book.tokens;
+            let sells = requests.iter().enumerate().map(|(i, (amount, by_id))| {
+                let amount = match amount {
+                    TradeAmount::Tokens(per_mille) => TradeAmount::Tokens(initial / 1_000 * per_mille),
+                    other => *other,
+                };
+                let key = IdempotencyKey::command(UserId(ALICE), ALICE, 10 + i64::try_from(i).unwrap());
+                let target = by_id.then_some(p.id);
+                w.trading.execute(TradeRequest::sell(UserId(ALICE), w.coin.mint, target, amount, key))
+            });
+            let outcomes = futures::future::join_all(sells).await;
+            let filled = outcomes.iter().filter(|o| matches!(o, Ok(TradeOutcome::Filled { .. }))).count();
+            let history = w.db.trade_history(UserId(ALICE), 0, 100).await.unwrap();
+            let sold: u64 = history.iter().filter(|t| t.side == Side::Sell).map(|t| t.tokens).sum();
+            let after = w.position(p.id).await;
+            assert!(sold <= initial, "sold {sold} of {initial}");
+            assert_eq!(after.book.tokens, initial - sold);
+            assert_eq!(after.is_open, after.book.tokens > 0);
+            let sent = sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len();
+            assert_eq!(sent, filled, "every sell sent landed and was recorded: {outcomes:?}");
+            let held = w.chain.token_amount(&w.coin.ata_of(&w.wallet)).unwrap_or(0);
+            assert_eq!(held, after.book.tokens, "the book equals the wallet");
+            db.cleanup().await;
+        });
+    });
+}
+
+/// The execution breaker: five failed sends in a row open it (admins are told, new buys are
+/// refused with the rule's reason); after the cooldown exactly one probe goes through, and its
+/// success closes it again (admins are told) — no restart and no trade needed from outside.
+async fn the_execution_breaker_trips_cools_down_probes_and_resets(db: &TestDb) {
+    use quantbot::domain::breaker::BreakerState;
+    use quantbot::domain::failure::TradeFailure;
+    use quantbot::ports::TradeNotice;
+    let w = world(db, |_| {}).await;
+    let buy = |n: i64| {
+        let key = IdempotencyKey::command(UserId(ALICE), ALICE, 500 + n);
+        let lamports = Lamports(10_000_000 + u64::try_from(n).unwrap());
+        w.trading.execute(TradeRequest::buy(UserId(ALICE), w.coin.mint, lamports, key))
+    };
+    w.chain.inject(None, Some("sendTransaction"), Fault::RpcError(-32_002, "node is unhealthy".into()), 5);
+    for n in 0..5 {
+        let out = buy(n).await.unwrap();
+        assert_eq!(out.failure(), Some(&TradeFailure::NotSent), "{out:?}");
+    }
+    assert!(matches!(w.trading.breaker_state(), BreakerState::Open { failures: 5, .. }));
+    let tripped = w.notices.to(ADMIN);
+    assert!(matches!(tripped.as_slice(), [TradeNotice::ExecutionBreaker { open: true, failures: 5, .. }]), "{tripped:?}");
+    let refused = buy(5).await.unwrap();
+    assert!(matches!(refused.failure(), Some(TradeFailure::Risk(r)) if r.rule() == "execution_breaker"), "{refused:?}");
+
+    w.clock.advance(30_000);
+    let probe = buy(6).await.unwrap();
+    assert!(matches!(probe, TradeOutcome::Filled { .. }), "the probe goes through: {probe:?}");
+    assert_eq!(w.trading.breaker_state(), BreakerState::Closed { failures: 0 });
+    let reset = w.notices.to(ADMIN);
+    assert!(matches!(reset.last(), Some(TradeNotice::ExecutionBreaker { open: false, .. })), "{reset:?}");
+    assert!(matches!(buy(7).await.unwrap(), TradeOutcome::Filled { .. }), "buys flow again");
+}
+on_both_databases!(the_execution_breaker_trips_cools_down_probes_and_resets);
 
 /// Pump sell instruction data of every distinct simulated transaction, in order.
 fn simulated_sells(chain: &FakeChain) -> Vec<Vec<u8>> {

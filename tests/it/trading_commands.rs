@@ -539,8 +539,7 @@ async fn short_fuse_trading(env: &Env) -> Trading {
         give_up_after: Duration::from_millis(800),
         ..SubmitOptions::default()
     };
-    let settings =
-        TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, submit);
+    let settings = TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, submit);
     Trading::new(ports, settings)
 }
 

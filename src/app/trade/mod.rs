@@ -26,8 +26,7 @@ use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 use tokio::sync::{Mutex, mpsc};
 
 pub use amounts::{
-    fast_submit, fee_estimate, percent_of, token_account_amount, tx_failure, ui_price, venue_failure,
-    venue_retryable,
+    fast_submit, fee_estimate, percent_of, token_account_amount, tx_failure, ui_price, venue_failure, venue_retryable,
 };
 pub use request::{PriceGuard, TradeAmount, TradeError, TradeOutcome, TradeRequest};
 

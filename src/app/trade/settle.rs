@@ -253,7 +253,11 @@ pub async fn close_as_dust(t: &Trading, p: &PendingIntent) -> Result<TradeOutcom
 /// Positions follow the wallet: after a live sell failed for missing tokens, the wallet's real
 /// balance is read; tokens moved or sold outside the bot shrink (or close) the position with a
 /// notice, instead of leaving the monitor retrying a sell that cannot land.
-async fn follow_wallet_after_failed_sell(t: &Trading, p: &PendingIntent, reason: &TradeFailure) -> Result<(), RepoError> {
+async fn follow_wallet_after_failed_sell(
+    t: &Trading,
+    p: &PendingIntent,
+    reason: &TradeFailure,
+) -> Result<(), RepoError> {
     let Some(position) = &p.position else { return Ok(()) };
     if position.is_paper || !matches!(reason, TradeFailure::InsufficientFunds | TradeFailure::AccountNotFound) {
         return Ok(());
@@ -296,7 +300,8 @@ async fn shrink(
     intent_id: Option<i64>,
     reason: TradeFailure,
 ) -> Result<Option<TradeOutcome>, RepoError> {
-    let fill = Fill { side: Side::Sell, sol: Lamports::ZERO, tokens, fees: Fees::default(), at_ms: t.ports.clock.now_ms() };
+    let fill =
+        Fill { side: Side::Sell, sol: Lamports::ZERO, tokens, fees: Fees::default(), at_ms: t.ports.clock.now_ms() };
     let record = FillRecord {
         intent_id,
         user: position.user,
@@ -395,7 +400,8 @@ pub async fn reconcile_open_positions(t: &Trading) -> Result<usize, RepoError> {
     }
     let mut changed = 0;
     for (user, positions) in by_user {
-        let Ok(Some((wallet_id, owner))) = t.ports.signer.default_wallet(crate::domain::user::UserId(user)).await else {
+        let Ok(Some((wallet_id, owner))) = t.ports.signer.default_wallet(crate::domain::user::UserId(user)).await
+        else {
             continue;
         };
         for p in positions.iter().filter(|p| p.wallet_id == Some(wallet_id)) {

@@ -134,7 +134,12 @@ async fn accept_sell(t: &Trading, req: TradeRequest, config: UserConfig) -> Resu
     let guard = if req.origin == IntentOrigin::Exit {
         match t.sell_locks.try_lock(target.id) {
             Some(g) => g,
-            None => return Ok(Accepted::Done(TradeOutcome::Refused { intent_id: None, reason: TradeFailure::SellInFlight })),
+            None => {
+                return Ok(Accepted::Done(TradeOutcome::Refused {
+                    intent_id: None,
+                    reason: TradeFailure::SellInFlight,
+                }));
+            }
         }
     } else {
         t.sell_locks.lock(target.id).await
@@ -208,7 +213,9 @@ async fn store(
     let id = match t.ports.intents.insert_if_new(&new).await? {
         Inserted::New(id) => id,
         Inserted::Existing(first) if req.resume && first.state == IntentState::Pending => first.id,
-        Inserted::Existing(first) => return Ok(Err(TradeOutcome::Duplicate { intent_id: first.id, state: first.state })),
+        Inserted::Existing(first) => {
+            return Ok(Err(TradeOutcome::Duplicate { intent_id: first.id, state: first.state }));
+        }
     };
     crate::failpoint::hit("after_intent_insert");
     Ok(Ok(id))
@@ -219,7 +226,12 @@ pub async fn fail_before_sign(t: &Trading, p: &PendingIntent, reason: TradeFailu
     fail_intent(t, p.id, &p.req, reason).await
 }
 
-async fn fail_intent(t: &Trading, id: i64, req: &TradeRequest, reason: TradeFailure) -> Result<TradeOutcome, RepoError> {
+async fn fail_intent(
+    t: &Trading,
+    id: i64,
+    req: &TradeRequest,
+    reason: TradeFailure,
+) -> Result<TradeOutcome, RepoError> {
     t.ports.intents.transition(id, IntentState::Pending, IntentState::Failed, Some(&reason.code())).await?;
     Ok(t.refuse(req, Some(id), reason).await)
 }
@@ -247,10 +259,7 @@ where
 }
 
 /// Stage 2: quote (with retries), dust and drift checks, then the risk rules.
-pub async fn approve(
-    t: &Trading,
-    p: PendingIntent,
-) -> Result<Result<RiskApproved<Quoted>, TradeOutcome>, RepoError> {
+pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApproved<Quoted>, TradeOutcome>, RepoError> {
     let Some((wallet_id, owner)) = p.wallet else {
         return Ok(Err(fail_before_sign(t, &p, TradeFailure::NoWallet).await?));
     };
@@ -348,7 +357,10 @@ fn tip(t: &Trading, config: &UserConfig) -> Lamports {
 }
 
 /// Stage 3: plans, compiles, checks and signs. Nothing is stored or sent here.
-pub async fn build(t: &Trading, approved: RiskApproved<Quoted>) -> Result<Result<SignedTrade, TradeOutcome>, RepoError> {
+pub async fn build(
+    t: &Trading,
+    approved: RiskApproved<Quoted>,
+) -> Result<Result<SignedTrade, TradeOutcome>, RepoError> {
     let mode = approved.mode();
     let Quoted { intent, quote, owner, wallet_id } = approved.into_inner();
     match sign(t, &intent, &quote, owner, wallet_id, mode).await {
@@ -369,7 +381,14 @@ struct SignedParts {
 }
 
 impl SignedParts {
-    fn into_trade(self, intent: PendingIntent, mode: TradeMode, quote: Quote, owner: Pubkey, wallet_id: i64) -> SignedTrade {
+    fn into_trade(
+        self,
+        intent: PendingIntent,
+        mode: TradeMode,
+        quote: Quote,
+        owner: Pubkey,
+        wallet_id: i64,
+    ) -> SignedTrade {
         SignedTrade {
             intent,
             mode,

@@ -296,7 +296,8 @@ impl SubscriptionSettings {
             }
             SettingKey::Hours => next.active_hours = opt(v, hours).ok_or_else(bad)?,
             SettingKey::MaxAge => {
-                let secs = |s: &str| s.trim().trim_end_matches('s').parse::<u32>().ok().filter(|n| (1..=86_400).contains(n));
+                let secs =
+                    |s: &str| s.trim().trim_end_matches('s').parse::<u32>().ok().filter(|n| (1..=86_400).contains(n));
                 next.max_age_secs = opt(v, secs).ok_or_else(bad)?
             }
             SettingKey::MaxDrift => next.max_drift_bps = opt(v, |s| percent_bps(s, 100_000)).ok_or_else(bad)?,

@@ -170,7 +170,9 @@ pub fn plan(input: &PumpPlanInput<'_>) -> Result<SwapPlan, VenueError> {
                     let order = state
                         .plan_buy_exact_sol_in(&BuyBySolRequest { spend: Lamports(q.request.amount_in), slippage })
                         .map_err(curve_error)?;
-                    trade.buy_exact_sol_in_instructions(&BuyExactSolInArgs::from_order(&order, input.track_volume)).to_vec()
+                    trade
+                        .buy_exact_sol_in_instructions(&BuyExactSolInArgs::from_order(&order, input.track_volume))
+                        .to_vec()
                 }
             };
             (ixs, BUY_COMPUTE_UNITS)
