@@ -256,8 +256,8 @@ async fn build_trading(
     chain: Arc<dyn ChainClient>,
     keys: Option<Arc<crate::wallet::KeyRing>>,
     metrics: &Arc<Metrics>,
-) -> anyhow::Result<(crate::app::trading::Trading, tokio::task::JoinHandle<()>)> {
-    use crate::app::trading::{Trading, TradingPorts, TradingSettings};
+) -> anyhow::Result<(crate::app::trade::Trading, tokio::task::JoinHandle<()>)> {
+    use crate::app::trade::{Trading, TradingPorts, TradingSettings};
     let router = build_router(config, chain.clone()).await?;
     let (notifier, notifier_task) =
         crate::telegram::notifier::TelegramNotifier::start(bot.clone(), db.clone(), metrics.clone());
@@ -267,19 +267,23 @@ async fn build_trading(
         positions: db.clone(),
         stats: db.clone(),
         controls: db.clone(),
+        admins: db.clone(),
         chain,
         swapper: router,
         signer: Arc::new(crate::wallet::signer::KeyringSigner::new(db.clone(), keys)),
         notifier: Arc::new(notifier),
         clock: Arc::new(SystemClock),
     };
-    let settings = TradingSettings {
-        global_dry_run: config.dry_run,
-        limits: crate::domain::risk::GlobalLimits::default(),
-        default_tip: config.sender_tip,
-        submit: crate::solana::submit::SubmitOptions::default(),
-    };
-    Ok((Trading::new(ports, settings), notifier_task))
+    let mut settings = TradingSettings::new(
+        config.dry_run,
+        crate::domain::risk::GlobalLimits::default(),
+        config.sender_tip,
+        crate::solana::submit::SubmitOptions::default(),
+    );
+    settings.config_admins = config.admin_user_ids.clone();
+    let trading = Trading::new(ports, settings);
+    trading.set_metrics(metrics.clone());
+    Ok((trading, notifier_task))
 }
 
 /// Loads open positions into the monitor and starts its tick loop.
@@ -288,7 +292,7 @@ async fn build_trading(
 /// Storage failures while loading positions.
 async fn start_monitor(
     config: &Config,
-    trading: &crate::app::trading::Trading,
+    trading: &crate::app::trade::Trading,
     chain: Arc<dyn ChainClient>,
     liveness: &Arc<Liveness>,
     metrics: &Arc<Metrics>,
@@ -393,6 +397,28 @@ impl App {
         if recovered.examined > 0 {
             tracing::info!(?recovered, "startup recovery done");
         }
+        let alert_services = crate::app::connector::AlertServices::new(
+            Arc::new(db.clone()),
+            metrics.clone(),
+            crate::app::connector::ConnectorSettings::default(),
+        );
+        // Alert buys a crash interrupted before signing: resumed while fresh, else failed as
+        // stale. Live positions are compared with their wallets (tokens moved outside the bot).
+        let resume_task = {
+            let connector = crate::app::connector::Connector::new(alert_services.clone(), trading.clone());
+            let trading = trading.clone();
+            let resumable = recovered.resumable;
+            tokio::spawn(async move {
+                if let Err(e) = connector.resume(resumable).await {
+                    tracing::error!(error.message = %e, "resuming interrupted alert buys failed");
+                }
+                match trading.reconcile_open_positions().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(changed = n, "positions reconciled with their wallets"),
+                    Err(e) => tracing::warn!(error.message = %e, "reconciling positions with wallets failed"),
+                }
+            })
+        };
         let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone()).await?;
         // Trades whose outcome was unknown ("pending" to the user) are re-checked periodically.
         let reconciler = tokio::spawn(crate::app::recovery::run_reconciler(
@@ -419,11 +445,7 @@ impl App {
             deletions,
             trading: Some(trading),
             admin: admin_deps,
-            alerts: crate::app::connector::AlertServices::new(
-                Arc::new(db.clone()),
-                metrics.clone(),
-                crate::app::connector::ConnectorSettings::default(),
-            ),
+            alerts: alert_services,
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .dependencies(dptree::deps![deps])
@@ -473,6 +495,9 @@ impl App {
         }
         if tokio::time::timeout(Duration::from_secs(5), reconciler).await.is_err() {
             tracing::warn!("intent reconciler did not stop within 5 s");
+        }
+        if tokio::time::timeout(Duration::from_secs(5), resume_task).await.is_err() {
+            tracing::warn!("resuming interrupted alert buys did not finish within 5 s");
         }
         // Give queued trade notices a moment to go out, then stop the notifier.
         tokio::time::sleep(Duration::from_millis(200)).await;

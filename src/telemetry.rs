@@ -132,6 +132,8 @@ struct AdminMetrics {
     broadcast_deliveries: Family<Labels, Counter>,
     broadcasts_running: Gauge,
     webhook_updates: Family<Labels, Counter>,
+    breaker_open: Gauge,
+    breaker_events: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -217,6 +219,12 @@ impl Metrics {
         self.admin.actions.get_or_create(&vec![("action".to_owned(), action.to_owned())]).inc();
     }
 
+    /// Records an execution breaker transition (`tripped` or `reset`) and its open state.
+    pub fn execution_breaker(&self, event: &str, open: bool) {
+        self.admin.breaker_events.get_or_create(&vec![("event".to_owned(), event.to_owned())]).inc();
+        self.admin.breaker_open.set(i64::from(open));
+    }
+
     /// Sets the kill switch gauge: 0 off, 1 entries stopped, 2 hard.
     pub fn set_kill_switch(&self, level: i64) {
         self.admin.kill_switch.set(level);
@@ -278,6 +286,16 @@ impl AdminMetrics {
         );
         registry.register("broadcasts_running", "Broadcasts being delivered", self.broadcasts_running.clone());
         registry.register("webhook_updates", "Webhook requests, by result", self.webhook_updates.clone());
+        registry.register(
+            "execution_breaker_open",
+            "Execution breaker: 0 closed, 1 open or half-open (new entries refused)",
+            self.breaker_open.clone(),
+        );
+        registry.register(
+            "execution_breaker_events",
+            "Execution breaker transitions, by event (tripped, reset)",
+            self.breaker_events.clone(),
+        );
     }
 }
 

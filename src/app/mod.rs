@@ -9,6 +9,6 @@ pub mod monitor;
 pub mod pacer;
 pub mod prices;
 pub mod recovery;
-pub mod trading;
+pub mod trade;
 pub mod wallet;
 pub mod withdraw;

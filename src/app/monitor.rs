@@ -14,8 +14,9 @@ use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
-use super::trading::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use super::trade::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
+use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Bps;
 use crate::domain::position::Side;
@@ -279,12 +280,28 @@ impl Monitor {
             exit_rules: None,
             slippage: Some(slippage),
             source: None,
+            position_id: Some(t.record.id),
+            price_guard: None,
+            resume: false,
         };
         let outcome = self.trading.execute(req).await;
         let (filled, label) = match outcome {
             Ok(TradeOutcome::Filled { position, .. }) => {
                 self.after_fill(&t, d, *position).await;
                 (true, "filled")
+            }
+            Ok(TradeOutcome::Refused {
+                reason: TradeFailure::PositionClosed | TradeFailure::NoPosition | TradeFailure::Dust,
+                ..
+            }) => {
+                // Closed meanwhile (another sell, dust, tokens gone): stop tracking, sell nothing.
+                self.tracked.lock().await.remove(&t.record.id);
+                self.attempts.lock().await.retain(|(id, _), _| *id != t.record.id);
+                (false, "closed")
+            }
+            Ok(TradeOutcome::Refused { reason: TradeFailure::SellInFlight, .. }) => {
+                self.backoff(&t, d, attempt, now, false).await;
+                (false, "busy")
             }
             Ok(TradeOutcome::Duplicate { .. } | TradeOutcome::Pending { .. }) => {
                 // Another attempt owns this key, or the outcome is still unknown: do not pile on.
@@ -338,7 +355,7 @@ impl Monitor {
             entry.told = true;
             let notice = TradeNotice::Failed {
                 mint: t.record.mint.clone(),
-                reason: "trade.exit_failing".to_owned(),
+                reason: crate::domain::failure::TradeFailure::ExitFailing,
                 signature: None,
             };
             self.trading.ports().notifier.notify(t.record.user, notice).await;

@@ -16,7 +16,9 @@ use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction::versioned::VersionedTransaction;
 
-use super::trading::{Trading, failure_reason, token_account_amount, ui_price};
+use super::trade::{Trading, token_account_amount, tx_failure, ui_price};
+use crate::domain::failure::TradeFailure;
+use crate::domain::intent::IntentOrigin;
 use crate::domain::intent::{Intent, IntentState};
 use crate::domain::money::{Lamports, TokenAmount};
 use crate::domain::position::{Fees, Fill, Side};
@@ -38,6 +40,9 @@ pub struct RecoveryReport {
     pub expired: u32,
     /// Still unknown (the chain could not be asked); retried at the next start.
     pub unknown: u32,
+    /// Alert buys interrupted before signing, left pending for the connector to resume while
+    /// their post is fresh (or fail as stale).
+    pub resumable: Vec<Intent>,
 }
 
 /// Why recovery could not run.
@@ -59,12 +64,19 @@ pub async fn recover(trading: &Trading, options: &SubmitOptions) -> Result<Recov
         report.examined += 1;
         let outcome = match (&intent.signed_tx, &intent.signature, intent.last_valid_block_height) {
             (Some(bytes), Some(sig), Some(lvbh)) => reconcile_sent(trading, &intent, bytes, sig, lvbh, options).await?,
+            // An alert buy that never got signed may still be worth buying: the connector resumes
+            // it while its post is fresh, or fails it as stale (`Connector::resume`).
+            _ if intent.state == IntentState::Pending
+                && intent.new.origin == IntentOrigin::Alert
+                && intent.new.side == Side::Buy =>
+            {
+                report.resumable.push(intent);
+                continue;
+            }
             _ => {
-                ports
-                    .intents
-                    .transition(intent.id, intent.state, IntentState::Failed, Some("trade.interrupted"))
-                    .await?;
-                notify_failed(trading, &intent, "trade.interrupted", None).await;
+                let reason = TradeFailure::Interrupted;
+                ports.intents.transition(intent.id, intent.state, IntentState::Failed, Some(&reason.code())).await?;
+                notify_failed(trading, &intent, reason, None).await;
                 IntentState::Failed
             }
         };
@@ -179,14 +191,14 @@ async fn reconcile_sent(
             IntentState::Confirmed
         }
         SubmitOutcome::Failed { failure, .. } | SubmitOutcome::SimulationFailed { failure, .. } => {
-            let reason = failure_reason(&failure);
-            ports.intents.transition(intent.id, from, IntentState::Failed, Some(reason)).await?;
+            let reason = tx_failure(&failure);
+            ports.intents.transition(intent.id, from, IntentState::Failed, Some(&reason.code())).await?;
             notify_failed(trading, intent, reason, Some(signature.to_owned())).await;
             IntentState::Failed
         }
         SubmitOutcome::Expired { .. } | SubmitOutcome::NotSent { .. } => {
             ports.intents.transition(intent.id, from, IntentState::Expired, Some("tx.expired")).await?;
-            notify_failed(trading, intent, "tx.expired", Some(signature.to_owned())).await;
+            notify_failed(trading, intent, TradeFailure::Expired, Some(signature.to_owned())).await;
             IntentState::Expired
         }
         SubmitOutcome::Unknown { .. } => {
@@ -234,8 +246,8 @@ async fn record_recovered(
             side: trade.side,
             mint: trade.mint.clone(),
             sol: trade.sol,
-            tokens_ui: TokenAmount::new(trade.tokens, decimals).to_string(),
-            price: trade.price.map_or_else(String::new, |d| d.normalize().to_string()),
+            tokens: TokenAmount::new(trade.tokens, decimals),
+            price: trade.price,
             fees: Lamports(trade.fees.total()),
             pnl: (trade.side == Side::Sell).then_some(trade.realized_pnl),
             paper: trade.is_paper,
@@ -275,7 +287,7 @@ async fn record_recovered(
     let rules = ports.users.config(intent.new.user).await.ok().map(|c| crate::domain::exit::ExitRules::from_config(&c));
     let exit_rules = rules
         .filter(|_| intent.new.side == Side::Buy)
-        .map(|rules| super::trading::StoredExit {
+        .map(|rules| super::trade::StoredExit {
             rules,
             progress: crate::domain::exit::ExitProgress { tp_done: 0, initial_tokens: tokens },
         })
@@ -284,6 +296,7 @@ async fn record_recovered(
         intent_id: Some(intent.id),
         user: intent.new.user,
         wallet_id: intent.new.wallet_id,
+        position_id: intent.new.position_id.filter(|_| intent.new.side == Side::Sell),
         mint: intent.new.mint.clone(),
         decimals,
         is_paper: false,
@@ -299,8 +312,8 @@ async fn record_recovered(
                 side: intent.new.side,
                 mint: intent.new.mint.clone(),
                 sol,
-                tokens_ui: TokenAmount::new(tokens, decimals).to_string(),
-                price: record.price.map_or_else(String::new, |d| d.normalize().to_string()),
+                tokens: TokenAmount::new(tokens, decimals),
+                price: record.price,
                 fees: Lamports(fees.total()),
                 pnl: recorded.realization.map(|r| r.pnl),
                 paper: false,
@@ -318,7 +331,7 @@ async fn record_recovered(
     }
 }
 
-async fn notify_failed(trading: &Trading, intent: &Intent, reason: &str, signature: Option<String>) {
-    let notice = TradeNotice::Failed { mint: intent.new.mint.clone(), reason: reason.to_owned(), signature };
+async fn notify_failed(trading: &Trading, intent: &Intent, reason: TradeFailure, signature: Option<String>) {
+    let notice = TradeNotice::Failed { mint: intent.new.mint.clone(), reason, signature };
     trading.ports().notifier.notify(intent.new.user, notice).await;
 }

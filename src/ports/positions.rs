@@ -47,6 +47,8 @@ pub struct FillRecord {
     pub user: UserId,
     /// Wallet.
     pub wallet_id: Option<i64>,
+    /// The position a sell applies to (a sell never touches another); `None` for buys.
+    pub position_id: Option<i64>,
     /// Mint.
     pub mint: String,
     /// The mint's decimals.

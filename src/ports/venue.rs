@@ -132,6 +132,20 @@ pub struct Quote {
     pub route: QuoteRoute,
 }
 
+/// Per-user choices that change the instructions (not the quote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Pump.fun / PumpSwap `track_volume` (volume rewards). On by default, as in the official
+    /// SDKs and web app, so our buy instructions are byte-identical to theirs.
+    pub track_volume: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self { track_volume: true }
+    }
+}
+
 /// Unsigned instructions for a quoted trade.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SwapPlan {
@@ -151,5 +165,5 @@ pub trait Swapper: Send + Sync {
     /// Quotes a trade (at most one chain read for curve/pool state; cached global accounts).
     async fn quote(&self, request: &QuoteRequest) -> Result<Quote, VenueError>;
     /// Plans the instructions for `quote` with `owner` as signer and fee payer.
-    async fn plan(&self, quote: &Quote, owner: &Pubkey) -> Result<SwapPlan, VenueError>;
+    async fn plan(&self, quote: &Quote, owner: &Pubkey, options: &PlanOptions) -> Result<SwapPlan, VenueError>;
 }

@@ -18,6 +18,7 @@ use super::commands::{internal_error, register, send};
 use super::{BotDeps, HandlerError, HandlerResult, Reply, user_key};
 use crate::app::admin::{Admin, AdminActor, RoleChange};
 use crate::app::broadcast::{Broadcasts, ConfirmOutcome};
+use crate::domain::breaker::BreakerState;
 use crate::domain::lang::Lang;
 use crate::domain::risk::KillSwitch;
 use crate::domain::user::UserId;
@@ -203,6 +204,11 @@ async fn stats(deps: &BotDeps, actor: AdminActor) -> Result<AdminReply, RepoErro
         telegram_requests: totals.sum("updates", |_| true) + totals.sum("broadcast_deliveries", |_| true),
         telegram_errors: totals.sum("errors", |l| l.contains("component=\"telegram"))
             + totals.sum("broadcast_deliveries", |l| !l.contains("outcome=\"sent\"")),
+        breaker_open: deps.trading.as_ref().and_then(|t| match t.breaker_state() {
+            BreakerState::Closed { .. } => None,
+            BreakerState::Open { failures, until_ms } => Some((failures, until_ms)),
+            BreakerState::HalfOpen { failures, since_ms } => Some((failures, since_ms)),
+        }),
     };
     Ok(AdminReply::Stats(Box::new((stats, rates))))
 }

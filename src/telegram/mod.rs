@@ -123,7 +123,7 @@ pub struct BotDeps {
     /// Persisted schedule of bot messages to delete (exported keys).
     pub deletions: Arc<dyn crate::ports::DeletionSchedule>,
     /// The trading core (`None` when no venue router is configured).
-    pub trading: Option<crate::app::trading::Trading>,
+    pub trading: Option<crate::app::trade::Trading>,
     /// Alert sources, subscriptions and the duplicate-call filter.
     pub alerts: crate::app::connector::AlertServices,
     /// Admin use-cases (roles, kill switch, pauses, stats, broadcasts).

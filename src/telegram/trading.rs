@@ -9,7 +9,7 @@ use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::trade_reply::{TradeReply, position_line};
 use super::{BotDeps, HandlerResult};
-use crate::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::app::trade::{TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::lang::Lang;
 use crate::domain::money::Lamports;
@@ -113,13 +113,14 @@ async fn sell(
     let Some(pct) = parse_percent(pct) else {
         return reply(bot, chat, lang, &TradeReply::BadPercent { value: pct.to_owned() }).await;
     };
-    let mint = match resolve_target(&trading, user, target).await {
+    let (mint, position) = match resolve_target(&trading, user, target).await {
         Ok(Some(m)) => m,
         Ok(None) => return reply(bot, chat, lang, &TradeReply::NotFound { value: target.to_owned() }).await,
         Err(()) => return reply(bot, chat, lang, &TradeReply::Internal).await,
     };
-    start(bot, chat, lang, trading, manual(user, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None))
-        .await
+    let mut req = manual(user, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None);
+    req.position_id = position;
+    start(bot, chat, lang, trading, req).await
 }
 
 /// `1..=100`, with an optional `%`.
@@ -127,18 +128,24 @@ pub fn parse_percent(text: &str) -> Option<u8> {
     text.trim().trim_end_matches('%').parse::<u8>().ok().filter(|p| (1..=100).contains(p))
 }
 
-/// A position id (`#12` or `12`) or a mint with an open position.
-async fn resolve_target(trading: &Trading, user: UserId, target: &str) -> Result<Option<solana_pubkey::Pubkey>, ()> {
+/// A position id (`#12` or `12`: exactly that position) or a mint with an open position.
+async fn resolve_target(
+    trading: &Trading,
+    user: UserId,
+    target: &str,
+) -> Result<Option<(solana_pubkey::Pubkey, Option<i64>)>, ()> {
     let positions = &trading.ports().positions;
     if let Ok(id) = target.trim_start_matches('#').parse::<i64>() {
         let p = positions.position(user, id).await.map_err(|_| ())?;
-        return Ok(p.filter(|p| p.is_open).and_then(|p| solana_pubkey::Pubkey::from_str(&p.mint).ok()));
+        return Ok(p
+            .filter(|p| p.is_open)
+            .and_then(|p| solana_pubkey::Pubkey::from_str(&p.mint).ok().map(|m| (m, Some(p.id)))));
     }
     let Some(mint) = parse_mint(target) else {
         return Ok(None);
     };
     let open = positions.open_position_in(user, &mint.to_string()).await.map_err(|_| ())?;
-    Ok(open.map(|_| mint))
+    Ok(open.map(|p| (mint, Some(p.id))))
 }
 
 /// A manual trade request (no alert, default exits and slippage).
@@ -150,19 +157,14 @@ fn manual(
     key: IdempotencyKey,
     source: Option<&str>,
 ) -> TradeRequest {
-    TradeRequest {
-        user,
-        mint,
-        side,
-        amount,
-        origin: IntentOrigin::Manual,
-        key,
-        alert_id: None,
-        received_at_ms: None,
-        exit_rules: None,
-        slippage: None,
-        source: source.map(str::to_owned),
-    }
+    let mut req = match side {
+        Side::Buy => TradeRequest::buy(user, mint, Lamports::ZERO, key),
+        Side::Sell => TradeRequest::sell(user, mint, None, amount, key),
+    };
+    req.amount = amount;
+    req.source = source.map(str::to_owned);
+    debug_assert_eq!(req.origin, IntentOrigin::Manual);
+    req
 }
 
 /// Acknowledges the order ("buying…" / "selling…") and runs it off the update handler.
@@ -244,14 +246,10 @@ pub(super) async fn close(
         return reply(bot, chat, lang, &TradeReply::Internal).await;
     };
     let key = IdempotencyKey::from_stored(key);
-    start(
-        bot,
-        chat,
-        lang,
-        trading.clone(),
-        manual(user, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None),
-    )
-    .await
+    let mut req = manual(user, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None);
+    // The button or command names a position: the sell acts on exactly that one.
+    req.position_id = Some(position.id);
+    start(bot, chat, lang, trading.clone(), req).await
 }
 
 /// Current value of a position from a sell quote (lamports), if a venue can quote it.
@@ -338,11 +336,13 @@ async fn chart(bot: &Bot, chat: ChatId, lang: Lang, user: UserId, trading: &Trad
 }
 
 /// Handles `pos:close:<id>:<pct>`, `pos:hist:<page>` and `pos:chart` buttons. Acts only for the presser, on
-/// their own positions; the callback id makes a replayed press a duplicate.
+/// their own positions; a close is keyed by the message and the button, so pressing the same
+/// button again (or a redelivered press) is the same action.
 pub(super) async fn callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> HandlerResult {
     let lang = Lang::from_telegram(q.from.language_code.as_deref());
     let user = UserId(super::user_key(q.from.id));
     let chat = q.regular_message().map(|m| (m.chat.id, m.chat.is_private()));
+    let message_id = q.regular_message().map_or(0, |m| m.id.0);
     let data = q.data.clone().unwrap_or_default();
     let parts: Vec<&str> = data.split(':').collect();
     let (Some((chat, true)), Some(trading)) = (chat, deps.trading.clone()) else {
@@ -360,7 +360,8 @@ pub(super) async fn callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>) -> 
             let (Ok(id), Some(pct)) = (id.parse::<i64>(), parse_percent(pct)) else {
                 return Ok(());
             };
-            close(&bot, chat, lang, user, &trading, id, pct, format!("u{}:cb:{}", user.0, q.id)).await
+            let key = format!("u{}:btn:{}:{message_id}:{data}", user.0, chat.0);
+            close(&bot, chat, lang, user, &trading, id, pct, key).await
         }
         ["pos", "hist", page] => match page.parse::<u32>() {
             Ok(p) if p >= 1 => history(&bot, chat, lang, user, &trading, p).await,
@@ -403,7 +404,7 @@ pub(super) async fn token_card(
             (card.text(lang), Some(card_keyboard(lang, &mint, &config.buy_presets, holding.is_some())))
         }
         Err(e) => {
-            let reason = super::trade_reply::reason_text(lang, crate::app::trading::venue_reason(&e));
+            let reason = super::trade_reply::reason_text(lang, &crate::app::trade::venue_failure(&e).code());
             (TradeReply::CardUnavailable { mint: mint.to_string(), reason }.text(lang), None)
         }
     };
@@ -504,8 +505,15 @@ pub(super) async fn card_callback(bot: Bot, q: CallbackQuery, deps: Arc<BotDeps>
     }
     let lang = deps.users.get(user).await.ok().flatten().map_or(lang, |u| u.lang);
     let config = trading.ports().users.config(user).await.unwrap_or_default();
-    let key = IdempotencyKey::from_stored(format!("u{}:cb:{}", user.0, q.id));
-    let trade = |side: Side, amount: TradeAmount| manual(user, mint, side, amount, key.clone(), Some("card"));
+    // Buys: one intent per press, with the double-tap guard turning a burst of presses into one
+    // buy (a deliberate second buy after the window goes through). Sells: keyed by the message
+    // and the button, so the same sell button acts once.
+    let buy_key = IdempotencyKey::from_stored(format!("u{}:cb:{}", user.0, q.id));
+    let sell_key = IdempotencyKey::from_stored(format!("u{}:btn:{}:{}:{data}", user.0, chat.0, message_id.0));
+    let trade = |side: Side, amount: TradeAmount| {
+        let key = if side == Side::Buy { buy_key.clone() } else { sell_key.clone() };
+        manual(user, mint, side, amount, key, Some("card"))
+    };
     match parts.as_slice() {
         ["tc", "b", _, lamports] => {
             let amount = lamports.parse::<u64>().ok().map(Lamports).filter(|l| config.buy_presets.contains(l));

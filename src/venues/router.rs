@@ -16,7 +16,9 @@ use solana_pubkey::Pubkey;
 
 use crate::domain::money::Lamports;
 use crate::domain::position::Side;
-use crate::ports::{AccountData, ChainClient, Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId};
+use crate::ports::{
+    AccountData, ChainClient, PlanOptions, Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId,
+};
 use crate::solana::ids::WSOL_MINT;
 use crate::solana::instructions::AtaSpec;
 use crate::solana::tx::MAX_COMPUTE_UNIT_LIMIT;
@@ -256,7 +258,7 @@ impl Swapper for VenueRouter {
     }
 
     #[tracing::instrument(skip_all, fields(mint = %quote.request.mint, venue = quote.venue.code()))]
-    async fn plan(&self, quote: &Quote, owner: &Pubkey) -> Result<SwapPlan, VenueError> {
+    async fn plan(&self, quote: &Quote, owner: &Pubkey, options: &PlanOptions) -> Result<SwapPlan, VenueError> {
         let globals = self.globals.snapshot();
         match (&quote.route, quote.venue) {
             (QuoteRoute::PumpFun { .. }, VenueId::PumpFun) => {
@@ -268,6 +270,7 @@ impl Swapper for VenueRouter {
                     salt: self.next_salt(),
                     mode: self.settings.pump_buy,
                     user_ata_exists: exists,
+                    track_volume: options.track_volume,
                 })
             }
             (QuoteRoute::PumpSwap { .. }, VenueId::PumpSwap) => {
@@ -279,6 +282,7 @@ impl Swapper for VenueRouter {
                     globals: &globals,
                     salt: self.next_salt(),
                     user_ata_exists: exists,
+                    track_volume: options.track_volume,
                 })
             }
             (QuoteRoute::Jupiter { quote: raw }, VenueId::Jupiter) => self.plan_jupiter(quote, raw, owner).await,

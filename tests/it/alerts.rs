@@ -11,7 +11,7 @@ use quantbot::app::connector::{
     AlertServices, ConfirmOutcome, Connector, ConnectorSettings, IncomingPost, PostOutcome,
 };
 use quantbot::app::keys::load_key_ring;
-use quantbot::app::trading::{TradeOutcome, Trading, TradingPorts, TradingSettings, fast_submit};
+use quantbot::app::trade::{TradeOutcome, Trading, TradingPorts, TradingSettings, fast_submit};
 use quantbot::app::wallet::{WalletSettings, Wallets};
 use quantbot::config::MasterKeySource;
 use quantbot::domain::alert::rules::SubscriptionSettings;
@@ -113,18 +113,14 @@ async fn world(test_db: &TestDb) -> World {
         positions: port.clone(),
         stats: port.clone(),
         controls: port.clone(),
+        admins: port.clone(),
         chain: chain.clone(),
         swapper: router,
         signer: Arc::new(KeyringSigner::new(port.clone(), Some(ring.clone()))),
         notifier: notices.clone(),
         clock: Arc::new(SystemClock),
     };
-    let settings = TradingSettings {
-        global_dry_run: true,
-        limits: GlobalLimits::default(),
-        default_tip: Lamports::ZERO,
-        submit: fast_submit(),
-    };
+    let settings = TradingSettings::new(true, GlobalLimits::default(), Lamports::ZERO, fast_submit());
     let wallets = Wallets::new(
         port.clone(),
         chain,
@@ -183,6 +179,7 @@ impl World {
             entities: vec![],
             button_urls: vec![],
             received_at_ms: chrono::Utc::now().timestamp_millis(),
+            posted_at_ms: chrono::Utc::now().timestamp_millis(),
         }
     }
 
@@ -224,7 +221,7 @@ async fn one_post_buys_for_the_right_subscribers_and_explains_the_rest(db: &Test
     );
     let refused = w.notices.of(13);
     assert!(
-        matches!(refused.as_slice(), [TradeNotice::Refused { reason, .. }] if reason == "risk.max_position"),
+        matches!(refused.as_slice(), [TradeNotice::Refused { reason, .. }] if reason.code() == "risk.max_position"),
         "{refused:?}"
     );
     let card = w.notices.of(14);
@@ -293,7 +290,8 @@ fn channel_message(extra: serde_json::Value, chat_id: i64) -> teloxide::types::M
         "message_id": 4242,
         "sender_chat": {"id": chat_id, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
         "chat": {"id": chat_id, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
-        "date": 1_795_000_000,
+        // Posted now: an alert is as old as its post.
+        "date": chrono::Utc::now().timestamp(),
         "text": "CA: Coyj3LtKn1BNSgWc9HsGK5SKoGfEoDaymig4wrN6pump",
     });
     for (k, v) in extra.as_object().unwrap() {
@@ -412,6 +410,7 @@ async fn source_and_alerts_commands(db: &TestDb) {
     let c = tg.call_count().await;
     let sample = include_str!("../fixtures/telegram/update.channel_post.text_entities.json");
     let mut update: serde_json::Value = serde_json::from_str(sample).unwrap();
+    update["channel_post"]["date"] = json!(chrono::Utc::now().timestamp());
     tg.push_update(update.clone()).await;
     update["channel_post"]["message_id"] = json!(4243);
     update["channel_post"]["forward_origin"] =
@@ -479,7 +478,7 @@ async fn a_channel_post_through_the_bot_api_buys_for_the_right_subscribers(db: &
         "message_id": 4242,
         "sender_chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
         "chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
-        "date": 1_795_000_000,
+        "date": chrono::Utc::now().timestamp(),
         "text": text,
         "entities": [
             {"offset": utf16_len(head), "length": utf16_len(&mint), "type": "code"},

@@ -11,6 +11,7 @@ mod monitor;
 mod ops;
 mod storage;
 mod telegram_flows;
+mod trade_pipeline;
 mod trading;
 mod trading_commands;
 mod venues;

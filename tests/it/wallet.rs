@@ -187,6 +187,32 @@ async fn import_accepts_every_format_and_always_deletes_the_message(db: &TestDb)
 }
 on_both_databases!(import_accepts_every_format_and_always_deletes_the_message);
 
+/// Ten users import a wallet at the same moment: every import is stored (on SQLite the writes
+/// queue on one writer connection instead of failing with "database is locked").
+async fn ten_concurrent_imports_all_succeed(db: &TestDb) {
+    let env = spawn(db, &[]).await;
+    let users: Vec<i64> = (0..10).map(|i| 9_100 + i).collect();
+    for u in &users {
+        env.say(*u, "/start").await;
+    }
+    let keys: Vec<Keypair> = users.iter().map(|_| Keypair::new()).collect();
+    let cur = env.app.tg.call_count().await;
+    let sends = users.iter().zip(&keys).map(|(u, kp)| {
+        let tg = env.app.tg.clone();
+        let text = format!("/wallet import {}", kp.to_base58_string());
+        let u = *u;
+        async move { tg.send_private(u, "en", &text).await }
+    });
+    futures::future::join_all(sends).await;
+    for (u, kp) in users.iter().zip(&keys) {
+        let expected = en(WalletReply::Import { result: Ok(kp.pubkey().to_string()), deleted: true });
+        env.app.tg.wait_for(cur, "sendMessage", |b| b["chat_id"] == json!(u) && b["text"] == json!(expected)).await;
+        assert_eq!(env.wallets(*u).await, [kp.pubkey().to_string()]);
+    }
+    env.app.stop().await;
+}
+on_both_databases!(ten_concurrent_imports_all_succeed);
+
 async fn wallet_is_refused_in_groups_and_without_a_master_key(db: &TestDb) {
     let env = spawn(db, &[]).await;
     let group = -100_123;

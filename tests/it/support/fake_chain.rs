@@ -119,6 +119,9 @@ impl FakeChain {
         handlers.insert(COMPUTE_BUDGET_PROGRAM, Arc::new(programs::ComputeBudgetProgram));
         handlers.insert(SYSTEM_PROGRAM, Arc::new(programs::SystemProgram));
         handlers.insert(ASSOCIATED_TOKEN_PROGRAM, Arc::new(programs::AtaProgram));
+        // The SPL Token programs are always on chain (transfers, SyncNative, CloseAccount).
+        handlers.insert(quantbot::solana::ids::TOKEN_PROGRAM, Arc::new(pumpswap::TokenProgram));
+        handlers.insert(quantbot::solana::ids::TOKEN_2022_PROGRAM, Arc::new(pumpswap::TokenProgram));
         let state = State {
             accounts: Accounts::default(),
             block_height: 1_000,
