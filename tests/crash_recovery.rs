@@ -212,8 +212,9 @@ async fn alert_world(max_age: &str) -> World {
         app.tg.send_private(user, "en", &cmd).await;
         app.tg.next_text_to(cur, user).await;
     }
+    let tg = app.tg.clone();
     app.stop().await;
-    World { tg: app.tg.clone(), ..w }
+    World { tg, ..w }
 }
 
 async fn alert_intents(db: &quantbot::storage::Db) -> Vec<(String, String)> {
@@ -278,7 +279,7 @@ async fn a_restart_with_a_backlog_of_old_posts_trades_only_the_fresh_ones() {
 /// An alert buy killed right after its intent was stored is resumed at restart while its post
 /// is fresh (one buy, one position); with a `max_age` that has passed it is failed as stale
 /// and nothing is bought. Either way nothing is left unfinished.
-async fn alert_buy_killed_after_insert(max_age: &str, down_for: Duration) -> (World, quantbot::storage::Db, u64) {
+async fn alert_buy_killed_after_insert(max_age: &str, down_for: Duration) -> (World, quantbot::storage::Db, usize) {
     let w = alert_world(max_age).await;
     let landed_before = w.chain.landed_count();
     let (mut bot, lines) = spawn_bot(&w, Some("after_intent_insert"));

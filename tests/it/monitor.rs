@@ -43,7 +43,7 @@ use solana_transaction::versioned::VersionedTransaction;
 
 use crate::on_both_databases;
 use crate::support::fake_chain::pump::{self, Coin};
-use crate::support::fake_chain::{Fault, FakeChain, pumpswap};
+use crate::support::fake_chain::{FakeChain, Fault, pumpswap};
 use crate::support::fake_telegram::Call;
 use crate::support::{TestApp, TestDb};
 
@@ -687,7 +687,10 @@ async fn the_execution_breaker_trips_cools_down_probes_and_resets(db: &TestDb) {
     }
     assert!(matches!(w.trading.breaker_state(), BreakerState::Open { failures: 5, .. }));
     let tripped = w.notices.to(ADMIN);
-    assert!(matches!(tripped.as_slice(), [TradeNotice::ExecutionBreaker { open: true, failures: 5, .. }]), "{tripped:?}");
+    assert!(
+        matches!(tripped.as_slice(), [TradeNotice::ExecutionBreaker { open: true, failures: 5, .. }]),
+        "{tripped:?}"
+    );
     let refused = buy(5).await.unwrap();
     assert!(matches!(refused.failure(), Some(TradeFailure::Risk(r)) if r.rule() == "execution_breaker"), "{refused:?}");
 
