@@ -149,6 +149,31 @@ pub async fn serve_with(
     Ok((local, handle))
 }
 
+/// `quantbot healthcheck`: GETs `/healthz` on `listen` (loopback when it is a wildcard
+/// address) within 5 s; returns the body on 200.
+///
+/// # Errors
+/// No answer, or an answer other than 200 (the body says what is degraded).
+pub async fn check_health(listen: SocketAddr) -> anyhow::Result<String> {
+    let mut target = listen;
+    if target.ip().is_unspecified() {
+        target.set_ip(match target {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let url = format!("http://{target}/healthz");
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build()?;
+    let answer =
+        client.get(&url).send().await.map_err(|e| anyhow::anyhow!("{url} (HTTP_LISTEN) does not answer: {e}"))?;
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    match status.is_success() {
+        true => Ok(body),
+        false => anyhow::bail!("{url} answered {status}: {body}"),
+    }
+}
+
 mod tokio_util_shutdown {
     //! A tiny clonable shutdown signal.
     use tokio::sync::watch;

@@ -182,3 +182,88 @@ fn a_sqlite_url_without_a_file_is_refused_instead_of_using_a_throwaway_database(
         assert!(stderr.contains("DATABASE_URL") && stderr.contains("no database file"), "{url}: {stderr}");
     }
 }
+
+/// A one-shot HTTP server on 127.0.0.1 answering every request with `status` and `body`.
+fn canned_http(status: &'static str, body: &'static str) -> std::net::SocketAddr {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            let reply = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    addr
+}
+
+#[test]
+fn healthcheck_subcommand_passes_only_on_a_healthy_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = canned_http("200 OK", r#"{"status":"ok"}"#);
+    let out = quantbot(dir.path()).arg("healthcheck").env("HTTP_LISTEN", ok.to_string()).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(r#""status":"ok""#));
+
+    let degraded = canned_http("503 Service Unavailable", r#"{"status":"degraded","rpc":{"answers":false}}"#);
+    let out = quantbot(dir.path()).arg("healthcheck").env("HTTP_LISTEN", degraded.to_string()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("503") && stderr_of(&out).contains("degraded"), "{}", stderr_of(&out));
+
+    // A wildcard listen address is probed on loopback; nothing listening there fails fast.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = quantbot(dir.path()).arg("healthcheck").env("HTTP_LISTEN", format!("0.0.0.0:{closed}")).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&format!("http://127.0.0.1:{closed}/healthz")) && stderr.contains("HTTP_LISTEN"),
+        "{stderr}"
+    );
+}
+
+/// Keys set by `ENV` lines in the Dockerfile.
+fn dockerfile_env_keys() -> Vec<String> {
+    let dockerfile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
+    let mut keys = Vec::new();
+    let mut in_env = false;
+    for line in dockerfile.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("ENV ") {
+            in_env = true;
+            keys.extend(rest.split_whitespace().filter_map(|kv| kv.split_once('=').map(|(k, _)| k.to_owned())));
+        } else if in_env {
+            keys.extend(line.split_whitespace().filter_map(|kv| kv.split_once('=').map(|(k, _)| k.to_owned())));
+        }
+        if !line.ends_with('\\') {
+            in_env = false;
+        }
+    }
+    keys
+}
+
+#[test]
+fn the_images_environment_wins_over_a_copied_env_example() {
+    // `docker run --env-file .env` overrides the image's ENV, so .env.example must leave the
+    // image's settings (listen address, database path, log format) unset.
+    let keys = dockerfile_env_keys();
+    assert!(keys.contains(&"HTTP_LISTEN".to_owned()), "{keys:?}");
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+    let set: Vec<&str> = example
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .collect();
+    for key in &keys {
+        assert!(!set.contains(&key.as_str()), ".env.example sets {key}, which would override the image's ENV");
+        assert!(example.contains(&format!("# {key}=")), ".env.example should still document {key}");
+    }
+    let dockerfile = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Dockerfile")).unwrap();
+    assert!(dockerfile.contains("HTTP_LISTEN=0.0.0.0:9090"), "the image listens on all interfaces");
+    assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("healthcheck"), "HEALTHCHECK via the subcommand");
+}
