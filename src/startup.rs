@@ -370,6 +370,7 @@ impl App {
         let probe = tokio::spawn(probe_telegram(bot.clone(), liveness.clone(), metrics.clone(), signal.clone()));
 
         let db_port: Arc<Db> = Arc::new(db.clone());
+        let db_port_for_shutdown = db_port.clone();
         let livetrade =
             LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run)
                 .with_controls(db_port.clone());
@@ -455,7 +456,8 @@ impl App {
         let token = dispatcher.shutdown_token();
         let stopper = tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutting down");
+            let began = tokio::time::Instant::now();
+            tracing::info!("shutting down: no new updates; in-flight trades get SHUTDOWN_DEADLINE_SECS to settle");
             // The dispatcher may still be starting; retry until it accepts the shutdown.
             loop {
                 match token.shutdown() {
@@ -467,6 +469,7 @@ impl App {
                 }
             }
             trigger.fire();
+            began
         });
         let errors = LoggingErrorHandler::with_custom_text("error from the update listener");
         match (webhook, &config.telegram_webhook) {
@@ -486,22 +489,33 @@ impl App {
             }
         }
         liveness.set_dispatcher_running(false);
-        let _ = stopper.await;
-        if tokio::time::timeout(Duration::from_secs(15), broadcast_runner).await.is_err() {
-            tracing::warn!("broadcast worker did not stop within 15 s");
+        let began = stopper.await.unwrap_or_else(|_| tokio::time::Instant::now());
+        let deadline = began + config.shutdown_deadline;
+        // No new updates arrive: drop the handlers' dependencies (and their notifier senders).
+        drop(dispatcher);
+        let intents: Arc<dyn crate::ports::IntentRepo> = db_port_for_shutdown;
+        settle_in_flight(intents.as_ref(), deadline).await;
+        for (task, name) in [
+            (broadcast_runner, "broadcast worker"),
+            (monitor_task, "position monitor"),
+            (reconciler, "intent reconciler"),
+            (resume_task, "resuming interrupted alert buys"),
+        ] {
+            if tokio::time::timeout_at(deadline.max(tokio::time::Instant::now() + SHUTDOWN_TASK_GRACE), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!(task = name, "did not stop before the shutdown deadline");
+            }
         }
-        if tokio::time::timeout(Duration::from_secs(15), monitor_task).await.is_err() {
-            tracing::warn!("position monitor did not stop within 15 s");
+        // Every trade holder is gone: the notifier worker delivers what is queued, then ends.
+        // Final notices get the rest of the deadline (at least a few seconds).
+        let notices_until = deadline.max(tokio::time::Instant::now() + SHUTDOWN_NOTICE_GRACE);
+        let abort = notifier_task.abort_handle();
+        if tokio::time::timeout_at(notices_until, notifier_task).await.is_err() {
+            tracing::warn!("queued trade notices were not all delivered before the shutdown deadline");
+            abort.abort();
         }
-        if tokio::time::timeout(Duration::from_secs(5), reconciler).await.is_err() {
-            tracing::warn!("intent reconciler did not stop within 5 s");
-        }
-        if tokio::time::timeout(Duration::from_secs(5), resume_task).await.is_err() {
-            tracing::warn!("resuming interrupted alert buys did not finish within 5 s");
-        }
-        // Give queued trade notices a moment to go out, then stop the notifier.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        notifier_task.abort();
         if let Some(cache) = chain_cache {
             cache.shutdown().await;
         }
@@ -512,6 +526,45 @@ impl App {
         db.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// A stopped background task still gets this long even when the shutdown deadline has passed.
+const SHUTDOWN_TASK_GRACE: Duration = Duration::from_secs(1);
+/// Queued trade notices still get this long even when the shutdown deadline has passed.
+const SHUTDOWN_NOTICE_GRACE: Duration = Duration::from_secs(3);
+/// How often shutdown looks for trades still in flight.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
+
+/// Waits until no trade is in flight (`pending`, `signed` or `sent`; `unknown` is a stored
+/// outcome the next start reconciles) or `deadline` passes. Trades still in flight at the
+/// deadline stay stored as they are: start-up recovery settles them against the chain.
+async fn settle_in_flight(intents: &dyn crate::ports::IntentRepo, deadline: tokio::time::Instant) {
+    use crate::domain::intent::IntentState;
+    let in_flight = |all: Vec<crate::domain::intent::Intent>| {
+        all.into_iter()
+            .filter(|i| matches!(i.state, IntentState::Pending | IntentState::Signed | IntentState::Sent))
+            .count()
+    };
+    // A trade spawned by the last update may not have stored its intent yet.
+    tokio::time::sleep(SHUTDOWN_POLL).await;
+    loop {
+        let left = match intents.unfinished().await {
+            Ok(all) => in_flight(all),
+            Err(e) => {
+                tracing::error!(error.message = %e, "cannot read in-flight trades at shutdown");
+                return;
+            }
+        };
+        if left == 0 {
+            tracing::info!("no trade in flight");
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(in_flight = left, "shutdown deadline reached: in-flight trades stay stored for recovery");
+            return;
+        }
+        tokio::time::sleep(SHUTDOWN_POLL).await;
     }
 }
 
