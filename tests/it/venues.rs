@@ -98,6 +98,7 @@ fn fast() -> SubmitOptions {
         simulate_first: true,
         skip_preflight: false,
         use_sender: false,
+        protected: false,
         poll_every: Duration::from_millis(20),
         rebroadcast_every: Duration::from_millis(100),
         give_up_after: Duration::from_secs(10),
