@@ -26,7 +26,8 @@ use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 use tokio::sync::{Mutex, mpsc};
 
 pub use amounts::{
-    fast_submit, fee_estimate, percent_of, token_account_amount, tx_failure, ui_price, venue_failure, venue_retryable,
+    closeable_when_empty, fast_submit, fee_estimate, percent_of, token_account_amount, tx_failure, ui_price,
+    venue_failure, venue_retryable,
 };
 pub use request::{PriceGuard, TradeAmount, TradeError, TradeOutcome, TradeRequest};
 
