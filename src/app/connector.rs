@@ -18,7 +18,7 @@ use solana_pubkey::Pubkey;
 
 use rust_decimal::Decimal;
 
-use crate::app::trade::{PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::app::trade::{ConnectorPorts, PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::alert::freshness;
 use crate::domain::alert::rules::{self, AlertMode, MarketView, RuleSkip, SubscriptionSettings};
 use crate::domain::alert::{self, AlertKind, DuplicateFilter, ParsedAlert, Post, PostEntity, SignalLevels, SkipReason};
@@ -143,6 +143,7 @@ pub enum ConfirmOutcome {
 pub struct Connector {
     services: AlertServices,
     trading: Trading,
+    ports: ConnectorPorts,
 }
 
 /// One subscriber's planned action.
@@ -164,7 +165,7 @@ enum Done {
 impl Connector {
     /// A connector over `trading`.
     pub fn new(services: AlertServices, trading: Trading) -> Self {
-        Self { services, trading }
+        Self { services, ports: trading.connector_ports(), trading }
     }
 
     /// Handles one post end to end.
@@ -195,7 +196,7 @@ impl Connector {
         let key = alert::alert_key(post.chat_id, post.message_id);
         let subscribers = if parsed.is_ok() { repo.subscribers(source.id).await? } else { Vec::new() };
         // Stale for everyone (a backlog after downtime): stored with the reason, never traded.
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         let stale = parsed.is_ok() && too_old_for_all(&subscribers, post.posted_at_ms, now);
         let record = NewAlert {
             alert_key: key.clone(),
@@ -269,7 +270,7 @@ impl Connector {
         if subscribers.is_empty() {
             return Ok(report);
         }
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         let buys_today = self.services.repo.alert_buys_since(crate::app::livetrade::utc_day_start_ms(now)).await?;
         let market = self.market(call.parsed.mint, &subscribers).await;
         let receipt_price = market.as_ref().ok().map(|(_, price)| *price);
@@ -304,7 +305,7 @@ impl Connector {
             return Err("venue.unavailable".to_owned());
         };
         let req = QuoteRequest { mint, side: Side::Buy, amount_in: size.0, slippage: Bps(0) };
-        match self.trading.ports().swapper.quote(&req).await {
+        match self.ports.swapper.quote(&req).await {
             Ok(q) => Ok((
                 MarketView {
                     market_cap: q.market_cap,
@@ -326,7 +327,7 @@ impl Connector {
         receipt_price: Option<Decimal>,
         mint: &str,
     ) -> Done {
-        let notifier = &self.trading.ports().notifier;
+        let notifier = &self.ports.notifier;
         match plan {
             Plan::Skip(user, skip) => {
                 let notice = skip_notice(mint, &source.name, &skip);
@@ -361,7 +362,7 @@ impl Connector {
         let parsed = call.parsed;
         let signal = parsed.signal.as_ref().filter(|s| s.stop_loss_bps.is_some() || !s.take_profit.is_empty());
         let exit_rules = if signal.is_some() || settings.overrides_exits() {
-            match self.trading.ports().users.config(user).await {
+            match self.ports.users.config(user).await {
                 Ok(config) => Some(rules::exit_rules(&ExitRules::from_config(&config), signal, settings)),
                 Err(e) => {
                     tracing::error!(user_id = user.0, error.message = %e, "config load failed; default exits");
@@ -417,7 +418,7 @@ impl Connector {
     /// Alert received → transaction handed to the chain (live) or simulated (paper).
     fn record_latency(&self, received_at_ms: Option<i64>, sent_at_ms: Option<i64>, mode: &str) {
         if let Some(at) = received_at_ms {
-            let sent = sent_at_ms.unwrap_or_else(|| self.trading.ports().clock.now_ms());
+            let sent = sent_at_ms.unwrap_or_else(|| self.ports.clock.now_ms());
             let ms = sent.saturating_sub(at).max(0);
             #[allow(clippy::cast_precision_loss)]
             self.services.latency.alert_trade_latency(ms as f64 / 1_000.0, mode);
@@ -434,7 +435,7 @@ impl Connector {
         let Some(stored) = repo.alert(alert_id).await? else {
             return Ok(ConfirmOutcome::Stale);
         };
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         if now.saturating_sub(stored.new.received_at_ms) > self.services.settings.confirm_ttl_ms {
             return Ok(ConfirmOutcome::Stale);
         }
@@ -478,7 +479,7 @@ impl Connector {
         let mut report = ResumeReport::default();
         for intent in intents {
             let user = intent.new.user;
-            let now = self.trading.ports().clock.now_ms();
+            let now = self.ports.clock.now_ms();
             let stored = match &intent.new.alert_id {
                 Some(key) => self.services.repo.alert_by_key(key).await?,
                 None => None,
@@ -502,7 +503,7 @@ impl Connector {
                 continue;
             }
             let reason = TradeFailure::Stale;
-            let ports = self.trading.ports();
+            let ports = &self.ports;
             if ports
                 .intents
                 .transition(intent.id, IntentState::Pending, IntentState::Failed, Some(&reason.code()))

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
-use super::trade::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use super::trade::{MonitorPorts, StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
 use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
@@ -68,6 +68,7 @@ pub struct Monitor {
     liveness: Option<Arc<crate::telemetry::Liveness>>,
     metrics: Option<Arc<crate::telemetry::Metrics>>,
     trading: Trading,
+    ports: MonitorPorts,
     prices: Arc<dyn PriceSource>,
     tracked: Mutex<HashMap<i64, Tracked>>,
     /// Users' default exit rules and when they were read.
@@ -88,6 +89,7 @@ impl Monitor {
         Self {
             liveness: None,
             metrics: None,
+            ports: trading.monitor_ports(),
             trading,
             prices,
             tracked: Mutex::new(HashMap::new()),
@@ -116,7 +118,7 @@ impl Monitor {
     /// # Errors
     /// Storage failures.
     pub async fn load(&self) -> Result<usize, RepoError> {
-        let open = self.trading.ports().positions.all_open_positions().await?;
+        let open = self.ports.positions.all_open_positions().await?;
         let n = open.len();
         for p in open {
             self.upsert(p).await;
@@ -168,7 +170,7 @@ impl Monitor {
     /// None today; storage errors of single exits are logged and retried.
     pub async fn tick(&self) -> TickReport {
         let started = std::time::Instant::now();
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         let snapshot: Vec<Tracked> = self.tracked.lock().await.values().cloned().collect();
         // One entry per position, in snapshot order (a position whose mint cannot be decoded gets
         // a price error, so every other position keeps its own price).
@@ -241,7 +243,7 @@ impl Monitor {
         }
         // New trailing peaks are persisted in one batched write per tick (not one per position).
         if !peaks.is_empty()
-            && let Err(e) = self.trading.ports().positions.set_peak_prices(&peaks).await
+            && let Err(e) = self.ports.positions.set_peak_prices(&peaks).await
         {
             tracing::warn!(positions = peaks.len(), error.message = %e, "could not persist trailing peaks");
         }
@@ -253,7 +255,7 @@ impl Monitor {
             .await;
         report.filled = results.iter().filter(|ok| **ok).count();
         report.failed = results.len() - report.filled;
-        let done = self.trading.ports().clock.now_ms();
+        let done = self.ports.clock.now_ms();
         self.last_tick_ms.store(done, Ordering::SeqCst);
         if let Some(l) = &self.liveness {
             l.monitor_tick(done);
@@ -279,7 +281,7 @@ impl Monitor {
                     out.insert(user, rules.clone());
                 }
                 _ => {
-                    if let Ok(cfg) = self.trading.ports().users.config(t.record.user).await {
+                    if let Ok(cfg) = self.ports.users.config(t.record.user).await {
                         let rules = ExitRules::from_config(&cfg);
                         cache.insert(user, (now, rules.clone()));
                         out.insert(user, rules);
@@ -295,7 +297,7 @@ impl Monitor {
         let Ok(mint) = Pubkey::from_str(&t.record.mint) else {
             return false;
         };
-        let config = self.trading.ports().users.config(t.record.user).await.unwrap_or_default();
+        let config = self.ports.users.config(t.record.user).await.unwrap_or_default();
         let slippage = escalate(config.slippage, attempt);
         let req = TradeRequest {
             user: t.record.user,
@@ -362,7 +364,7 @@ impl Monitor {
         if let ExitRule::TakeProfit(step) = d.rule {
             exit.progress.tp_done = step + 1;
             if let Ok(json) = serde_json::to_string(&exit)
-                && let Err(e) = self.trading.ports().positions.set_exit_state(position.id, &json).await
+                && let Err(e) = self.ports.positions.set_exit_state(position.id, &json).await
             {
                 tracing::warn!(position_id = position.id, error.message = %e, "could not persist ladder progress");
             }
@@ -387,7 +389,7 @@ impl Monitor {
                 reason: crate::domain::failure::TradeFailure::ExitFailing,
                 signature: None,
             };
-            self.trading.ports().notifier.notify(t.record.user, notice).await;
+            self.ports.notifier.notify(t.record.user, notice).await;
         }
     }
 

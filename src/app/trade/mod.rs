@@ -123,6 +123,51 @@ pub struct TradingPorts {
     pub clock: Arc<dyn Clock>,
 }
 
+/// What the position monitor touches besides trading through the core.
+#[derive(Clone)]
+pub struct MonitorPorts {
+    /// Positions (load, peaks, ladder progress).
+    pub positions: Arc<dyn PositionRepo>,
+    /// Users' default exit rules and slippage.
+    pub users: Arc<dyn UserRepo>,
+    /// "Exit keeps failing" notices.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What the alert connector touches besides trading through the core.
+#[derive(Clone)]
+pub struct ConnectorPorts {
+    /// Users' exit defaults (per-source exits are layered on them).
+    pub users: Arc<dyn UserRepo>,
+    /// The one market quote per alert.
+    pub swapper: Arc<dyn Swapper>,
+    /// Interrupted alert buys (resume or fail as stale).
+    pub intents: Arc<dyn IntentRepo>,
+    /// Skip reasons and confirm cards.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What crash recovery and the reconciler touch besides the core.
+#[derive(Clone)]
+pub struct RecoveryPorts {
+    /// Unfinished intents.
+    pub intents: Arc<dyn IntentRepo>,
+    /// Recovered fills.
+    pub positions: Arc<dyn PositionRepo>,
+    /// Exit rules for recovered buys.
+    pub users: Arc<dyn UserRepo>,
+    /// Signature lookups and same-bytes rebroadcasts.
+    pub chain: Arc<dyn ChainClient>,
+    /// Final results.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// The trading service.
 #[derive(Clone)]
 pub struct Trading {
@@ -150,6 +195,24 @@ impl StoredExit {
     /// Parses the stored JSON; unreadable or missing JSON means no rules.
     pub fn parse(json: Option<&str>) -> Self {
         json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for MonitorPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MonitorPorts").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ConnectorPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorPorts").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RecoveryPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryPorts").finish_non_exhaustive()
     }
 }
 
@@ -185,9 +248,45 @@ impl Trading {
         self.position_events.set(tx).ok().map(|()| rx)
     }
 
-    /// The ports (for recovery and commands).
+    /// The ports (for commands; the monitor, the connector and recovery take their own bundles).
     pub fn ports(&self) -> &TradingPorts {
         &self.ports
+    }
+
+    /// The position monitor's ports.
+    pub fn monitor_ports(&self) -> MonitorPorts {
+        let p = &self.ports;
+        MonitorPorts {
+            positions: p.positions.clone(),
+            users: p.users.clone(),
+            notifier: p.notifier.clone(),
+            clock: p.clock.clone(),
+        }
+    }
+
+    /// The alert connector's ports.
+    pub fn connector_ports(&self) -> ConnectorPorts {
+        let p = &self.ports;
+        ConnectorPorts {
+            users: p.users.clone(),
+            swapper: p.swapper.clone(),
+            intents: p.intents.clone(),
+            notifier: p.notifier.clone(),
+            clock: p.clock.clone(),
+        }
+    }
+
+    /// Recovery's ports.
+    pub fn recovery_ports(&self) -> RecoveryPorts {
+        let p = &self.ports;
+        RecoveryPorts {
+            intents: p.intents.clone(),
+            positions: p.positions.clone(),
+            users: p.users.clone(),
+            chain: p.chain.clone(),
+            notifier: p.notifier.clone(),
+            clock: p.clock.clone(),
+        }
     }
 
     /// The settings.
