@@ -10,6 +10,7 @@
 //! bounded pool (`buffer_unordered`). Notices go through the paced [`Notifier`] queue, so
 //! Telegram never delays a trade.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,9 @@ use solana_pubkey::Pubkey;
 
 use rust_decimal::Decimal;
 
-use crate::app::trade::{ConnectorPorts, PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::app::trade::{
+    ConnectorPorts, Prefetched, PrefetchedWallet, PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading,
+};
 use crate::domain::alert::freshness;
 use crate::domain::alert::rules::{self, AlertMode, MarketView, RuleSkip, SubscriptionSettings};
 use crate::domain::alert::{self, AlertKind, DuplicateFilter, ParsedAlert, Post, PostEntity, SignalLevels, SkipReason};
@@ -30,7 +33,8 @@ use crate::domain::position::Side;
 use crate::domain::risk::TradeMode;
 use crate::domain::user::UserId;
 use crate::ports::alerts::{AlertInsert, AlertRepo, AlertSource, LatencySink, NewAlert, StoredAlert, Subscriber};
-use crate::ports::{QuoteRequest, RepoError, TradeNotice};
+use crate::ports::{Quote, QuoteRequest, RepoError, TradeNotice};
+use crate::solana::instructions::AtaSpec;
 
 /// Tunables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,15 +277,28 @@ impl Connector {
         let now = self.ports.clock.now_ms();
         let buys_today = self.services.repo.alert_buys_since(crate::app::livetrade::utc_day_start_ms(now)).await?;
         let market = self.market(call.parsed.mint, &subscribers).await;
-        let receipt_price = market.as_ref().ok().map(|(_, price)| *price);
+        let receipt_price = market.as_ref().ok().map(|(_, quote)| quote.price);
         if let Some(price) = receipt_price {
             self.services.repo.set_receipt_price(call.alert_id, price).await?;
         }
         let view = market.as_ref().map(|(v, _)| v).map_err(String::as_str);
         let plans = plan(&subscribers, view, &buys_today, now, call.posted_at_ms);
+        let buyers: Vec<UserId> =
+            plans.iter().filter_map(|p| if let Plan::Buy(user, _) = p { Some(*user) } else { None }).collect();
+        let mut prefetched = match &market {
+            Ok((_, quote)) if !buyers.is_empty() => self.prefetch(&buyers, quote).await,
+            _ => HashMap::new(),
+        };
+        let plans: Vec<(Plan, Option<Prefetched>)> = plans
+            .into_iter()
+            .map(|p| {
+                let pre = if let Plan::Buy(user, _) = &p { prefetched.remove(user) } else { None };
+                (p, pre)
+            })
+            .collect();
         let mint = call.parsed.mint.to_string();
         let results: Vec<Done> = futures::stream::iter(plans)
-            .map(|p| self.run_plan(p, source, call, receipt_price, &mint))
+            .map(|(p, pre)| self.run_plan(p, source, call, receipt_price, pre, &mint))
             .buffer_unordered(self.services.settings.pool.max(1))
             .collect()
             .await;
@@ -298,10 +315,11 @@ impl Connector {
         Ok(report)
     }
 
-    /// One quote shared by every subscriber (at the largest size that wants market data), and
-    /// the spot price at receipt (the drift reference).
-    async fn market(&self, mint: Pubkey, subs: &[Subscriber]) -> Result<(MarketView, Decimal), String> {
-        let Some(size) = subs.iter().filter(|s| s.settings.wants_price()).map(|s| s.settings.buy).max() else {
+    /// One quote shared by every subscriber, at the largest subscription size: the market rules
+    /// (market cap, liquidity, impact), the price at receipt (the drift reference) and the venue
+    /// state every subscriber's buy is requoted from.
+    async fn market(&self, mint: Pubkey, subs: &[Subscriber]) -> Result<(MarketView, Arc<Quote>), String> {
+        let Some(size) = subs.iter().map(|s| s.settings.buy).max() else {
             return Err("venue.unavailable".to_owned());
         };
         let req = QuoteRequest { mint, side: Side::Buy, amount_in: size.0, slippage: Bps(0) };
@@ -313,7 +331,7 @@ impl Connector {
                     price_impact: q.price_impact,
                     quoted: size,
                 },
-                q.price,
+                Arc::new(q),
             )),
             Err(e) => Err(crate::app::trade::venue_failure(&e).code()),
         }
@@ -325,6 +343,7 @@ impl Connector {
         source: &AlertSource,
         call: &Call<'_>,
         receipt_price: Option<Decimal>,
+        prefetched: Option<Prefetched>,
         mint: &str,
     ) -> Done {
         let notifier = &self.ports.notifier;
@@ -345,7 +364,8 @@ impl Connector {
                 Done::Confirm
             }
             Plan::Buy(user, settings) => {
-                let req = self.request(user, &settings, source, call, receipt_price).await;
+                let mut req = self.request(user, &settings, source, call, receipt_price).await;
+                req.prefetched = prefetched;
                 self.execute(req).await
             }
         }
@@ -391,7 +411,43 @@ impl Connector {
             slippage: None,
             price_guard,
             resume: false,
+            prefetched: None,
         }
+    }
+
+    /// One batched read of every buyer's wallet: their default wallets (storage), then each
+    /// wallet's SOL and its token account for the mint in `getMultipleAccounts` calls (100 keys
+    /// each), and the mint's priority fee once. A failed read leaves everyone on the normal path.
+    async fn prefetch(&self, buyers: &[UserId], market: &Arc<Quote>) -> HashMap<UserId, Prefetched> {
+        let mint = market.request.mint;
+        let mut wallets = Vec::with_capacity(buyers.len());
+        let mut out = HashMap::with_capacity(buyers.len());
+        let priority_fee = self.ports.chain.priority_fee_estimate(&[mint]).await.ok();
+        let none = Prefetched { market: market.clone(), priority_fee, wallet: None };
+        for user in buyers {
+            match self.ports.signer.default_wallet(*user).await {
+                Ok(Some((id, owner))) => wallets.push((*user, id, owner)),
+                Ok(None) => {
+                    out.insert(*user, none.clone());
+                }
+                Err(e) => tracing::warn!(user_id = user.0, error.message = %e, "wallet lookup failed"),
+            }
+        }
+        let mut keys = Vec::with_capacity(wallets.len() * 2);
+        for (_, _, owner) in &wallets {
+            keys.push(*owner);
+            keys.push(AtaSpec { owner: *owner, mint, token_program: market.token_program }.address());
+        }
+        let accounts = match self.ports.chain.accounts(&keys).await {
+            Ok(a) if a.len() == keys.len() => a,
+            Ok(_) | Err(_) => return HashMap::new(),
+        };
+        for (i, (user, id, owner)) in wallets.into_iter().enumerate() {
+            let lamports = accounts[2 * i].as_ref().map_or(Lamports::ZERO, |a| a.lamports);
+            let wallet = PrefetchedWallet { id, owner, lamports, token_account: accounts[2 * i + 1].clone() };
+            out.insert(user, Prefetched { wallet: Some(wallet), ..none.clone() });
+        }
+        out
     }
 
     async fn execute(&self, req: TradeRequest) -> Done {

@@ -314,6 +314,7 @@ impl Monitor {
             position_id: Some(t.record.id),
             price_guard: None,
             resume: false,
+            prefetched: None,
         };
         let outcome = self.trading.execute(req).await;
         let (filled, label) = match outcome {

@@ -491,6 +491,7 @@ impl World {
             position_id: None,
             price_guard: None,
             resume: false,
+            prefetched: None,
         };
         let TradeOutcome::Filled { position, .. } = self.trading.execute(req).await.unwrap() else {
             panic!("buy did not fill")

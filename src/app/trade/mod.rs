@@ -29,7 +29,7 @@ pub use amounts::{
     closeable_when_empty, fast_submit, fee_estimate, percent_of, token_account_amount, tx_failure, ui_price,
     venue_failure, venue_retryable,
 };
-pub use request::{PriceGuard, TradeAmount, TradeError, TradeOutcome, TradeRequest};
+pub use request::{Prefetched, PrefetchedWallet, PriceGuard, TradeAmount, TradeError, TradeOutcome, TradeRequest};
 
 use crate::domain::breaker::{BreakerEvent, BreakerPolicy, BreakerState, ExecutionBreaker};
 use crate::domain::exit::{ExitProgress, ExitRules};
@@ -143,6 +143,10 @@ pub struct ConnectorPorts {
     pub users: Arc<dyn UserRepo>,
     /// The one market quote per alert.
     pub swapper: Arc<dyn Swapper>,
+    /// Subscribers' default wallets (the fan-out's batched wallet read).
+    pub signer: Arc<dyn TxSigner>,
+    /// The fan-out's batched account read and the mint's priority fee.
+    pub chain: Arc<dyn ChainClient>,
     /// Interrupted alert buys (resume or fail as stale).
     pub intents: Arc<dyn IntentRepo>,
     /// Skip reasons and confirm cards.
@@ -270,6 +274,8 @@ impl Trading {
         ConnectorPorts {
             users: p.users.clone(),
             swapper: p.swapper.clone(),
+            signer: p.signer.clone(),
+            chain: p.chain.clone(),
             intents: p.intents.clone(),
             notifier: p.notifier.clone(),
             clock: p.clock.clone(),

@@ -28,7 +28,10 @@ pub async fn execute(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeE
 /// for the same amount, fees included.
 async fn paper(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeError> {
     let id = s.intent.id;
-    if s.intent.req.side == Side::Sell {
+    // Paper sells cannot be simulated (the wallet does not hold paper tokens); paper buys of an
+    // alert's fan-out fill at the exact venue math of their quote (the on-chain curve formula,
+    // checked against the simulator in tests) instead of one simulation per subscriber.
+    if s.intent.req.side == Side::Sell || s.intent.req.prefetched.is_some() {
         let (tokens, sol) = quoted_amounts(&s);
         t.ports.intents.transition(id, IntentState::Pending, IntentState::Confirmed, None).await?;
         let now = Some(t.ports.clock.now_ms());
