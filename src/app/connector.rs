@@ -393,9 +393,8 @@ impl Connector {
             None
         };
         let entry = parsed.signal.as_ref().and_then(|s| s.entry);
-        let price_guard = settings.max_drift_bps.and_then(|max_drift_bps| {
-            freshness::reference_price(entry, receipt_price).map(|reference| PriceGuard { reference, max_drift_bps })
-        });
+        let price_guard = freshness::reference_price(entry, receipt_price)
+            .map(|reference| PriceGuard { reference, max_drift_bps: settings.max_drift_bps });
         TradeRequest {
             user,
             mint: parsed.mint,

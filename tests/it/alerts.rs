@@ -281,6 +281,19 @@ async fn a_fan_out_reads_the_market_once_and_wallets_in_batches(db: &TestDb) {
     for per_user in ["getBalance", "getAccountInfo", "simulateTransaction", "sendTransaction"] {
         assert_eq!(count(per_user), 0, "{per_user}: {calls:?}");
     }
+    // Call, quote and fill price are recorded for every alert trade.
+    let row = sqlx::query(
+        "SELECT i.call_price, i.quote_price, t.price FROM trade_intents i JOIN trades t ON t.intent_id = i.id \
+         WHERE i.user_id = $1",
+    )
+    .bind(buyers[0])
+    .fetch_one(w.db.pool())
+    .await
+    .unwrap();
+    for column in ["call_price", "quote_price", "price"] {
+        let value: Option<String> = sqlx::Row::get(&row, column);
+        assert!(value.is_some_and(|v| v.parse::<rust_decimal::Decimal>().is_ok()), "{column} recorded");
+    }
     // The paper fill equals what the chain's own curve math gives for the same buy.
     let position = quantbot::ports::PositionRepo::open_positions(&w.db, UserId(buyers[0])).await.unwrap().remove(0);
     let quote = w

@@ -179,6 +179,9 @@ pub struct Trading {
     settings: TradingSettings,
     breaker: Arc<StdMutex<ExecutionBreaker>>,
     sell_locks: guard::SellLocks,
+    /// One live trade at a time per wallet, from the balance read before the send to the read
+    /// after confirmation, so a fill is never computed from another trade's balance change.
+    wallet_locks: guard::SellLocks,
     double_tap: guard::DoubleTapGuard,
     record_lock: Arc<Mutex<()>>,
     position_events: Arc<OnceLock<mpsc::UnboundedSender<PositionRecord>>>,
@@ -234,6 +237,7 @@ impl Trading {
             ports,
             settings,
             sell_locks: guard::SellLocks::default(),
+            wallet_locks: guard::SellLocks::default(),
             double_tap: guard::DoubleTapGuard::default(),
             record_lock: Arc::new(Mutex::new(())),
             position_events: Arc::new(OnceLock::new()),

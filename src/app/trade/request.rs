@@ -23,13 +23,14 @@ pub enum TradeAmount {
     Tokens(u64),
 }
 
-/// The price an alert buy may not run away from.
+/// The call's price an alert buy is recorded against and may not run away from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceGuard {
     /// The call's price (SOL per UI token): its `Entry:` when in SOL, else the price at receipt.
     pub reference: Decimal,
-    /// Largest allowed rise of the quote price over `reference`, basis points.
-    pub max_drift_bps: u32,
+    /// Largest allowed rise of the quote price over `reference`, basis points (`None`: the
+    /// subscription's `max_drift` is off; the prices are still recorded).
+    pub max_drift_bps: Option<u32>,
 }
 
 /// A request to trade.

@@ -64,8 +64,13 @@ fn lamports(account: Option<&Option<AccountData>>) -> u64 {
     account.and_then(Option::as_ref).map_or(0, |a| a.lamports.0)
 }
 
-/// Live: persist the signed bytes, send, confirm, account.
-async fn live(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeError> {
+/// Live: persist the signed bytes, send, confirm, account. Trades of one wallet take turns from
+/// the balance read before the send to the read after confirmation, and that read is made here
+/// (not taken from an alert's prefetch): fills come from balance changes, which must be this
+/// trade's alone.
+async fn live(t: &Trading, mut s: SignedTrade) -> Result<TradeOutcome, TradeError> {
+    let _wallet = t.wallet_locks.lock(s.wallet_id).await;
+    s.pre = t.ports.chain.accounts(&[s.token_account, s.owner]).await.ok();
     let id = s.intent.id;
     let signature = s.tx.signatures.first().map(ToString::to_string).unwrap_or_default();
     let signed = SignedTx {

@@ -289,12 +289,12 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
             return Ok(Err(fail_before_sign(t, &p, failure).await?));
         }
     };
+    if p.req.origin == IntentOrigin::Alert {
+        let prices = AlertPrices { call: p.req.price_guard.map(|g| g.reference), quote: Some(quote.price) };
+        t.ports.intents.record_prices(p.id, &prices).await?;
+    }
     if let Some(guard) = p.req.price_guard {
-        if p.req.origin == IntentOrigin::Alert {
-            let prices = AlertPrices { call: Some(guard.reference), quote: Some(quote.price) };
-            t.ports.intents.record_prices(p.id, &prices).await?;
-        }
-        let limits = FreshnessLimits { max_age_secs: None, max_drift_bps: Some(guard.max_drift_bps) };
+        let limits = FreshnessLimits { max_age_secs: None, max_drift_bps: guard.max_drift_bps };
         if check_drift(Some(guard.reference), quote.price, limits).is_err() {
             return Ok(Err(fail_before_sign(t, &p, TradeFailure::Drift).await?));
         }
