@@ -268,7 +268,21 @@ async fn a_restart_with_a_backlog_of_old_posts_trades_only_the_fresh_ones() {
     bought.sort();
     fresh.sort();
     assert_eq!(bought, fresh, "exactly the fresh calls were traded");
-    assert_eq!(w.chain.landed_count() - landed_before, 5);
+    let all: Vec<(String, String, String)> = {
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT origin, side, state FROM trade_intents ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        rows.iter().map(|r| (r.get("origin"), r.get("side"), r.get("state"))).collect()
+    };
+    let books: Vec<String> = PositionRepo::open_positions(&db, UserId(ALICE))
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} tokens {} cost {} realized {}", p.id, p.book.tokens, p.book.cost.0, p.book.realized))
+        .collect();
+    assert_eq!(w.chain.landed_count() - landed_before, 5, "{all:?} {books:?}");
     let stale: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE parsed LIKE '%\"skip\":\"stale\"%'")
         .fetch_one(db.pool())
         .await

@@ -10,6 +10,7 @@
 //! bounded pool (`buffer_unordered`). Notices go through the paced [`Notifier`] queue, so
 //! Telegram never delays a trade.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +19,9 @@ use solana_pubkey::Pubkey;
 
 use rust_decimal::Decimal;
 
-use crate::app::trade::{PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::app::trade::{
+    ConnectorPorts, Prefetched, PrefetchedWallet, PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading,
+};
 use crate::domain::alert::freshness;
 use crate::domain::alert::rules::{self, AlertMode, MarketView, RuleSkip, SubscriptionSettings};
 use crate::domain::alert::{self, AlertKind, DuplicateFilter, ParsedAlert, Post, PostEntity, SignalLevels, SkipReason};
@@ -30,7 +33,8 @@ use crate::domain::position::Side;
 use crate::domain::risk::TradeMode;
 use crate::domain::user::UserId;
 use crate::ports::alerts::{AlertInsert, AlertRepo, AlertSource, LatencySink, NewAlert, StoredAlert, Subscriber};
-use crate::ports::{QuoteRequest, RepoError, TradeNotice};
+use crate::ports::{Quote, QuoteRequest, RepoError, TradeNotice};
+use crate::solana::instructions::AtaSpec;
 
 /// Tunables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +147,7 @@ pub enum ConfirmOutcome {
 pub struct Connector {
     services: AlertServices,
     trading: Trading,
+    ports: ConnectorPorts,
 }
 
 /// One subscriber's planned action.
@@ -164,7 +169,7 @@ enum Done {
 impl Connector {
     /// A connector over `trading`.
     pub fn new(services: AlertServices, trading: Trading) -> Self {
-        Self { services, trading }
+        Self { services, ports: trading.connector_ports(), trading }
     }
 
     /// Handles one post end to end.
@@ -195,7 +200,7 @@ impl Connector {
         let key = alert::alert_key(post.chat_id, post.message_id);
         let subscribers = if parsed.is_ok() { repo.subscribers(source.id).await? } else { Vec::new() };
         // Stale for everyone (a backlog after downtime): stored with the reason, never traded.
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         let stale = parsed.is_ok() && too_old_for_all(&subscribers, post.posted_at_ms, now);
         let record = NewAlert {
             alert_key: key.clone(),
@@ -269,18 +274,31 @@ impl Connector {
         if subscribers.is_empty() {
             return Ok(report);
         }
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         let buys_today = self.services.repo.alert_buys_since(crate::app::livetrade::utc_day_start_ms(now)).await?;
         let market = self.market(call.parsed.mint, &subscribers).await;
-        let receipt_price = market.as_ref().ok().map(|(_, price)| *price);
+        let receipt_price = market.as_ref().ok().map(|(_, quote)| quote.price);
         if let Some(price) = receipt_price {
             self.services.repo.set_receipt_price(call.alert_id, price).await?;
         }
         let view = market.as_ref().map(|(v, _)| v).map_err(String::as_str);
         let plans = plan(&subscribers, view, &buys_today, now, call.posted_at_ms);
+        let buyers: Vec<UserId> =
+            plans.iter().filter_map(|p| if let Plan::Buy(user, _) = p { Some(*user) } else { None }).collect();
+        let mut prefetched = match &market {
+            Ok((_, quote)) if !buyers.is_empty() => self.prefetch(&buyers, quote).await,
+            _ => HashMap::new(),
+        };
+        let plans: Vec<(Plan, Option<Prefetched>)> = plans
+            .into_iter()
+            .map(|p| {
+                let pre = if let Plan::Buy(user, _) = &p { prefetched.remove(user) } else { None };
+                (p, pre)
+            })
+            .collect();
         let mint = call.parsed.mint.to_string();
         let results: Vec<Done> = futures::stream::iter(plans)
-            .map(|p| self.run_plan(p, source, call, receipt_price, &mint))
+            .map(|(p, pre)| self.run_plan(p, source, call, receipt_price, pre, &mint))
             .buffer_unordered(self.services.settings.pool.max(1))
             .collect()
             .await;
@@ -297,14 +315,15 @@ impl Connector {
         Ok(report)
     }
 
-    /// One quote shared by every subscriber (at the largest size that wants market data), and
-    /// the spot price at receipt (the drift reference).
-    async fn market(&self, mint: Pubkey, subs: &[Subscriber]) -> Result<(MarketView, Decimal), String> {
-        let Some(size) = subs.iter().filter(|s| s.settings.wants_price()).map(|s| s.settings.buy).max() else {
+    /// One quote shared by every subscriber, at the largest subscription size: the market rules
+    /// (market cap, liquidity, impact), the price at receipt (the drift reference) and the venue
+    /// state every subscriber's buy is requoted from.
+    async fn market(&self, mint: Pubkey, subs: &[Subscriber]) -> Result<(MarketView, Arc<Quote>), String> {
+        let Some(size) = subs.iter().map(|s| s.settings.buy).max() else {
             return Err("venue.unavailable".to_owned());
         };
         let req = QuoteRequest { mint, side: Side::Buy, amount_in: size.0, slippage: Bps(0) };
-        match self.trading.ports().swapper.quote(&req).await {
+        match self.ports.swapper.quote(&req).await {
             Ok(q) => Ok((
                 MarketView {
                     market_cap: q.market_cap,
@@ -312,7 +331,7 @@ impl Connector {
                     price_impact: q.price_impact,
                     quoted: size,
                 },
-                q.price,
+                Arc::new(q),
             )),
             Err(e) => Err(crate::app::trade::venue_failure(&e).code()),
         }
@@ -324,9 +343,10 @@ impl Connector {
         source: &AlertSource,
         call: &Call<'_>,
         receipt_price: Option<Decimal>,
+        prefetched: Option<Prefetched>,
         mint: &str,
     ) -> Done {
-        let notifier = &self.trading.ports().notifier;
+        let notifier = &self.ports.notifier;
         match plan {
             Plan::Skip(user, skip) => {
                 let notice = skip_notice(mint, &source.name, &skip);
@@ -344,7 +364,8 @@ impl Connector {
                 Done::Confirm
             }
             Plan::Buy(user, settings) => {
-                let req = self.request(user, &settings, source, call, receipt_price).await;
+                let mut req = self.request(user, &settings, source, call, receipt_price).await;
+                req.prefetched = prefetched;
                 self.execute(req).await
             }
         }
@@ -361,7 +382,7 @@ impl Connector {
         let parsed = call.parsed;
         let signal = parsed.signal.as_ref().filter(|s| s.stop_loss_bps.is_some() || !s.take_profit.is_empty());
         let exit_rules = if signal.is_some() || settings.overrides_exits() {
-            match self.trading.ports().users.config(user).await {
+            match self.ports.users.config(user).await {
                 Ok(config) => Some(rules::exit_rules(&ExitRules::from_config(&config), signal, settings)),
                 Err(e) => {
                     tracing::error!(user_id = user.0, error.message = %e, "config load failed; default exits");
@@ -372,9 +393,8 @@ impl Connector {
             None
         };
         let entry = parsed.signal.as_ref().and_then(|s| s.entry);
-        let price_guard = settings.max_drift_bps.and_then(|max_drift_bps| {
-            freshness::reference_price(entry, receipt_price).map(|reference| PriceGuard { reference, max_drift_bps })
-        });
+        let price_guard = freshness::reference_price(entry, receipt_price)
+            .map(|reference| PriceGuard { reference, max_drift_bps: settings.max_drift_bps });
         TradeRequest {
             user,
             mint: parsed.mint,
@@ -390,7 +410,43 @@ impl Connector {
             slippage: None,
             price_guard,
             resume: false,
+            prefetched: None,
         }
+    }
+
+    /// One batched read of every buyer's wallet: their default wallets (storage), then each
+    /// wallet's SOL and its token account for the mint in `getMultipleAccounts` calls (100 keys
+    /// each), and the mint's priority fee once. A failed read leaves everyone on the normal path.
+    async fn prefetch(&self, buyers: &[UserId], market: &Arc<Quote>) -> HashMap<UserId, Prefetched> {
+        let mint = market.request.mint;
+        let mut wallets = Vec::with_capacity(buyers.len());
+        let mut out = HashMap::with_capacity(buyers.len());
+        let priority_fee = self.ports.chain.priority_fee_estimate(&[mint]).await.ok();
+        let none = Prefetched { market: market.clone(), priority_fee, wallet: None };
+        for user in buyers {
+            match self.ports.signer.default_wallet(*user).await {
+                Ok(Some((id, owner))) => wallets.push((*user, id, owner)),
+                Ok(None) => {
+                    out.insert(*user, none.clone());
+                }
+                Err(e) => tracing::warn!(user_id = user.0, error.message = %e, "wallet lookup failed"),
+            }
+        }
+        let mut keys = Vec::with_capacity(wallets.len() * 2);
+        for (_, _, owner) in &wallets {
+            keys.push(*owner);
+            keys.push(AtaSpec { owner: *owner, mint, token_program: market.token_program }.address());
+        }
+        let accounts = match self.ports.chain.accounts(&keys).await {
+            Ok(a) if a.len() == keys.len() => a,
+            Ok(_) | Err(_) => return HashMap::new(),
+        };
+        for (i, (user, id, owner)) in wallets.into_iter().enumerate() {
+            let lamports = accounts[2 * i].as_ref().map_or(Lamports::ZERO, |a| a.lamports);
+            let wallet = PrefetchedWallet { id, owner, lamports, token_account: accounts[2 * i + 1].clone() };
+            out.insert(user, Prefetched { wallet: Some(wallet), ..none.clone() });
+        }
+        out
     }
 
     async fn execute(&self, req: TradeRequest) -> Done {
@@ -417,7 +473,7 @@ impl Connector {
     /// Alert received → transaction handed to the chain (live) or simulated (paper).
     fn record_latency(&self, received_at_ms: Option<i64>, sent_at_ms: Option<i64>, mode: &str) {
         if let Some(at) = received_at_ms {
-            let sent = sent_at_ms.unwrap_or_else(|| self.trading.ports().clock.now_ms());
+            let sent = sent_at_ms.unwrap_or_else(|| self.ports.clock.now_ms());
             let ms = sent.saturating_sub(at).max(0);
             #[allow(clippy::cast_precision_loss)]
             self.services.latency.alert_trade_latency(ms as f64 / 1_000.0, mode);
@@ -434,7 +490,7 @@ impl Connector {
         let Some(stored) = repo.alert(alert_id).await? else {
             return Ok(ConfirmOutcome::Stale);
         };
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         if now.saturating_sub(stored.new.received_at_ms) > self.services.settings.confirm_ttl_ms {
             return Ok(ConfirmOutcome::Stale);
         }
@@ -478,7 +534,7 @@ impl Connector {
         let mut report = ResumeReport::default();
         for intent in intents {
             let user = intent.new.user;
-            let now = self.trading.ports().clock.now_ms();
+            let now = self.ports.clock.now_ms();
             let stored = match &intent.new.alert_id {
                 Some(key) => self.services.repo.alert_by_key(key).await?,
                 None => None,
@@ -502,7 +558,7 @@ impl Connector {
                 continue;
             }
             let reason = TradeFailure::Stale;
-            let ports = self.trading.ports();
+            let ports = &self.ports;
             if ports
                 .intents
                 .transition(intent.id, IntentState::Pending, IntentState::Failed, Some(&reason.code()))

@@ -8,6 +8,7 @@ pub mod livetrade;
 pub mod monitor;
 pub mod pacer;
 pub mod prices;
+pub mod reclaim;
 pub mod recovery;
 pub mod trade;
 pub mod wallet;

@@ -58,7 +58,7 @@ pub enum RecoveryError {
 /// # Errors
 /// Storage failures (the chain being unreachable leaves intents `unknown` instead).
 pub async fn recover(trading: &Trading, options: &SubmitOptions) -> Result<RecoveryReport, RecoveryError> {
-    let ports = trading.ports();
+    let ports = trading.recovery_ports();
     let mut report = RecoveryReport::default();
     for intent in ports.intents.unfinished().await? {
         report.examined += 1;
@@ -102,7 +102,8 @@ pub async fn recover(trading: &Trading, options: &SubmitOptions) -> Result<Recov
 /// Storage failures.
 pub async fn reconcile_unknown(trading: &Trading, options: &SubmitOptions) -> Result<RecoveryReport, RecoveryError> {
     let mut report = RecoveryReport::default();
-    let unknown = trading.ports().intents.unfinished().await?.into_iter().filter(|i| i.state == IntentState::Unknown);
+    let unknown =
+        trading.recovery_ports().intents.unfinished().await?.into_iter().filter(|i| i.state == IntentState::Unknown);
     for intent in unknown {
         report.examined += 1;
         let outcome = match (&intent.signed_tx, &intent.signature, intent.last_valid_block_height) {
@@ -154,7 +155,7 @@ async fn reconcile_sent(
     lvbh: u64,
     options: &SubmitOptions,
 ) -> Result<IntentState, RecoveryError> {
-    let ports = trading.ports();
+    let ports = trading.recovery_ports();
     let Ok(tx) = crate::solana::tx::deserialize(bytes) else {
         ports.intents.transition(intent.id, intent.state, IntentState::Failed, Some("trade.corrupt")).await?;
         return Ok(IntentState::Failed);
@@ -210,7 +211,7 @@ async fn reconcile_sent(
 
 async fn leave_unknown(trading: &Trading, intent: &Intent, e: &ChainError) -> Result<IntentState, RepoError> {
     tracing::warn!(intent_id = intent.id, error.message = %e, "chain unreachable during recovery; intent stays unknown");
-    let ports = trading.ports();
+    let ports = trading.recovery_ports();
     if intent.state != IntentState::Unknown {
         let from = if intent.state == IntentState::Signed
             && ports.intents.transition(intent.id, IntentState::Signed, IntentState::Sent, None).await?
@@ -234,7 +235,7 @@ async fn record_recovered(
     tx: &VersionedTransaction,
     signature: &str,
 ) -> Result<(), RepoError> {
-    let ports = trading.ports();
+    let ports = trading.recovery_ports();
     // Already recorded (a crash after the position write): tell the user, record nothing.
     if let Some(trade) = ports.positions.trade_for_intent(intent.id).await? {
         let position = match trade.position_id {
@@ -333,5 +334,5 @@ async fn record_recovered(
 
 async fn notify_failed(trading: &Trading, intent: &Intent, reason: TradeFailure, signature: Option<String>) {
     let notice = TradeNotice::Failed { mint: intent.new.mint.clone(), reason, signature };
-    trading.ports().notifier.notify(intent.new.user, notice).await;
+    trading.recovery_ports().notifier.notify(intent.new.user, notice).await;
 }

@@ -297,6 +297,19 @@ impl PositionRepo for Db {
         Ok(())
     }
 
+    async fn set_peak_prices(&self, peaks: &[(i64, Decimal)]) -> Result<(), RepoError> {
+        let mut tx = self.writer().begin().await?;
+        for (id, peak) in peaks {
+            sqlx::query("UPDATE positions SET peak_price = $1 WHERE id = $2")
+                .bind(peak.to_string())
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn set_exit_state(&self, position_id: i64, json: &str) -> Result<(), RepoError> {
         sqlx::query("UPDATE positions SET exit_rules = $1 WHERE id = $2")
             .bind(json.to_owned())

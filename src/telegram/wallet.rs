@@ -124,6 +124,15 @@ async fn subcommand(
             }
         }
         "allowlist" => allowlist(deps, user, rest).await?,
+        "cleanup" | "reclaim" => match w.request_cleanup(user).await? {
+            Some((view, found)) => WalletReply::ConfirmCleanup {
+                nonce: view.nonce,
+                accounts: found.accounts.len(),
+                rent: found.rent,
+                kept: found.kept,
+            },
+            None => WalletReply::NothingToClean,
+        },
         _ => WalletReply::Usage,
     })
 }
@@ -207,6 +216,7 @@ pub(super) async fn button(
             }
             wallet(WalletReply::WithdrawBlocked(block))
         }
+        Ok(Confirmed::Cleaned(done)) => wallet(WalletReply::Cleaned(done)),
         Ok(Confirmed::Stale) => Reply::StaleButton,
         Err(e) => error_reply(deps, &e),
     };

@@ -62,6 +62,8 @@ pub struct VenueRouter {
     salt: AtomicU64,
     routes: Mutex<HashMap<Pubkey, KnownRoute>>,
     existing_accounts: Mutex<HashSet<Pubkey>>,
+    /// Mints of live curves seen by `quote` (decimals, program, supply: fixed on a curve).
+    curve_mints: Mutex<HashMap<Pubkey, MintInfo>>,
 }
 
 impl std::fmt::Debug for VenueRouter {
@@ -90,6 +92,7 @@ impl VenueRouter {
             salt: AtomicU64::new(0),
             routes: Mutex::new(HashMap::new()),
             existing_accounts: Mutex::new(HashSet::new()),
+            curve_mints: Mutex::new(HashMap::new()),
         }
     }
 
@@ -126,6 +129,14 @@ impl VenueRouter {
             mode: self.settings.pump_buy,
         };
         match pump::quote(&input) {
+            Ok(q) => {
+                let mut mints = lock(&self.curve_mints);
+                if mints.len() >= MAX_REMEMBERED {
+                    mints.clear();
+                }
+                mints.insert(req.mint, mint);
+                Ok(q)
+            }
             Err(VenueError::CurveComplete) => {
                 self.remember_route(req.mint, KnownRoute::PumpSwap(mint));
                 self.quote_pumpswap(req, mint, globals).await
@@ -213,8 +224,9 @@ impl VenueRouter {
         Ok(SwapPlan { instructions: ixs.instructions, lookup_tables, compute_unit_limit, rent })
     }
 
-    /// Whether `account` exists; positive answers are remembered (token accounts we create are
-    /// never closed by the bot), so repeat trades do not read again.
+    /// Whether `account` exists; positive answers are remembered so repeat plans do not read
+    /// again. The trading core passes what it has just read instead (the bot closes token
+    /// accounts a sell empties, so a remembered answer may be stale; it only sizes the rent).
     async fn account_exists(&self, account: Pubkey) -> bool {
         if lock(&self.existing_accounts).contains(&account) {
             return true;
@@ -257,12 +269,34 @@ impl Swapper for VenueRouter {
         }
     }
 
+    async fn requote(&self, request: &QuoteRequest, basis: &Quote) -> Result<Quote, VenueError> {
+        let mint = lock(&self.curve_mints).get(&request.mint).copied();
+        match (&basis.route, mint) {
+            (QuoteRoute::PumpFun { curve_account }, Some(mint))
+                if basis.request.mint == request.mint && request.amount_in > 0 =>
+            {
+                let globals = self.globals.snapshot();
+                pump::quote(&PumpQuoteInput {
+                    request,
+                    mint: &mint,
+                    curve_account,
+                    globals: &globals,
+                    mode: self.settings.pump_buy,
+                })
+            }
+            _ => self.quote(request).await,
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(mint = %quote.request.mint, venue = quote.venue.code()))]
     async fn plan(&self, quote: &Quote, owner: &Pubkey, options: &PlanOptions) -> Result<SwapPlan, VenueError> {
         let globals = self.globals.snapshot();
         match (&quote.route, quote.venue) {
             (QuoteRoute::PumpFun { .. }, VenueId::PumpFun) => {
-                let exists = self.account_exists(pump::user_token_account(quote, owner)).await;
+                let exists = match options.user_ata_exists {
+                    Some(known) => known,
+                    None => self.account_exists(pump::user_token_account(quote, owner)).await,
+                };
                 pump::plan(&PumpPlanInput {
                     quote,
                     owner: *owner,
@@ -275,7 +309,10 @@ impl Swapper for VenueRouter {
             }
             (QuoteRoute::PumpSwap { .. }, VenueId::PumpSwap) => {
                 let ata = AtaSpec { owner: *owner, mint: quote.request.mint, token_program: quote.token_program };
-                let exists = self.account_exists(ata.address()).await;
+                let exists = match options.user_ata_exists {
+                    Some(known) => known,
+                    None => self.account_exists(ata.address()).await,
+                };
                 amm::plan(&PoolPlanInput {
                     quote,
                     owner: *owner,

@@ -491,6 +491,7 @@ impl World {
             position_id: None,
             price_guard: None,
             resume: false,
+            prefetched: None,
         };
         let TradeOutcome::Filled { position, .. } = self.trading.execute(req).await.unwrap() else {
             panic!("buy did not fill")
@@ -703,6 +704,30 @@ async fn the_execution_breaker_trips_cools_down_probes_and_resets(db: &TestDb) {
     assert!(matches!(buy(7).await.unwrap(), TradeOutcome::Filled { .. }), "buys flow again");
 }
 on_both_databases!(the_execution_breaker_trips_cools_down_probes_and_resets);
+
+/// The price feed reads each distinct mint once per tick, however many positions hold it:
+/// 300 positions over 3 coins are one batched curve read, and every position gets its own
+/// coin's price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_are_read_once_per_distinct_mint() {
+    let chain = FakeChain::start().await;
+    pump::install(&chain);
+    let coins: Vec<Coin> = (0..3).map(|_| new_coin(&chain)).collect();
+    let rpc: Arc<dyn ChainClient> = Arc::new(HeliusClient::new(helius_config(&chain), None).unwrap());
+    let globals = GlobalCache::load(rpc.clone()).await.unwrap();
+    let router = Arc::new(VenueRouter::new(rpc.clone(), globals, None, RouterSettings::default()));
+    let prices = MarketPrices::new(rpc, router, Duration::from_secs(10));
+    let holdings: Vec<(Pubkey, u64)> = (0..300).map(|i| (coins[i % 3].mint, 1_000 + i as u64)).collect();
+    let before = chain.requests().iter().filter(|r| r.method == "getMultipleAccounts").count();
+    let got = quantbot::ports::PriceSource::prices(&prices, &holdings).await;
+    let reads = chain.requests().iter().filter(|r| r.method == "getMultipleAccounts").count() - before;
+    assert_eq!(reads, 1, "one batched read for 3 distinct mints");
+    assert_eq!(got.len(), 300);
+    for (i, p) in got.iter().enumerate() {
+        assert_eq!(p, &got[i % 3], "position {i} gets its own coin's price");
+        assert!(p.is_ok());
+    }
+}
 
 /// Pump sell instruction data of every distinct simulated transaction, in order.
 fn simulated_sells(chain: &FakeChain) -> Vec<Vec<u8>> {

@@ -566,6 +566,7 @@ async fn unknown_outcome_is_reported_pending_then_final(db: &TestDb) {
         position_id: None,
         price_guard: None,
         resume: false,
+        prefetched: None,
     };
     let outcome = trading.execute(req).await.unwrap();
     let TradeOutcome::Pending { intent_id, signature, .. } = outcome else {
@@ -618,6 +619,7 @@ async fn reconciler_loop_runs_passes_and_stops(db: &TestDb) {
         position_id: None,
         price_guard: None,
         resume: false,
+        prefetched: None,
     };
     let TradeOutcome::Pending { intent_id, .. } = trading.execute(req).await.unwrap() else { panic!("not pending") };
     env.chain.lag_statuses(0);

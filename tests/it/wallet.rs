@@ -318,6 +318,40 @@ async fn remove_needs_the_owners_confirmation_and_twice_with_open_positions(db: 
 }
 on_both_databases!(remove_needs_the_owners_confirmation_and_twice_with_open_positions);
 
+/// Rent reclaim: `/wallet balance` shows what the empty token accounts hold, `/wallet cleanup`
+/// asks once and closes them in one transaction; the rent is back in the wallet and the
+/// accounts with balance are untouched. A second cleanup finds nothing.
+async fn cleanup_closes_empty_token_accounts_and_returns_their_rent(db: &TestDb) {
+    let env = spawn(db, &[]).await;
+    let address = env.add(ALICE).await;
+    let owner: Pubkey = address.parse().unwrap();
+    env.chain.fund(&owner, 1_000_000_000);
+    let empty: Vec<Pubkey> =
+        (0..3).map(|_| env.chain.add_token_account(&owner, &Pubkey::new_unique(), 0, 6, &TOKEN_PROGRAM)).collect();
+    let held = env.chain.add_token_account(&owner, &Pubkey::new_unique(), 5_000, 6, &TOKEN_PROGRAM);
+    let rent: u64 = empty.iter().map(|a| env.chain.balance_of(a)).sum();
+    let balance = env.say(ALICE, "/wallet balance").await;
+    assert!(text(&balance).contains("♻️ 3 empty token accounts"), "{}", text(&balance));
+
+    let ask = env.say(ALICE, "/wallet cleanup").await;
+    assert!(text(&ask).starts_with("Close 3 empty token accounts"), "{}", text(&ask));
+    let before = env.chain.balance_of(&owner);
+    let cur = env.app.tg.call_count().await;
+    env.press(ALICE, ALICE, ask.message_id(), &button_data(&ask, 0)).await;
+    let done = env.app.tg.wait_for(cur, "editMessageText", |_| true).await;
+    assert!(text(&done).starts_with("♻️ Closed 3 empty token accounts"), "{}", text(&done));
+    for a in &empty {
+        assert!(env.chain.account(a).is_none(), "closed");
+    }
+    assert_eq!(env.chain.token_amount(&held), Some(5_000), "an account with tokens is untouched");
+    let after = env.chain.balance_of(&owner);
+    assert!(after > before && after <= before + rent && before + rent - after < 100_000, "{before} {after} {rent}");
+    let again = env.say(ALICE, "/wallet cleanup").await;
+    assert_eq!(text(&again), en(WalletReply::NothingToClean));
+    env.app.stop().await;
+}
+on_both_databases!(cleanup_closes_empty_token_accounts_and_returns_their_rent);
+
 async fn export_sends_the_key_once_protected_and_deletes_it(db: &TestDb) {
     let env = spawn(db, &[("WALLET_EXPORT_DELETE_SECS", "1")]).await;
     let kp = Keypair::new();

@@ -26,9 +26,10 @@ use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 use tokio::sync::{Mutex, mpsc};
 
 pub use amounts::{
-    fast_submit, fee_estimate, percent_of, token_account_amount, tx_failure, ui_price, venue_failure, venue_retryable,
+    closeable_when_empty, fast_submit, fee_estimate, percent_of, token_account_amount, tx_failure, ui_price,
+    venue_failure, venue_retryable,
 };
-pub use request::{PriceGuard, TradeAmount, TradeError, TradeOutcome, TradeRequest};
+pub use request::{Prefetched, PrefetchedWallet, PriceGuard, TradeAmount, TradeError, TradeOutcome, TradeRequest};
 
 use crate::domain::breaker::{BreakerEvent, BreakerPolicy, BreakerState, ExecutionBreaker};
 use crate::domain::exit::{ExitProgress, ExitRules};
@@ -122,6 +123,55 @@ pub struct TradingPorts {
     pub clock: Arc<dyn Clock>,
 }
 
+/// What the position monitor touches besides trading through the core.
+#[derive(Clone)]
+pub struct MonitorPorts {
+    /// Positions (load, peaks, ladder progress).
+    pub positions: Arc<dyn PositionRepo>,
+    /// Users' default exit rules and slippage.
+    pub users: Arc<dyn UserRepo>,
+    /// "Exit keeps failing" notices.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What the alert connector touches besides trading through the core.
+#[derive(Clone)]
+pub struct ConnectorPorts {
+    /// Users' exit defaults (per-source exits are layered on them).
+    pub users: Arc<dyn UserRepo>,
+    /// The one market quote per alert.
+    pub swapper: Arc<dyn Swapper>,
+    /// Subscribers' default wallets (the fan-out's batched wallet read).
+    pub signer: Arc<dyn TxSigner>,
+    /// The fan-out's batched account read and the mint's priority fee.
+    pub chain: Arc<dyn ChainClient>,
+    /// Interrupted alert buys (resume or fail as stale).
+    pub intents: Arc<dyn IntentRepo>,
+    /// Skip reasons and confirm cards.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What crash recovery and the reconciler touch besides the core.
+#[derive(Clone)]
+pub struct RecoveryPorts {
+    /// Unfinished intents.
+    pub intents: Arc<dyn IntentRepo>,
+    /// Recovered fills.
+    pub positions: Arc<dyn PositionRepo>,
+    /// Exit rules for recovered buys.
+    pub users: Arc<dyn UserRepo>,
+    /// Signature lookups and same-bytes rebroadcasts.
+    pub chain: Arc<dyn ChainClient>,
+    /// Final results.
+    pub notifier: Arc<dyn Notifier>,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// The trading service.
 #[derive(Clone)]
 pub struct Trading {
@@ -129,6 +179,9 @@ pub struct Trading {
     settings: TradingSettings,
     breaker: Arc<StdMutex<ExecutionBreaker>>,
     sell_locks: guard::SellLocks,
+    /// One live trade at a time per wallet, from the balance read before the send to the read
+    /// after confirmation, so a fill is never computed from another trade's balance change.
+    wallet_locks: guard::SellLocks,
     double_tap: guard::DoubleTapGuard,
     record_lock: Arc<Mutex<()>>,
     position_events: Arc<OnceLock<mpsc::UnboundedSender<PositionRecord>>>,
@@ -152,6 +205,24 @@ impl StoredExit {
     }
 }
 
+impl std::fmt::Debug for MonitorPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MonitorPorts").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ConnectorPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorPorts").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RecoveryPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveryPorts").finish_non_exhaustive()
+    }
+}
+
 impl std::fmt::Debug for Trading {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Trading").field("settings", &self.settings).finish_non_exhaustive()
@@ -166,6 +237,7 @@ impl Trading {
             ports,
             settings,
             sell_locks: guard::SellLocks::default(),
+            wallet_locks: guard::SellLocks::default(),
             double_tap: guard::DoubleTapGuard::default(),
             record_lock: Arc::new(Mutex::new(())),
             position_events: Arc::new(OnceLock::new()),
@@ -184,9 +256,47 @@ impl Trading {
         self.position_events.set(tx).ok().map(|()| rx)
     }
 
-    /// The ports (for recovery and commands).
+    /// The ports (for commands; the monitor, the connector and recovery take their own bundles).
     pub fn ports(&self) -> &TradingPorts {
         &self.ports
+    }
+
+    /// The position monitor's ports.
+    pub fn monitor_ports(&self) -> MonitorPorts {
+        let p = &self.ports;
+        MonitorPorts {
+            positions: p.positions.clone(),
+            users: p.users.clone(),
+            notifier: p.notifier.clone(),
+            clock: p.clock.clone(),
+        }
+    }
+
+    /// The alert connector's ports.
+    pub fn connector_ports(&self) -> ConnectorPorts {
+        let p = &self.ports;
+        ConnectorPorts {
+            users: p.users.clone(),
+            swapper: p.swapper.clone(),
+            signer: p.signer.clone(),
+            chain: p.chain.clone(),
+            intents: p.intents.clone(),
+            notifier: p.notifier.clone(),
+            clock: p.clock.clone(),
+        }
+    }
+
+    /// Recovery's ports.
+    pub fn recovery_ports(&self) -> RecoveryPorts {
+        let p = &self.ports;
+        RecoveryPorts {
+            intents: p.intents.clone(),
+            positions: p.positions.clone(),
+            users: p.users.clone(),
+            chain: p.chain.clone(),
+            notifier: p.notifier.clone(),
+            clock: p.clock.clone(),
+        }
     }
 
     /// The settings.

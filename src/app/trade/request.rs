@@ -23,13 +23,14 @@ pub enum TradeAmount {
     Tokens(u64),
 }
 
-/// The price an alert buy may not run away from.
+/// The call's price an alert buy is recorded against and may not run away from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceGuard {
     /// The call's price (SOL per UI token): its `Entry:` when in SOL, else the price at receipt.
     pub reference: Decimal,
-    /// Largest allowed rise of the quote price over `reference`, basis points.
-    pub max_drift_bps: u32,
+    /// Largest allowed rise of the quote price over `reference`, basis points (`None`: the
+    /// subscription's `max_drift` is off; the prices are still recorded).
+    pub max_drift_bps: Option<u32>,
 }
 
 /// A request to trade.
@@ -65,6 +66,34 @@ pub struct TradeRequest {
     /// Continue the stored pending intent with this key (an alert buy resumed after a restart)
     /// instead of reporting it as a duplicate.
     pub resume: bool,
+    /// Reads an alert's fan-out already made for everyone (market, wallet): with them the trade
+    /// is CPU only until its send.
+    pub prefetched: Option<Prefetched>,
+}
+
+/// What an alert's fan-out read once for all subscribers, plus this subscriber's wallet from
+/// the fan-out's batched account read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefetched {
+    /// The alert's market quote: every subscriber's size is requoted from its venue state.
+    pub market: std::sync::Arc<crate::ports::Quote>,
+    /// The mint's priority-fee estimate (micro-lamports per CU), read once.
+    pub priority_fee: Option<u64>,
+    /// The subscriber's default wallet as read in the batch (`None`: no wallet).
+    pub wallet: Option<PrefetchedWallet>,
+}
+
+/// A subscriber's default wallet as the fan-out read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefetchedWallet {
+    /// Wallet row id.
+    pub id: i64,
+    /// Address.
+    pub owner: Pubkey,
+    /// SOL balance.
+    pub lamports: Lamports,
+    /// The wallet's token account for the mint (`None`: it does not exist).
+    pub token_account: Option<crate::ports::AccountData>,
 }
 
 impl TradeRequest {
@@ -85,6 +114,7 @@ impl TradeRequest {
             source: Some("manual".to_owned()),
             price_guard: None,
             resume: false,
+            prefetched: None,
         }
     }
 

@@ -28,7 +28,10 @@ pub async fn execute(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeE
 /// for the same amount, fees included.
 async fn paper(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeError> {
     let id = s.intent.id;
-    if s.intent.req.side == Side::Sell {
+    // Paper sells cannot be simulated (the wallet does not hold paper tokens); paper buys of an
+    // alert's fan-out fill at the exact venue math of their quote (the on-chain curve formula,
+    // checked against the simulator in tests) instead of one simulation per subscriber.
+    if s.intent.req.side == Side::Sell || s.intent.req.prefetched.is_some() {
         let (tokens, sol) = quoted_amounts(&s);
         t.ports.intents.transition(id, IntentState::Pending, IntentState::Confirmed, None).await?;
         let now = Some(t.ports.clock.now_ms());
@@ -61,8 +64,13 @@ fn lamports(account: Option<&Option<AccountData>>) -> u64 {
     account.and_then(Option::as_ref).map_or(0, |a| a.lamports.0)
 }
 
-/// Live: persist the signed bytes, send, confirm, account.
-async fn live(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeError> {
+/// Live: persist the signed bytes, send, confirm, account. Trades of one wallet take turns from
+/// the balance read before the send to the read after confirmation, and that read is made here
+/// (not taken from an alert's prefetch): fills come from balance changes, which must be this
+/// trade's alone.
+async fn live(t: &Trading, mut s: SignedTrade) -> Result<TradeOutcome, TradeError> {
+    let _wallet = t.wallet_locks.lock(s.wallet_id).await;
+    s.pre = t.ports.chain.accounts(&[s.token_account, s.owner]).await.ok();
     let id = s.intent.id;
     let signature = s.tx.signatures.first().map(ToString::to_string).unwrap_or_default();
     let signed = SignedTx {

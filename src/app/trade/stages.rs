@@ -106,7 +106,10 @@ async fn accept_buy(t: &Trading, req: TradeRequest, config: UserConfig) -> Resul
             return Ok(Accepted::Done(t.refuse(&req, None, TradeFailure::AlreadyBuying).await));
         }
     }
-    let wallet = default_wallet(t, &req).await?;
+    let wallet = match &req.prefetched {
+        Some(p) => p.wallet.as_ref().map(|w| (w.id, w.owner)),
+        None => default_wallet(t, &req).await?,
+    };
     let adds = t.ports.positions.open_position_in(req.user, &req.mint.to_string()).await?.is_some();
     let paper = t.settings.global_dry_run || config.dry_run;
     let id = match store(t, &req, wallet, None, lamports, paper).await? {
@@ -265,7 +268,11 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
     };
     let slippage = p.req.slippage.unwrap_or(p.config.slippage);
     let request = QuoteRequest { mint: p.req.mint, side: p.req.side, amount_in: p.amount_in, slippage };
-    let quote = with_retry(t, venue_retryable, || t.ports.swapper.quote(&request)).await;
+    let quote = match &p.req.prefetched {
+        // An alert's fan-out read the market once: requote this size from it (no chain read).
+        Some(pre) => t.ports.swapper.requote(&request, &pre.market).await,
+        None => with_retry(t, venue_retryable, || t.ports.swapper.quote(&request)).await,
+    };
     let quote = match quote {
         Ok(q) if p.req.side == Side::Sell && q.expected_out == 0 => {
             return Ok(Err(super::settle::close_as_dust(t, &p).await?));
@@ -282,12 +289,12 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
             return Ok(Err(fail_before_sign(t, &p, failure).await?));
         }
     };
+    if p.req.origin == IntentOrigin::Alert {
+        let prices = AlertPrices { call: p.req.price_guard.map(|g| g.reference), quote: Some(quote.price) };
+        t.ports.intents.record_prices(p.id, &prices).await?;
+    }
     if let Some(guard) = p.req.price_guard {
-        if p.req.origin == IntentOrigin::Alert {
-            let prices = AlertPrices { call: Some(guard.reference), quote: Some(quote.price) };
-            t.ports.intents.record_prices(p.id, &prices).await?;
-        }
-        let limits = FreshnessLimits { max_age_secs: None, max_drift_bps: Some(guard.max_drift_bps) };
+        let limits = FreshnessLimits { max_age_secs: None, max_drift_bps: guard.max_drift_bps };
         if check_drift(Some(guard.reference), quote.price, limits).is_err() {
             return Ok(Err(fail_before_sign(t, &p, TradeFailure::Drift).await?));
         }
@@ -324,7 +331,13 @@ async fn risk(t: &Trading, q: Quoted) -> Result<Result<RiskApproved<Quoted>, Tra
     snap.apply_realized(&t.ports.positions.realized_trades(user).await?);
     // An unknown balance is never a zero balance: retried, then refused as a network problem.
     let owner = q.owner;
-    let balance = with_retry(t, crate::ports::ChainError::is_retryable, || t.ports.chain.balance(&owner));
+    let prefetched = q.intent.req.prefetched.as_ref().and_then(|p| p.wallet.as_ref()).filter(|w| w.owner == owner);
+    let balance = async {
+        match prefetched {
+            Some(w) => Ok(w.lamports),
+            None => with_retry(t, crate::ports::ChainError::is_retryable, || t.ports.chain.balance(&owner)).await,
+        }
+    };
     snap.wallet_balance = match balance.await {
         Ok(b) => b,
         Err(e) => {
@@ -415,17 +428,30 @@ async fn sign(
     mode: TradeMode,
 ) -> Result<SignedParts, TradeFailure> {
     let config = &p.config;
-    let options = PlanOptions { track_volume: config.volume_rewards };
+    let prefetched = p.req.prefetched.as_ref();
+    let token_account = AtaSpec { owner, mint: quote.request.mint, token_program: quote.token_program }.address();
+    // The wallet's token account and SOL before the trade: the plan's rent, the fill amounts
+    // and whether a sell empties (and closes) the account all come from this one read.
+    let pre = match prefetched.and_then(|pre| pre.wallet.as_ref()).filter(|w| w.owner == owner) {
+        Some(w) => Some(vec![
+            w.token_account.clone(),
+            Some(AccountData { owner: crate::solana::ids::SYSTEM_PROGRAM, lamports: w.lamports, data: Vec::new() }),
+        ]),
+        None => t.ports.chain.accounts(&[token_account, owner]).await.ok(),
+    };
+    let ata_exists = pre.as_ref().map(|a| a.first().is_some_and(Option::is_some));
+    let options = PlanOptions { track_volume: config.volume_rewards, user_ata_exists: ata_exists };
     let plan = t.ports.swapper.plan(quote, &owner, &options).await.map_err(|e| venue_failure(&e))?;
-    let unit_price = match config.priority_fee {
-        PriorityFee::MicroLamports(m) => m,
-        PriorityFee::Auto => t.ports.chain.priority_fee_estimate(&[quote.request.mint]).await.unwrap_or(100_000),
+    let unit_price = match (config.priority_fee, prefetched.and_then(|pre| pre.priority_fee)) {
+        (PriorityFee::MicroLamports(m), _) => m,
+        (PriorityFee::Auto, Some(estimate)) => estimate,
+        (PriorityFee::Auto, None) => {
+            t.ports.chain.priority_fee_estimate(&[quote.request.mint]).await.unwrap_or(100_000)
+        }
     }
     .min(MAX_CU_PRICE);
     let budget =
         ComputeBudget { unit_limit: ComputeUnits(plan.compute_unit_limit), unit_price: MicroLamportsPerCu(unit_price) };
-    let token_account = AtaSpec { owner, mint: quote.request.mint, token_program: quote.token_program }.address();
-    let pre = t.ports.chain.accounts(&[token_account, owner]).await.ok();
     let mut draft = TxDraft::new(owner, budget);
     draft.extend(plan.instructions.clone());
     // Rent reclaim: a live sell that empties the token account closes it in the same
