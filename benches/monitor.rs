@@ -24,13 +24,13 @@ pub fn positions() -> (Vec<(PositionView, Decimal)>, ExitRules) {
     let out = (0..POSITIONS)
         .map(|_| {
             // ~2.8e-14 SOL per raw unit, 9 significant digits.
-            let entry = Decimal::new(rng.gen_range(20_000_000_000..40_000_000_000_i64), 24);
-            let price = entry * Decimal::new(rng.gen_range(6_500..21_000), 4);
-            let peak = price.max(entry) * Decimal::new(rng.gen_range(10_000..10_250), 4);
+            let entry = Decimal::new(rng.random_range(20_000_000_000..40_000_000_000_i64), 24);
+            let price = entry * Decimal::new(rng.random_range(6_500..21_000), 4);
+            let peak = price.max(entry) * Decimal::new(rng.random_range(10_000..10_250), 4);
             let view = PositionView {
                 entry,
-                tokens: rng.gen_range(1_000_000..10_000_000_000_000),
-                opened_at_ms: 1_900_000_000_000 - rng.gen_range(0..40 * 3_600_000),
+                tokens: rng.random_range(1_000_000..10_000_000_000_000),
+                opened_at_ms: 1_900_000_000_000 - rng.random_range(0..40 * 3_600_000),
                 peak,
                 progress: ExitProgress { tp_done: 0, initial_tokens: 0 },
             };

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use quantbot::app::trading::fee_estimate;
+use quantbot::app::trade::fee_estimate;
 use quantbot::domain::intent::{IdempotencyKey, IntentOrigin, NewIntent};
 use quantbot::domain::lang::Lang;
 use quantbot::domain::money::{Bps, Lamports};

@@ -20,14 +20,43 @@ pub const DEFAULT_HELIUS_SENDER_URL: &str = "https://sender.helius-rpc.com/fast"
 pub const DEFAULT_JUPITER_API_URL: &str = "https://api.jup.ag/swap/v1";
 /// Default health/metrics listener.
 pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:9090";
+/// Default public Solana mainnet RPC, used for quotes, balances and paper trades when no Helius
+/// RPC is configured. Rate-limited (about 100 requests per 10 s per IP, 40 per 10 s per method)
+/// and never used for live trading.
+pub const DEFAULT_PUBLIC_RPC_URL: &str = "https://api.mainnet-beta.solana.com";
+/// Requests per second allowed to the public RPC (its documented per-method limit is 40 / 10 s).
+pub const PUBLIC_RPC_RPS: u32 = 4;
+/// Default time SIGTERM leaves in-flight trades to settle before the process exits.
+pub const DEFAULT_SHUTDOWN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
+    /// JSON when stdout is not a terminal (containers, log collectors), pretty otherwise.
+    Auto,
     /// Human-readable, coloured when on a terminal.
     Pretty,
     /// One JSON object per line.
     Json,
+}
+
+/// Which JSON-RPC service the chain client talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RpcSource {
+    /// Helius (`HELIUS_RPC_URL` / `HELIUS_API_KEY`): priority-fee API, Sender, live trading.
+    Helius,
+    /// The public Solana RPC (`SOLANA_PUBLIC_RPC_URL`): rate-limited, paper trading only.
+    Public,
+}
+
+impl RpcSource {
+    /// The name `/healthz` and the logs use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Helius => "helius",
+            Self::Public => "public",
+        }
+    }
 }
 
 /// Where the wallet master key comes from.
@@ -51,7 +80,10 @@ pub struct Config {
     /// Helius API key, if any.
     pub helius_api_key: Option<SecretString>,
     /// Helius JSON-RPC endpoints in failover order (full URLs; may embed the API key, hence secret).
+    /// Empty when no Helius RPC is configured: the public RPC is used instead (paper only).
     pub helius_rpc_urls: Vec<SecretString>,
+    /// The public Solana RPC used when `helius_rpc_urls` is empty (`SOLANA_PUBLIC_RPC_URL`).
+    pub public_rpc_url: reqwest::Url,
     /// Helius Sender endpoint.
     pub helius_sender_url: reqwest::Url,
     /// Jupiter swap API base URL.
@@ -86,6 +118,8 @@ pub struct Config {
     pub broadcast_rate_per_sec: u32,
     /// Broadcast pacing: minimum interval between two messages to the same chat (Telegram: 1 s).
     pub broadcast_chat_interval: std::time::Duration,
+    /// How long SIGTERM waits for in-flight trades before the process exits (`SHUTDOWN_DEADLINE_SECS`).
+    pub shutdown_deadline: std::time::Duration,
 }
 
 /// Webhook mode: Telegram POSTs updates to `url`, served by the `HTTP_LISTEN` listener on the
@@ -114,6 +148,12 @@ pub enum ConfigError {
         var: &'static str,
         /// What is wrong, without echoing the value.
         reason: String,
+    },
+    /// `DRY_RUN=false` without what live trading needs.
+    #[error("DRY_RUN=false (live trading) needs {missing}: set them, or set DRY_RUN=true to paper trade")]
+    LiveTradingNeeds {
+        /// The missing settings, named by their variables (e.g. `HELIUS_API_KEY or HELIUS_RPC_URL`).
+        missing: String,
     },
 }
 
@@ -164,6 +204,7 @@ impl Config {
         {
             return Err(invalid("DATABASE_URL", "must start with sqlite: or postgres://"));
         }
+        check_sqlite_is_a_file(&database_url)?;
         let helius_api_key = get("HELIUS_API_KEY").map(SecretString::from);
         let helius_rpc_urls = match get("HELIUS_RPC_URL") {
             Some(list) => {
@@ -181,6 +222,10 @@ impl Config {
                 None => Vec::new(),
             },
         };
+        let public_rpc_url = parse_url(
+            "SOLANA_PUBLIC_RPC_URL",
+            &get("SOLANA_PUBLIC_RPC_URL").unwrap_or_else(|| DEFAULT_PUBLIC_RPC_URL.to_owned()),
+        )?;
         let helius_sender_url = parse_url(
             "HELIUS_SENDER_URL",
             &get("HELIUS_SENDER_URL").unwrap_or_else(|| DEFAULT_HELIUS_SENDER_URL.to_owned()),
@@ -232,9 +277,10 @@ impl Config {
             .parse::<SocketAddr>()
             .map_err(|_| invalid("HTTP_LISTEN", "must be an address like 127.0.0.1:9090"))?;
         let log_format = match get("LOG_FORMAT").as_deref() {
-            None | Some("pretty") => LogFormat::Pretty,
+            None | Some("auto") => LogFormat::Auto,
+            Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(_) => return Err(invalid("LOG_FORMAT", "must be pretty or json")),
+            Some(_) => return Err(invalid("LOG_FORMAT", "must be auto, pretty or json")),
         };
         let rpc_rps = match get("RPC_RPS") {
             Some(v) => v
@@ -296,12 +342,25 @@ impl Config {
                 .ok_or_else(|| invalid("BROADCAST_CHAT_INTERVAL_MS", "must be between 10 and 60000 milliseconds"))?,
             None => std::time::Duration::from_secs(1),
         };
+        let shutdown_deadline = match get("SHUTDOWN_DEADLINE_SECS") {
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=600).contains(n))
+                .map(std::time::Duration::from_secs)
+                .ok_or_else(|| invalid("SHUTDOWN_DEADLINE_SECS", "must be between 1 and 600 seconds"))?,
+            None => DEFAULT_SHUTDOWN_DEADLINE,
+        };
+        if needs == Needs::Bot && !dry_run {
+            check_live_trading(!helius_rpc_urls.is_empty(), wallet_master.is_some())?;
+        }
         Ok(Self {
             telegram_bot_token,
             telegram_api_url,
             database_url: SecretString::from(database_url),
             helius_api_key,
             helius_rpc_urls,
+            public_rpc_url,
             helius_sender_url,
             jupiter_api_url,
             jupiter_api_key,
@@ -319,7 +378,47 @@ impl Config {
             telegram_webhook,
             broadcast_rate_per_sec,
             broadcast_chat_interval,
+            shutdown_deadline,
         })
+    }
+
+    /// Which RPC service the chain client uses: Helius when configured, else the public RPC.
+    pub fn rpc_source(&self) -> RpcSource {
+        if self.helius_rpc_urls.is_empty() { RpcSource::Public } else { RpcSource::Helius }
+    }
+}
+
+/// Live trading sends real transactions: it needs a Helius RPC (the public RPC is rate-limited
+/// and has no Sender or priority-fee API) and a master key (wallets cannot be opened without one).
+fn check_live_trading(has_helius: bool, has_master_key: bool) -> Result<(), ConfigError> {
+    let missing: Vec<&str> = [
+        (!has_helius).then_some("HELIUS_API_KEY or HELIUS_RPC_URL"),
+        (!has_master_key).then_some("WALLET_MASTER_KEY or WALLET_MASTER_PASSPHRASE"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match missing.is_empty() {
+        true => Ok(()),
+        false => Err(ConfigError::LiveTradingNeeds { missing: missing.join(" and ") }),
+    }
+}
+
+/// Refuses SQLite URLs that name no file (`sqlite:`, `sqlite://`, `sqlite::memory:`): sqlx
+/// would open a throwaway database and every wallet and trade would vanish at exit.
+fn check_sqlite_is_a_file(url: &str) -> Result<(), ConfigError> {
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Ok(());
+    };
+    let path = rest.trim_start_matches("//");
+    let file = path.split('?').next().unwrap_or(path);
+    let throwaway = file.is_empty() || file == ":memory:" || path.contains("mode=memory");
+    match throwaway {
+        true => Err(invalid(
+            "DATABASE_URL",
+            "names no database file, so everything would be lost at exit: use e.g. sqlite://data/quantbot.db",
+        )),
+        false => Ok(()),
     }
 }
 
@@ -490,5 +589,51 @@ mod tests {
         )
         .ok();
         assert_eq!(c.map(|c| c.helius_rpc_urls.len()), Some(2));
+    }
+
+    #[test]
+    fn live_trading_names_every_missing_setting_in_one_line() {
+        let err = |extra: &[(&str, &str)]| {
+            let mut all = vec![("TELEGRAM_BOT_TOKEN", "1:a"), ("DRY_RUN", "false")];
+            all.extend_from_slice(extra);
+            Config::from_vars(&vars(&all), Needs::Bot).err().map(|e| e.to_string()).unwrap_or_default()
+        };
+        let both = err(&[]);
+        assert!(both.contains("HELIUS_API_KEY or HELIUS_RPC_URL and WALLET_MASTER_KEY"), "{both}");
+        assert!(!both.contains('\n'));
+        let key = err(&[("HELIUS_API_KEY", "k")]);
+        assert!(key.contains("WALLET_MASTER_KEY") && !key.contains("HELIUS"), "{key}");
+        let rpc = err(&[("WALLET_MASTER_PASSPHRASE", "a long passphrase")]);
+        assert!(rpc.contains("HELIUS_API_KEY or HELIUS_RPC_URL") && !rpc.contains("WALLET"), "{rpc}");
+        assert_eq!(err(&[("HELIUS_RPC_URL", "http://127.0.0.1:1"), ("WALLET_MASTER_KEY", &"ab".repeat(32))]), "");
+        // Paper trading and the database-only commands need neither.
+        let paper = Config::from_vars(&vars(&[("TELEGRAM_BOT_TOKEN", "1:a")]), Needs::Bot).ok();
+        assert_eq!(paper.map(|c| c.rpc_source()), Some(RpcSource::Public));
+        assert!(Config::from_vars(&vars(&[("DRY_RUN", "false")]), Needs::DatabaseOnly).is_ok());
+    }
+
+    #[test]
+    fn throwaway_sqlite_urls_are_refused() {
+        for url in ["sqlite:", "sqlite://", "sqlite::memory:", "sqlite://:memory:", "sqlite://x.db?mode=memory"] {
+            let err = Config::from_vars(&vars(&[("DATABASE_URL", url)]), Needs::DatabaseOnly).err();
+            let msg = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(msg.starts_with("DATABASE_URL") && msg.contains("no database file"), "{url}: {msg}");
+        }
+        for url in ["sqlite://data/q.db", "sqlite:q.db", "sqlite:///var/lib/q.db?mode=rwc"] {
+            assert!(Config::from_vars(&vars(&[("DATABASE_URL", url)]), Needs::DatabaseOnly).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn public_rpc_is_used_only_without_helius_and_shutdown_deadline_is_bounded() {
+        let c = Config::from_vars(&vars(&[("SOLANA_PUBLIC_RPC_URL", "http://127.0.0.1:7/")]), Needs::DatabaseOnly);
+        let c = c.ok();
+        assert_eq!(c.as_ref().map(|c| c.public_rpc_url.as_str()), Some("http://127.0.0.1:7/"));
+        assert_eq!(c.as_ref().map(|c| c.shutdown_deadline), Some(DEFAULT_SHUTDOWN_DEADLINE));
+        assert_eq!(c.map(|c| c.log_format), Some(LogFormat::Auto));
+        let h = Config::from_vars(&vars(&[("HELIUS_API_KEY", "k")]), Needs::DatabaseOnly).ok();
+        assert_eq!(h.map(|c| c.rpc_source()), Some(RpcSource::Helius));
+        let bad = Config::from_vars(&vars(&[("SHUTDOWN_DEADLINE_SECS", "0")]), Needs::DatabaseOnly).err();
+        assert!(bad.map(|e| e.to_string()).unwrap_or_default().starts_with("SHUTDOWN_DEADLINE_SECS"));
     }
 }

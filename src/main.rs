@@ -40,6 +40,9 @@ enum Cmd {
         /// SOL to spend, e.g. 0.1.
         sol: String,
     },
+    /// Ask the running bot's /healthz (on HTTP_LISTEN) and exit 0 when it answers 200: the
+    /// Docker HEALTHCHECK (the runtime image has no curl).
+    Healthcheck,
 }
 
 fn main() -> std::process::ExitCode {
@@ -68,6 +71,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing(config.log_format);
             let app = App::build(config).await?;
             app.run(shutdown_signal(), |_| {}).await
+        }
+        Cmd::Healthcheck => {
+            let config = Config::load(Needs::DatabaseOnly)?;
+            let report = quantbot::http::check_health(config.http_listen).await?;
+            println!("{report}");
+            Ok(())
         }
         Cmd::Migrate => {
             let config = Config::load(Needs::DatabaseOnly)?;

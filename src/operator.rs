@@ -12,7 +12,7 @@ use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction::versioned::VersionedTransaction;
 
-use crate::app::trading::token_account_amount;
+use crate::app::trade::token_account_amount;
 use crate::domain::money::{Bps, Lamports, TokenAmount};
 use crate::domain::position::Side;
 use crate::ports::{ChainClient, Quote, QuoteRequest, Swapper};
@@ -96,7 +96,7 @@ pub async fn simulate_buy(
 ) -> anyhow::Result<String> {
     let request = QuoteRequest { mint, side: Side::Buy, amount_in: amount.0, slippage: OPERATOR_SLIPPAGE };
     let quote = router.quote(&request).await.context("quote")?;
-    let plan = router.plan(&quote, &owner).await.context("plan")?;
+    let plan = router.plan(&quote, &owner, &crate::ports::PlanOptions::default()).await.context("plan")?;
     let unit_price = chain.priority_fee_estimate(&[mint]).await.unwrap_or(0);
     let budget =
         ComputeBudget { unit_limit: ComputeUnits(plan.compute_unit_limit), unit_price: MicroLamportsPerCu(unit_price) };

@@ -14,7 +14,7 @@ use teloxide::update_listeners::Polling;
 
 use crate::app::livetrade::LiveTrade;
 use crate::app::wallet::{WalletSettings, Wallets};
-use crate::config::Config;
+use crate::config::{Config, RpcSource};
 use crate::http::{self, OpsState};
 use crate::ports::{ChainClient, Clock, SystemClock};
 use crate::solana::helius::{HeliusClient, HeliusConfig};
@@ -48,6 +48,17 @@ pub async fn load_keys(config: &Config, db: &Db) -> anyhow::Result<Option<KeyRin
     let Some(master) = &config.wallet_master else {
         if config.wallet_new_master.is_some() {
             anyhow::bail!("WALLET_NEW_MASTER_KEY/PASSPHRASE is set without WALLET_MASTER_KEY/PASSPHRASE");
+        }
+        // Wallets sealed earlier cannot be opened without their key: starting would strand
+        // every position (no sells, no withdrawals), so refuse instead of warning.
+        let sealed = crate::ports::WalletRepo::wallets_not_on_version(db, i32::MIN, 1)
+            .await
+            .context("checking the database for wallets")?;
+        if !sealed.is_empty() {
+            anyhow::bail!(
+                "the database holds wallets but neither WALLET_MASTER_KEY nor WALLET_MASTER_PASSPHRASE is set: \
+                 set the master key the wallets were sealed with"
+            );
         }
         tracing::warn!("no wallet master key configured: /wallet is disabled");
         return Ok(None);
@@ -94,9 +105,100 @@ pub async fn rotate_master_key(
 /// # Errors
 /// Connection or migration failures.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await?;
-    db.migrate().await?;
+    let target = DatabaseTarget::of(config.database_url.expose_secret());
+    target.precheck().await?;
+    let db = Db::connect(&config.database_url).await.with_context(|| target.to_string())?;
+    db.migrate().await.with_context(|| target.to_string())?;
     Ok(db)
+}
+
+/// How long the start-up check waits for PostgreSQL's port before naming the host.
+const DATABASE_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What `DATABASE_URL` points at, without its secrets: used to name the host or file in errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum DatabaseTarget {
+    /// A SQLite file.
+    Sqlite { file: std::path::PathBuf },
+    /// A PostgreSQL server over TCP.
+    Postgres { host: String, port: u16, database: String },
+    /// Anything else (a Unix socket, a URL the storage layer reports on).
+    Other,
+}
+
+impl DatabaseTarget {
+    fn of(url: &str) -> Self {
+        if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let file = path.split('?').next().unwrap_or(path);
+            return Self::Sqlite { file: std::path::PathBuf::from(file) };
+        }
+        match reqwest::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") && u.host_str().is_some_and(|h| !h.is_empty()) => {
+                Self::Postgres {
+                    host: u.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned(),
+                    port: u.port().unwrap_or(5432),
+                    database: u.path().trim_start_matches('/').to_owned(),
+                }
+            }
+            _ => Self::Other,
+        }
+    }
+
+    /// Fails fast, naming the host or folder: PostgreSQL's port must accept a connection within
+    /// a few seconds (instead of a silent 10 s pool timeout), a SQLite folder must be writable.
+    async fn precheck(&self) -> anyhow::Result<()> {
+        match self {
+            Self::Postgres { host, port, .. } => {
+                let connect = tokio::net::TcpStream::connect((host.as_str(), *port));
+                match tokio::time::timeout(DATABASE_CONNECT_TIMEOUT, connect).await {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => anyhow::bail!("cannot reach PostgreSQL at {host}:{port} (DATABASE_URL): {e}"),
+                    Err(_) => anyhow::bail!(
+                        "cannot reach PostgreSQL at {host}:{port} (DATABASE_URL): no answer within {} s",
+                        DATABASE_CONNECT_TIMEOUT.as_secs()
+                    ),
+                }
+            }
+            Self::Sqlite { file } => check_writable_folder(file),
+            Self::Other => Ok(()),
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite { file } => write!(f, "SQLite database {} (DATABASE_URL)", file.display()),
+            Self::Postgres { host, port, database } => {
+                write!(f, "PostgreSQL database {database:?} at {host}:{port} (DATABASE_URL)")
+            }
+            Self::Other => write!(f, "database (DATABASE_URL)"),
+        }
+    }
+}
+
+/// The SQLite file's folder must exist (or be creatable) and be writable: SQLite's own error
+/// for a read-only or root-owned folder ("(code 14) unable to open database file") names no path.
+fn check_writable_folder(file: &std::path::Path) -> anyhow::Result<()> {
+    let dir = match file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the database folder {} (DATABASE_URL)", dir.display()))?;
+    let probe = dir.join(format!(".quantbot-write-check-{}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => anyhow::bail!(
+            "the database folder {} is not writable (DATABASE_URL): {e}; make it writable by the user running \
+             quantbot (a Docker bind mount must be owned by uid 10001)",
+            dir.display()
+        ),
+    }
 }
 
 /// How often the router's global accounts (pump Global / FeeConfig, PumpSwap config) refresh.
@@ -153,8 +255,9 @@ async fn build_trading(
     notifier: telegram::outbox::notices::OutboxNotifier,
     chain: Arc<dyn ChainClient>,
     keys: Option<Arc<crate::wallet::KeyRing>>,
-) -> anyhow::Result<crate::app::trading::Trading> {
-    use crate::app::trading::{Trading, TradingPorts, TradingSettings};
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<crate::app::trade::Trading> {
+    use crate::app::trade::{Trading, TradingPorts, TradingSettings};
     let router = build_router(config, chain.clone()).await?;
     let ports = TradingPorts {
         users: db.clone(),
@@ -162,19 +265,23 @@ async fn build_trading(
         positions: db.clone(),
         stats: db.clone(),
         controls: db.clone(),
+        admins: db.clone(),
         chain,
         swapper: router,
         signer: Arc::new(crate::wallet::signer::KeyringSigner::new(db.clone(), keys)),
         notifier: Arc::new(notifier),
         clock: Arc::new(SystemClock),
     };
-    let settings = TradingSettings {
-        global_dry_run: config.dry_run,
-        limits: crate::domain::risk::GlobalLimits::default(),
-        default_tip: config.sender_tip,
-        submit: crate::solana::submit::SubmitOptions::default(),
-    };
-    Ok(Trading::new(ports, settings))
+    let mut settings = TradingSettings::new(
+        config.dry_run,
+        crate::domain::risk::GlobalLimits::default(),
+        config.sender_tip,
+        crate::solana::submit::SubmitOptions::default(),
+    );
+    settings.config_admins = config.admin_user_ids.clone();
+    let trading = Trading::new(ports, settings);
+    trading.set_metrics(metrics.clone());
+    Ok(trading)
 }
 
 /// Loads open positions into the monitor and starts its tick loop.
@@ -183,7 +290,7 @@ async fn build_trading(
 /// Storage failures while loading positions.
 async fn start_monitor(
     config: &Config,
-    trading: &crate::app::trading::Trading,
+    trading: &crate::app::trade::Trading,
     chain: Arc<dyn ChainClient>,
     liveness: &Arc<Liveness>,
     metrics: &Arc<Metrics>,
@@ -242,7 +349,9 @@ impl App {
         telegram::register_commands(&bot).await.context("registering the command menu")?;
 
         let (trigger, signal) = http::shutdown_channel();
-        let ops = OpsState { db: db.clone(), metrics: metrics.clone(), liveness: liveness.clone() };
+        let helius = build_helius(&config, Some(metrics.clone()))?;
+        let rpc = rpc_status(&config);
+        let ops = OpsState { db: db.clone(), metrics: metrics.clone(), liveness: liveness.clone(), rpc: rpc.clone() };
         let (webhook, webhook_route) = match &config.telegram_webhook {
             Some(w) => {
                 let (listener, route) = telegram::webhook::listener(w.url.path(), w.secret.clone(), metrics.clone());
@@ -259,14 +368,16 @@ impl App {
         let probe = tokio::spawn(probe_telegram(bot.clone(), liveness.clone(), metrics.clone(), signal.clone()));
 
         let db_port: Arc<Db> = Arc::new(db.clone());
+        let db_port_for_shutdown = db_port.clone();
         let livetrade =
             LiveTrade::new(db_port.clone(), db_port.clone(), db_port.clone(), Arc::new(SystemClock), config.dry_run)
                 .with_controls(db_port.clone());
-        let helius = build_helius(&config, Some(metrics.clone()))?;
         // Blockhash and priority fee refresh in the background: the hot path reads the cache.
-        let chain_cache = (!config.helius_rpc_urls.is_empty())
+        // Not on the public RPC, whose rate limit is kept for quotes and balances.
+        let chain_cache = (config.rpc_source() == RpcSource::Helius)
             .then(|| crate::solana::helius::ChainCache::spawn(helius.clone(), Default::default()));
         let chain: Arc<dyn ChainClient> = Arc::new(helius);
+        let rpc_probe = tokio::spawn(probe_rpc(chain.clone(), rpc, signal.clone()));
         let wallet_settings =
             WalletSettings { withdraw_limit_per_hour: config.withdraw_limit_per_hour, dry_run: config.dry_run };
         let wallets = Wallets::new(
@@ -299,7 +410,7 @@ impl App {
             Arc::new(SystemClock),
             metrics.clone(),
         );
-        let trading = build_trading(&config, &db_port, notifier.clone(), chain.clone(), keys).await?;
+        let trading = build_trading(&config, &db_port, notifier.clone(), chain.clone(), keys, &metrics).await?;
         // Before any new trading: reconcile every unfinished intent with the chain, then resend
         // stored notices and notify fills that were recorded without one (a crash in between).
         let recovered = crate::app::recovery::recover(&trading, &crate::solana::submit::SubmitOptions::default())
@@ -312,6 +423,28 @@ impl App {
         if resumed != telegram::outbox::notices::Resumed::default() {
             tracing::info!(?resumed, "stored notices resumed");
         }
+        let alert_services = crate::app::connector::AlertServices::new(
+            Arc::new(db.clone()),
+            metrics.clone(),
+            crate::app::connector::ConnectorSettings::default(),
+        );
+        // Alert buys a crash interrupted before signing: resumed while fresh, else failed as
+        // stale. Live positions are compared with their wallets (tokens moved outside the bot).
+        let resume_task = {
+            let connector = crate::app::connector::Connector::new(alert_services.clone(), trading.clone());
+            let trading = trading.clone();
+            let resumable = recovered.resumable;
+            tokio::spawn(async move {
+                if let Err(e) = connector.resume(resumable).await {
+                    tracing::error!(error.message = %e, "resuming interrupted alert buys failed");
+                }
+                match trading.reconcile_open_positions().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(changed = n, "positions reconciled with their wallets"),
+                    Err(e) => tracing::warn!(error.message = %e, "reconciling positions with wallets failed"),
+                }
+            })
+        };
         let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone()).await?;
         // Trades whose outcome was unknown ("pending" to the user) are re-checked periodically.
         let reconciler = tokio::spawn(crate::app::recovery::run_reconciler(
@@ -344,11 +477,7 @@ impl App {
             deletions,
             trading: Some(trading),
             admin: admin_deps,
-            alerts: crate::app::connector::AlertServices::new(
-                Arc::new(db.clone()),
-                metrics.clone(),
-                crate::app::connector::ConnectorSettings::default(),
-            ),
+            alerts: alert_services,
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .dependencies(dptree::deps![deps])
@@ -358,7 +487,8 @@ impl App {
         let token = dispatcher.shutdown_token();
         let stopper = tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutting down");
+            let began = tokio::time::Instant::now();
+            tracing::info!("shutting down: no new updates; in-flight trades get SHUTDOWN_DEADLINE_SECS to settle");
             // The dispatcher may still be starting; retry until it accepts the shutdown.
             loop {
                 match token.shutdown() {
@@ -370,6 +500,7 @@ impl App {
                 }
             }
             trigger.fire();
+            began
         });
         let errors = LoggingErrorHandler::with_custom_text("error from the update listener");
         match (webhook, &config.telegram_webhook) {
@@ -389,32 +520,84 @@ impl App {
             }
         }
         liveness.set_dispatcher_running(false);
-        let _ = stopper.await;
-        if tokio::time::timeout(Duration::from_secs(15), broadcast_runner).await.is_err() {
-            tracing::warn!("broadcast worker did not stop within 15 s");
+        let began = stopper.await.unwrap_or_else(|_| tokio::time::Instant::now());
+        let deadline = began + config.shutdown_deadline;
+        // No new updates arrive: drop the handlers' dependencies (and their notifier senders).
+        drop(dispatcher);
+        let intents: Arc<dyn crate::ports::IntentRepo> = db_port_for_shutdown;
+        settle_in_flight(intents.as_ref(), deadline).await;
+        for (task, name) in [
+            (broadcast_runner, "broadcast worker"),
+            (monitor_task, "position monitor"),
+            (reconciler, "intent reconciler"),
+            (resume_task, "resuming interrupted alert buys"),
+        ] {
+            if tokio::time::timeout_at(deadline.max(tokio::time::Instant::now() + SHUTDOWN_TASK_GRACE), task)
+                .await
+                .is_err()
+            {
+                tracing::warn!(task = name, "did not stop before the shutdown deadline");
+            }
         }
-        if tokio::time::timeout(Duration::from_secs(15), monitor_task).await.is_err() {
-            tracing::warn!("position monitor did not stop within 15 s");
-        }
-        if tokio::time::timeout(Duration::from_secs(5), reconciler).await.is_err() {
-            tracing::warn!("intent reconciler did not stop within 5 s");
-        }
-        // Give queued messages a moment to go out, then stop the outbox (stored notices that did
-        // not go out are sent after the next start).
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Every trade holder is gone: the outbox delivers what is queued, then ends. Final
+        // notices get the rest of the deadline (at least a few seconds); stored notices that
+        // still did not go out are sent after the next start.
+        let notices_until = deadline.max(tokio::time::Instant::now() + SHUTDOWN_NOTICE_GRACE);
         let _ = outbox_stop.send(());
-        if tokio::time::timeout(Duration::from_secs(10), outbox_task).await.is_err() {
-            tracing::warn!("outbox did not stop within 10 s");
+        let outbox_abort = outbox_task.abort_handle();
+        if tokio::time::timeout_at(notices_until, outbox_task).await.is_err() {
+            tracing::warn!("queued messages were not all delivered before the shutdown deadline");
+            outbox_abort.abort();
         }
         if let Some(cache) = chain_cache {
             cache.shutdown().await;
         }
         let _ = deletion_task.await;
         let _ = probe.await;
+        let _ = rpc_probe.await;
         let _ = http_task.await;
         db.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// A stopped background task still gets this long even when the shutdown deadline has passed.
+const SHUTDOWN_TASK_GRACE: Duration = Duration::from_secs(1);
+/// Queued trade notices still get this long even when the shutdown deadline has passed.
+const SHUTDOWN_NOTICE_GRACE: Duration = Duration::from_secs(3);
+/// How often shutdown looks for trades still in flight.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
+
+/// Waits until no trade is in flight (`pending`, `signed` or `sent`; `unknown` is a stored
+/// outcome the next start reconciles) or `deadline` passes. Trades still in flight at the
+/// deadline stay stored as they are: start-up recovery settles them against the chain.
+async fn settle_in_flight(intents: &dyn crate::ports::IntentRepo, deadline: tokio::time::Instant) {
+    use crate::domain::intent::IntentState;
+    let in_flight = |all: Vec<crate::domain::intent::Intent>| {
+        all.into_iter()
+            .filter(|i| matches!(i.state, IntentState::Pending | IntentState::Signed | IntentState::Sent))
+            .count()
+    };
+    // A trade spawned by the last update may not have stored its intent yet.
+    tokio::time::sleep(SHUTDOWN_POLL).await;
+    loop {
+        let left = match intents.unfinished().await {
+            Ok(all) => in_flight(all),
+            Err(e) => {
+                tracing::error!(error.message = %e, "cannot read in-flight trades at shutdown");
+                return;
+            }
+        };
+        if left == 0 {
+            tracing::info!("no trade in flight");
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(in_flight = left, "shutdown deadline reached: in-flight trades stay stored for recovery");
+            return;
+        }
+        tokio::time::sleep(SHUTDOWN_POLL).await;
     }
 }
 
@@ -458,6 +641,44 @@ async fn admin_wiring(
         });
     });
     (telegram::AdminDeps { admin, broadcasts }, task)
+}
+
+/// The `/healthz` RPC record for this config; logs which RPC the bot reads the chain through.
+fn rpc_status(config: &Config) -> Arc<http::RpcStatus> {
+    match config.rpc_source() {
+        RpcSource::Helius => {
+            tracing::info!(endpoints = config.helius_rpc_urls.len(), "chain reads and sends go through Helius");
+            http::RpcStatus::new(RpcSource::Helius, "helius")
+        }
+        RpcSource::Public => {
+            let host = config.public_rpc_url.host_str().unwrap_or_default().to_owned();
+            tracing::warn!(
+                rpc = %host,
+                "no HELIUS_API_KEY or HELIUS_RPC_URL: quotes, balances and paper trades use the public Solana RPC \
+                 (rate-limited; live trading needs Helius)"
+            );
+            http::RpcStatus::new(RpcSource::Public, host)
+        }
+    }
+}
+
+/// Asks the RPC for the block height now and then every [`PROBE_EVERY`], for `/healthz`.
+async fn probe_rpc(chain: Arc<dyn ChainClient>, status: Arc<http::RpcStatus>, shutdown: http::ShutdownSignal) {
+    let mut stop = std::pin::pin!(shutdown.wait());
+    loop {
+        let ok = tokio::select! {
+            () = &mut stop => return,
+            answer = chain.block_height() => answer.is_ok(),
+        };
+        if !ok {
+            tracing::warn!("the RPC does not answer (getBlockHeight failed)");
+        }
+        status.record(ok, SystemClock.now_ms());
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(PROBE_EVERY) => {}
+        }
+    }
 }
 
 async fn probe_telegram(bot: Bot, liveness: Arc<Liveness>, metrics: Arc<Metrics>, shutdown: http::ShutdownSignal) {

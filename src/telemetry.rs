@@ -17,9 +17,16 @@ use crate::config::LogFormat;
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
-    let _ = match format {
-        LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let json = match format {
+        LogFormat::Auto => !std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        LogFormat::Pretty => false,
+        LogFormat::Json => true,
+    };
+    // Colour codes only on a terminal: a log collector or `docker logs` gets plain text.
+    let builder = builder.with_ansi(!json && std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    let _ = match json {
+        false => builder.try_init(),
+        true => builder.json().flatten_event(true).try_init(),
     };
 }
 
@@ -125,6 +132,8 @@ struct AdminMetrics {
     broadcast_deliveries: Family<Labels, Counter>,
     broadcasts_running: Gauge,
     webhook_updates: Family<Labels, Counter>,
+    breaker_open: Gauge,
+    breaker_events: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -210,6 +219,12 @@ impl Metrics {
         self.admin.actions.get_or_create(&vec![("action".to_owned(), action.to_owned())]).inc();
     }
 
+    /// Records an execution breaker transition (`tripped` or `reset`) and its open state.
+    pub fn execution_breaker(&self, event: &str, open: bool) {
+        self.admin.breaker_events.get_or_create(&vec![("event".to_owned(), event.to_owned())]).inc();
+        self.admin.breaker_open.set(i64::from(open));
+    }
+
     /// Sets the kill switch gauge: 0 off, 1 entries stopped, 2 hard.
     pub fn set_kill_switch(&self, level: i64) {
         self.admin.kill_switch.set(level);
@@ -271,6 +286,16 @@ impl AdminMetrics {
         );
         registry.register("broadcasts_running", "Broadcasts being delivered", self.broadcasts_running.clone());
         registry.register("webhook_updates", "Webhook requests, by result", self.webhook_updates.clone());
+        registry.register(
+            "execution_breaker_open",
+            "Execution breaker: 0 closed, 1 open or half-open (new entries refused)",
+            self.breaker_open.clone(),
+        );
+        registry.register(
+            "execution_breaker_events",
+            "Execution breaker transitions, by event (tripped, reset)",
+            self.breaker_events.clone(),
+        );
     }
 }
 

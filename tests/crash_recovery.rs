@@ -180,3 +180,170 @@ async fn kill_after_confirmation_before_the_position_write() {
 async fn kill_before_the_notification() {
     crash_at("before_notify").await;
 }
+
+const CHANNEL: i64 = -1_001_555_000_111;
+
+/// A channel post as Telegram delivers it (posted `age_secs` ago).
+fn channel_post(message_id: i64, mint: &Pubkey, age_secs: i64) -> serde_json::Value {
+    let chat = serde_json::json!({"id": CHANNEL, "title": "Calls (test)", "type": "channel"});
+    serde_json::json!({"channel_post": {
+        "message_id": message_id,
+        "sender_chat": chat.clone(),
+        "chat": chat,
+        "date": chrono::Utc::now().timestamp() - age_secs,
+        "text": format!("CA: {mint}"),
+    }})
+}
+
+/// The world plus a registered channel and Alice subscribed (auto, 0.05 SOL, `max_age`).
+async fn alert_world(max_age: &str) -> World {
+    let w = world().await;
+    let app = TestApp::spawn(
+        &w.db,
+        &[("HELIUS_RPC_URL", &w.chain.rpc_url(0)), ("WALLET_MASTER_KEY", MASTER_HEX), ("DRY_RUN", "false")],
+    )
+    .await;
+    for (user, cmd) in [
+        (1, format!("/source add {CHANNEL} ca_drop calls")),
+        (ALICE, "/alerts subscribe calls 0.05".to_owned()),
+        (ALICE, format!("/alerts set calls max_age={max_age} max_drift=off")),
+    ] {
+        let cur = app.tg.call_count().await;
+        app.tg.send_private(user, "en", &cmd).await;
+        app.tg.next_text_to(cur, user).await;
+    }
+    let tg = app.tg.clone();
+    app.stop().await;
+    World { tg, ..w }
+}
+
+async fn alert_intents(db: &quantbot::storage::Db) -> Vec<(String, String)> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT mint, state FROM trade_intents WHERE origin = 'alert' ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    rows.iter().map(|r| (r.get("mint"), r.get("state"))).collect()
+}
+
+/// The bot is killed (-9) and stays down while a channel posts 50 calls; 5 more arrive right
+/// before the restart. Telegram delivers the whole backlog at once: exactly the 5 fresh calls
+/// are bought, the 50 old ones are stored as stale and never traded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_a_backlog_of_old_posts_trades_only_the_fresh_ones() {
+    let w = alert_world("60").await;
+    let (mut bot, _lines) = spawn_bot(&w, None);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    bot.kill().unwrap();
+    bot.wait().unwrap();
+    // Downtime: 50 calls posted 2 to 60 minutes ago, then 5 fresh ones (each its own coin).
+    for i in 0..50 {
+        w.tg.push_update(channel_post(100 + i, &Pubkey::new_unique(), 120 + i * 70)).await;
+    }
+    let mut fresh = Vec::new();
+    for i in 0..5 {
+        let mut curve = pump::fresh_curve(Pubkey::new_unique());
+        curve.real_quote_reserves = 5 * SOL;
+        let coin = pump::seed_coin(&w.chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
+        w.tg.push_update(channel_post(200 + i, &coin.mint, 1)).await;
+        fresh.push(coin.mint.to_string());
+    }
+    let landed_before = w.chain.landed_count();
+    let (mut bot, _lines) = spawn_bot(&w, None);
+    let db = open_db(&w).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts").fetch_one(db.pool()).await.unwrap();
+        let done = alert_intents(&db).await.iter().filter(|(_, s)| s == "confirmed").count();
+        if stored == 55 && done == 5 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "stored {stored}, bought {done}: {:?}", alert_intents(&db).await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    bot.kill().unwrap();
+    bot.wait().unwrap();
+    let mut bought: Vec<String> = alert_intents(&db).await.into_iter().map(|(m, _)| m).collect();
+    bought.sort();
+    fresh.sort();
+    assert_eq!(bought, fresh, "exactly the fresh calls were traded");
+    let all: Vec<(String, String, String)> = {
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT origin, side, state FROM trade_intents ORDER BY id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        rows.iter().map(|r| (r.get("origin"), r.get("side"), r.get("state"))).collect()
+    };
+    let books: Vec<String> = PositionRepo::open_positions(&db, UserId(ALICE))
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} tokens {} cost {} realized {}", p.id, p.book.tokens, p.book.cost.0, p.book.realized))
+        .collect();
+    assert_eq!(w.chain.landed_count() - landed_before, 5, "{all:?} {books:?}");
+    let stale: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts WHERE parsed LIKE '%\"skip\":\"stale\"%'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stale, 50, "old posts are stored with the reason stale");
+}
+
+/// An alert buy killed right after its intent was stored is resumed at restart while its post
+/// is fresh (one buy, one position); with a `max_age` that has passed it is failed as stale
+/// and nothing is bought. Either way nothing is left unfinished.
+async fn alert_buy_killed_after_insert(max_age: &str, down_for: Duration) -> (World, quantbot::storage::Db, usize) {
+    let w = alert_world(max_age).await;
+    let landed_before = w.chain.landed_count();
+    let (mut bot, lines) = spawn_bot(&w, Some("after_intent_insert"));
+    w.tg.push_update(channel_post(300, &w.coin.mint, 0)).await;
+    let reached = tokio::task::block_in_place(|| {
+        wait_line(&lines, "FAILPOINT after_intent_insert reached", Duration::from_secs(60))
+    });
+    assert!(reached, "the alert buy never reached its intent insert");
+    bot.kill().unwrap();
+    bot.wait().unwrap();
+    tokio::time::sleep(down_for).await;
+    let (mut bot, _lines) = spawn_bot(&w, None);
+    let db = open_db(&w).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !db.unfinished().await.unwrap().is_empty() || alert_intents(&db).await.is_empty() {
+        assert!(Instant::now() < deadline, "not resolved: {:?}", db.unfinished().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bot.kill().unwrap();
+    bot.wait().unwrap();
+    let landed = w.chain.landed_count() - landed_before;
+    (w, db, landed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_alert_buy_is_resumed_while_its_post_is_fresh() {
+    let (w, db, landed) = alert_buy_killed_after_insert("60", Duration::ZERO).await;
+    assert_eq!(alert_intents(&db).await, [(w.coin.mint.to_string(), "confirmed".to_owned())]);
+    assert_eq!(landed, 1, "bought exactly once");
+    assert_eq!(PositionRepo::open_positions(&db, UserId(ALICE)).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_alert_buy_is_failed_as_stale_once_its_post_is_too_old() {
+    let (w, db, landed) = alert_buy_killed_after_insert("2", Duration::from_secs(3)).await;
+    assert_eq!(alert_intents(&db).await, [(w.coin.mint.to_string(), "failed".to_owned())]);
+    assert_eq!(landed, 0);
+    let error: Option<String> = sqlx::query_scalar("SELECT error FROM trade_intents WHERE origin = 'alert'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(error.as_deref(), Some("alert.stale"));
+    let reason = quantbot::i18n::tr(quantbot::domain::lang::Lang::En, "reason.alert.stale", &[]);
+    let told =
+        w.tg.calls()
+            .await
+            .iter()
+            .filter(|c| c.body["chat_id"] == serde_json::json!(ALICE))
+            .filter(|c| c.body["text"].as_str().is_some_and(|t| t.contains(&reason)))
+            .count();
+    assert_eq!(told, 1, "the user is told once");
+}

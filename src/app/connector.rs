@@ -10,23 +10,31 @@
 //! bounded pool (`buffer_unordered`). Notices go through the paced [`Notifier`] queue, so
 //! Telegram never delays a trade.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use solana_pubkey::Pubkey;
 
-use crate::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading};
+use rust_decimal::Decimal;
+
+use crate::app::trade::{
+    ConnectorPorts, Prefetched, PrefetchedWallet, PriceGuard, TradeAmount, TradeOutcome, TradeRequest, Trading,
+};
+use crate::domain::alert::freshness;
 use crate::domain::alert::rules::{self, AlertMode, MarketView, RuleSkip, SubscriptionSettings};
 use crate::domain::alert::{self, AlertKind, DuplicateFilter, ParsedAlert, Post, PostEntity, SignalLevels, SkipReason};
 use crate::domain::exit::ExitRules;
-use crate::domain::intent::{IdempotencyKey, IntentOrigin};
+use crate::domain::failure::TradeFailure;
+use crate::domain::intent::{IdempotencyKey, Intent, IntentOrigin, IntentState};
 use crate::domain::money::{Bps, Lamports};
 use crate::domain::position::Side;
 use crate::domain::risk::TradeMode;
 use crate::domain::user::UserId;
-use crate::ports::alerts::{AlertInsert, AlertRepo, AlertSource, LatencySink, NewAlert, Subscriber};
-use crate::ports::{QuoteRequest, RepoError, TradeNotice};
+use crate::ports::alerts::{AlertInsert, AlertRepo, AlertSource, LatencySink, NewAlert, StoredAlert, Subscriber};
+use crate::ports::{Quote, QuoteRequest, RepoError, TradeNotice};
+use crate::solana::instructions::AtaSpec;
 
 /// Tunables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +96,9 @@ pub struct IncomingPost {
     pub button_urls: Vec<String>,
     /// When we received it (unix ms).
     pub received_at_ms: i64,
+    /// When it was posted (Telegram's message `date`, unix ms): the alert's age counts from
+    /// here, so a backlog delivered after downtime is old, not new.
+    pub posted_at_ms: i64,
 }
 
 /// What happened to a post.
@@ -136,6 +147,7 @@ pub enum ConfirmOutcome {
 pub struct Connector {
     services: AlertServices,
     trading: Trading,
+    ports: ConnectorPorts,
 }
 
 /// One subscriber's planned action.
@@ -157,7 +169,7 @@ enum Done {
 impl Connector {
     /// A connector over `trading`.
     pub fn new(services: AlertServices, trading: Trading) -> Self {
-        Self { services, trading }
+        Self { services, ports: trading.connector_ports(), trading }
     }
 
     /// Handles one post end to end.
@@ -186,18 +198,33 @@ impl Connector {
         let view = Post { text: &post.text, entities: &post.entities, button_urls: &post.button_urls };
         let parsed = alert::parse(source.kind, &view);
         let key = alert::alert_key(post.chat_id, post.message_id);
+        let subscribers = if parsed.is_ok() { repo.subscribers(source.id).await? } else { Vec::new() };
+        // Stale for everyone (a backlog after downtime): stored with the reason, never traded.
+        let now = self.ports.clock.now_ms();
+        let stale = parsed.is_ok() && too_old_for_all(&subscribers, post.posted_at_ms, now);
         let record = NewAlert {
             alert_key: key.clone(),
             source_id: source.id,
             mint: parsed.as_ref().ok().map(|p| p.mint.to_string()),
             parsed: match &parsed {
+                Ok(p) if stale => {
+                    let mut v = serde_json::from_str::<serde_json::Value>(&p.to_json()).unwrap_or_default();
+                    v["skip"] = serde_json::json!(SkipReason::Stale.code());
+                    v.to_string()
+                }
                 Ok(p) => p.to_json(),
                 Err(r) => serde_json::json!({ "skip": r.code() }).to_string(),
             },
             received_at_ms: post.received_at_ms,
+            posted_at_ms: post.posted_at_ms,
         };
         let inserted = repo.record_alert(&record).await?;
         let parsed = match parsed {
+            Ok(_) if stale => {
+                let age_s = freshness::age_ms(post.posted_at_ms, now) / 1_000;
+                tracing::info!(source = %source.name, age_s, "stale alert post stored, not traded");
+                return Ok(PostOutcome::Skipped(SkipReason::Stale));
+            }
             Ok(p) => p,
             Err(reason) => {
                 tracing::info!(source = %source.name, reason = reason.code(), "alert post skipped");
@@ -216,7 +243,14 @@ impl Connector {
             AlertInsert::New(id) | AlertInsert::Duplicate(id) => id,
         };
         repo.touch_source(source.id, post.received_at_ms).await?;
-        let report = self.fan_out(&source, alert_id, &key, &parsed, post.received_at_ms).await?;
+        let call = Call {
+            alert_id,
+            alert_key: &key,
+            parsed: &parsed,
+            received_at_ms: post.received_at_ms,
+            posted_at_ms: post.posted_at_ms,
+        };
+        let report = self.fan_out_to(&source, &call, subscribers).await?;
         Ok(PostOutcome::Dispatched(report))
     }
 
@@ -224,26 +258,47 @@ impl Connector {
     ///
     /// # Errors
     /// Storage failures while loading subscribers (per-user storage failures are logged).
-    pub async fn fan_out(
+    pub async fn fan_out(&self, source: &AlertSource, call: &Call<'_>) -> Result<FanOutReport, RepoError> {
+        let subscribers = self.services.repo.subscribers(source.id).await?;
+        self.fan_out_to(source, call, subscribers).await
+    }
+
+    async fn fan_out_to(
         &self,
         source: &AlertSource,
-        alert_id: i64,
-        alert_key: &str,
-        parsed: &ParsedAlert,
-        received_at_ms: i64,
+        call: &Call<'_>,
+        subscribers: Vec<Subscriber>,
     ) -> Result<FanOutReport, RepoError> {
-        let subscribers = self.services.repo.subscribers(source.id).await?;
-        let mut report = FanOutReport { alert_id, subscribers: subscribers.len(), ..FanOutReport::default() };
+        let mut report =
+            FanOutReport { alert_id: call.alert_id, subscribers: subscribers.len(), ..FanOutReport::default() };
         if subscribers.is_empty() {
             return Ok(report);
         }
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         let buys_today = self.services.repo.alert_buys_since(crate::app::livetrade::utc_day_start_ms(now)).await?;
-        let market = self.market(parsed.mint, &subscribers).await;
-        let plans = plan(&subscribers, market.as_ref().map_err(String::as_str), &buys_today, now);
-        let mint = parsed.mint.to_string();
+        let market = self.market(call.parsed.mint, &subscribers).await;
+        let receipt_price = market.as_ref().ok().map(|(_, quote)| quote.price);
+        if let Some(price) = receipt_price {
+            self.services.repo.set_receipt_price(call.alert_id, price).await?;
+        }
+        let view = market.as_ref().map(|(v, _)| v).map_err(String::as_str);
+        let plans = plan(&subscribers, view, &buys_today, now, call.posted_at_ms);
+        let buyers: Vec<UserId> =
+            plans.iter().filter_map(|p| if let Plan::Buy(user, _) = p { Some(*user) } else { None }).collect();
+        let mut prefetched = match &market {
+            Ok((_, quote)) if !buyers.is_empty() => self.prefetch(&buyers, quote).await,
+            _ => HashMap::new(),
+        };
+        let plans: Vec<(Plan, Option<Prefetched>)> = plans
+            .into_iter()
+            .map(|p| {
+                let pre = if let Plan::Buy(user, _) = &p { prefetched.remove(user) } else { None };
+                (p, pre)
+            })
+            .collect();
+        let mint = call.parsed.mint.to_string();
         let results: Vec<Done> = futures::stream::iter(plans)
-            .map(|p| self.run_plan(p, source, alert_id, alert_key, parsed, &mint, received_at_ms))
+            .map(|(p, pre)| self.run_plan(p, source, call, receipt_price, pre, &mint))
             .buffer_unordered(self.services.settings.pool.max(1))
             .collect()
             .await;
@@ -260,35 +315,38 @@ impl Connector {
         Ok(report)
     }
 
-    /// One quote shared by every subscriber (at the largest size that needs market data).
-    async fn market(&self, mint: Pubkey, subs: &[Subscriber]) -> Result<MarketView, String> {
-        let Some(size) = subs.iter().filter(|s| s.settings.needs_market()).map(|s| s.settings.buy).max() else {
+    /// One quote shared by every subscriber, at the largest subscription size: the market rules
+    /// (market cap, liquidity, impact), the price at receipt (the drift reference) and the venue
+    /// state every subscriber's buy is requoted from.
+    async fn market(&self, mint: Pubkey, subs: &[Subscriber]) -> Result<(MarketView, Arc<Quote>), String> {
+        let Some(size) = subs.iter().map(|s| s.settings.buy).max() else {
             return Err("venue.unavailable".to_owned());
         };
         let req = QuoteRequest { mint, side: Side::Buy, amount_in: size.0, slippage: Bps(0) };
-        match self.trading.ports().swapper.quote(&req).await {
-            Ok(q) => Ok(MarketView {
-                market_cap: q.market_cap,
-                liquidity: q.liquidity,
-                price_impact: q.price_impact,
-                quoted: size,
-            }),
-            Err(e) => Err(crate::app::trading::venue_reason(&e).to_owned()),
+        match self.ports.swapper.quote(&req).await {
+            Ok(q) => Ok((
+                MarketView {
+                    market_cap: q.market_cap,
+                    liquidity: q.liquidity,
+                    price_impact: q.price_impact,
+                    quoted: size,
+                },
+                Arc::new(q),
+            )),
+            Err(e) => Err(crate::app::trade::venue_failure(&e).code()),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn run_plan(
         &self,
         plan: Plan,
         source: &AlertSource,
-        alert_id: i64,
-        alert_key: &str,
-        parsed: &ParsedAlert,
+        call: &Call<'_>,
+        receipt_price: Option<Decimal>,
+        prefetched: Option<Prefetched>,
         mint: &str,
-        received_at_ms: i64,
     ) -> Done {
-        let notifier = &self.trading.ports().notifier;
+        let notifier = &self.ports.notifier;
         match plan {
             Plan::Skip(user, skip) => {
                 let notice = skip_notice(mint, &source.name, &skip);
@@ -296,13 +354,18 @@ impl Connector {
                 Done::Skipped
             }
             Plan::Confirm(user, sol) => {
-                let notice =
-                    TradeNotice::AlertConfirm { mint: mint.to_owned(), source: source.name.clone(), sol, alert_id };
+                let notice = TradeNotice::AlertConfirm {
+                    mint: mint.to_owned(),
+                    source: source.name.clone(),
+                    sol,
+                    alert_id: call.alert_id,
+                };
                 notifier.notify(user, notice).await;
                 Done::Confirm
             }
             Plan::Buy(user, settings) => {
-                let req = self.request(user, &settings, source, alert_key, parsed, received_at_ms).await;
+                let mut req = self.request(user, &settings, source, call, receipt_price).await;
+                req.prefetched = prefetched;
                 self.execute(req).await
             }
         }
@@ -313,13 +376,13 @@ impl Connector {
         user: UserId,
         settings: &SubscriptionSettings,
         source: &AlertSource,
-        alert_key: &str,
-        parsed: &ParsedAlert,
-        received_at_ms: i64,
+        call: &Call<'_>,
+        receipt_price: Option<Decimal>,
     ) -> TradeRequest {
+        let parsed = call.parsed;
         let signal = parsed.signal.as_ref().filter(|s| s.stop_loss_bps.is_some() || !s.take_profit.is_empty());
         let exit_rules = if signal.is_some() || settings.overrides_exits() {
-            match self.trading.ports().users.config(user).await {
+            match self.ports.users.config(user).await {
                 Ok(config) => Some(rules::exit_rules(&ExitRules::from_config(&config), signal, settings)),
                 Err(e) => {
                     tracing::error!(user_id = user.0, error.message = %e, "config load failed; default exits");
@@ -329,19 +392,61 @@ impl Connector {
         } else {
             None
         };
+        let entry = parsed.signal.as_ref().and_then(|s| s.entry);
+        let price_guard = freshness::reference_price(entry, receipt_price)
+            .map(|reference| PriceGuard { reference, max_drift_bps: settings.max_drift_bps });
         TradeRequest {
             user,
             mint: parsed.mint,
             side: Side::Buy,
             amount: TradeAmount::Sol(settings.buy),
+            position_id: None,
             origin: IntentOrigin::Alert,
-            key: IdempotencyKey::alert(user, alert_key),
-            alert_id: Some(alert_key.to_owned()),
-            received_at_ms: Some(received_at_ms),
+            key: IdempotencyKey::alert(user, call.alert_key),
+            alert_id: Some(call.alert_key.to_owned()),
+            received_at_ms: Some(call.received_at_ms),
             exit_rules,
             source: Some(format!("alert:{}", source.name)),
             slippage: None,
+            price_guard,
+            resume: false,
+            prefetched: None,
         }
+    }
+
+    /// One batched read of every buyer's wallet: their default wallets (storage), then each
+    /// wallet's SOL and its token account for the mint in `getMultipleAccounts` calls (100 keys
+    /// each), and the mint's priority fee once. A failed read leaves everyone on the normal path.
+    async fn prefetch(&self, buyers: &[UserId], market: &Arc<Quote>) -> HashMap<UserId, Prefetched> {
+        let mint = market.request.mint;
+        let mut wallets = Vec::with_capacity(buyers.len());
+        let mut out = HashMap::with_capacity(buyers.len());
+        let priority_fee = self.ports.chain.priority_fee_estimate(&[mint]).await.ok();
+        let none = Prefetched { market: market.clone(), priority_fee, wallet: None };
+        for user in buyers {
+            match self.ports.signer.default_wallet(*user).await {
+                Ok(Some((id, owner))) => wallets.push((*user, id, owner)),
+                Ok(None) => {
+                    out.insert(*user, none.clone());
+                }
+                Err(e) => tracing::warn!(user_id = user.0, error.message = %e, "wallet lookup failed"),
+            }
+        }
+        let mut keys = Vec::with_capacity(wallets.len() * 2);
+        for (_, _, owner) in &wallets {
+            keys.push(*owner);
+            keys.push(AtaSpec { owner: *owner, mint, token_program: market.token_program }.address());
+        }
+        let accounts = match self.ports.chain.accounts(&keys).await {
+            Ok(a) if a.len() == keys.len() => a,
+            Ok(_) | Err(_) => return HashMap::new(),
+        };
+        for (i, (user, id, owner)) in wallets.into_iter().enumerate() {
+            let lamports = accounts[2 * i].as_ref().map_or(Lamports::ZERO, |a| a.lamports);
+            let wallet = PrefetchedWallet { id, owner, lamports, token_account: accounts[2 * i + 1].clone() };
+            out.insert(user, Prefetched { wallet: Some(wallet), ..none.clone() });
+        }
+        out
     }
 
     async fn execute(&self, req: TradeRequest) -> Done {
@@ -368,7 +473,7 @@ impl Connector {
     /// Alert received → transaction handed to the chain (live) or simulated (paper).
     fn record_latency(&self, received_at_ms: Option<i64>, sent_at_ms: Option<i64>, mode: &str) {
         if let Some(at) = received_at_ms {
-            let sent = sent_at_ms.unwrap_or_else(|| self.trading.ports().clock.now_ms());
+            let sent = sent_at_ms.unwrap_or_else(|| self.ports.clock.now_ms());
             let ms = sent.saturating_sub(at).max(0);
             #[allow(clippy::cast_precision_loss)]
             self.services.latency.alert_trade_latency(ms as f64 / 1_000.0, mode);
@@ -385,26 +490,132 @@ impl Connector {
         let Some(stored) = repo.alert(alert_id).await? else {
             return Ok(ConfirmOutcome::Stale);
         };
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         if now.saturating_sub(stored.new.received_at_ms) > self.services.settings.confirm_ttl_ms {
             return Ok(ConfirmOutcome::Stale);
         }
-        let Some(parsed) = parsed_from_json(&stored.new.parsed) else {
+        let Some((source, settings, parsed)) = self.stored_call(user, &stored).await? else {
             return Ok(ConfirmOutcome::Stale);
         };
-        let Some(settings) = repo.subscription(user, stored.new.source_id).await? else {
-            return Ok(ConfirmOutcome::Stale);
-        };
-        let Some(source) = repo.sources().await?.into_iter().find(|s| s.id == stored.new.source_id) else {
-            return Ok(ConfirmOutcome::Stale);
-        };
-        let req =
-            self.request(user, &settings, &source, &stored.new.alert_key, &parsed, stored.new.received_at_ms).await;
+        let call = Call::from_stored(&stored, &parsed);
+        let req = self.request(user, &settings, &source, &call, stored.receipt_price).await;
         let outcome = self.trading.execute(req).await.map_err(|e| match e {
-            crate::app::trading::TradeError::Repo(r) => r,
+            crate::app::trade::TradeError::Repo(r) => r,
         })?;
         Ok(ConfirmOutcome::Started(Box::new(outcome)))
     }
+
+    /// The source, the user's subscription and the parsed call behind a stored alert.
+    async fn stored_call(
+        &self,
+        user: UserId,
+        stored: &StoredAlert,
+    ) -> Result<Option<(AlertSource, SubscriptionSettings, ParsedAlert)>, RepoError> {
+        let repo = &self.services.repo;
+        let Some(parsed) = parsed_from_json(&stored.new.parsed) else {
+            return Ok(None);
+        };
+        let Some(settings) = repo.subscription(user, stored.new.source_id).await? else {
+            return Ok(None);
+        };
+        let Some(source) = repo.sources().await?.into_iter().find(|s| s.id == stored.new.source_id) else {
+            return Ok(None);
+        };
+        Ok(Some((source, settings, parsed)))
+    }
+
+    /// Alert buys a crash interrupted before signing (from recovery): resumed while the post is
+    /// within the subscription's `max_age`, otherwise failed as stale. Either way the user hears
+    /// once: the buy's own notice, or the stale refusal.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn resume(&self, intents: Vec<Intent>) -> Result<ResumeReport, RepoError> {
+        let mut report = ResumeReport::default();
+        for intent in intents {
+            let user = intent.new.user;
+            let now = self.ports.clock.now_ms();
+            let stored = match &intent.new.alert_id {
+                Some(key) => self.services.repo.alert_by_key(key).await?,
+                None => None,
+            };
+            let call = match &stored {
+                Some(stored) => self.stored_call(user, stored).await?,
+                None => None,
+            };
+            let fresh = match (&stored, &call) {
+                (Some(stored), Some((_, settings, _))) => {
+                    freshness::check_age(stored.new.posted_at_ms, now, settings.freshness()).is_ok()
+                }
+                _ => false,
+            };
+            if let (true, Some(stored), Some((source, settings, parsed))) = (fresh, &stored, &call) {
+                let call = Call::from_stored(stored, parsed);
+                let mut req = self.request(user, settings, source, &call, stored.receipt_price).await;
+                req.resume = true;
+                report.resumed += 1;
+                self.execute(req).await;
+                continue;
+            }
+            let reason = TradeFailure::Stale;
+            let ports = &self.ports;
+            if ports
+                .intents
+                .transition(intent.id, IntentState::Pending, IntentState::Failed, Some(&reason.code()))
+                .await?
+            {
+                let notice = TradeNotice::Refused { mint: intent.new.mint.clone(), reason };
+                ports.notifier.notify(user, notice).await;
+            }
+            report.stale += 1;
+        }
+        if report.resumed + report.stale > 0 {
+            tracing::info!(?report, "interrupted alert buys resumed or failed as stale");
+        }
+        Ok(report)
+    }
+}
+
+/// What [`Connector::resume`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResumeReport {
+    /// Handed back to the trading core.
+    pub resumed: usize,
+    /// Too old (or no longer subscribed): failed as stale.
+    pub stale: usize,
+}
+
+/// One call (a parsed alert post) being fanned out.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// Stored alert row id.
+    pub alert_id: i64,
+    /// Source chat + message id.
+    pub alert_key: &'a str,
+    /// The parsed post.
+    pub parsed: &'a ParsedAlert,
+    /// When we received it (unix ms).
+    pub received_at_ms: i64,
+    /// When it was posted (unix ms).
+    pub posted_at_ms: i64,
+}
+
+impl<'a> Call<'a> {
+    fn from_stored(stored: &'a StoredAlert, parsed: &'a ParsedAlert) -> Self {
+        Self {
+            alert_id: stored.id,
+            alert_key: &stored.new.alert_key,
+            parsed,
+            received_at_ms: stored.new.received_at_ms,
+            posted_at_ms: stored.new.posted_at_ms,
+        }
+    }
+}
+
+/// Whether a post is older than every subscriber's `max_age` (none has it off).
+fn too_old_for_all(subscribers: &[Subscriber], posted_at_ms: i64, now_ms: i64) -> bool {
+    !subscribers.is_empty()
+        && subscribers.iter().all(|s| freshness::check_age(posted_at_ms, now_ms, s.settings.freshness()).is_err())
 }
 
 /// Rule matching for every subscriber (pure; the benchmark measures it).
@@ -431,11 +642,15 @@ fn plan(
     market: Result<&MarketView, &str>,
     buys_today: &std::collections::HashMap<UserId, u32>,
     now_ms: i64,
+    posted_at_ms: i64,
 ) -> Vec<Plan> {
     plan_all(subscribers, market, buys_today, now_ms)
         .into_iter()
         .zip(subscribers)
         .map(|(r, s)| match r {
+            _ if freshness::check_age(posted_at_ms, now_ms, s.settings.freshness()).is_err() => {
+                Plan::Skip(s.user, RuleSkip::Stale { max_age_secs: s.settings.max_age_secs.unwrap_or_default() })
+            }
             Err((user, skip)) => Plan::Skip(user, skip),
             Ok((user, AlertMode::Confirm)) => Plan::Confirm(user, s.settings.buy),
             Ok((user, AlertMode::Auto)) => Plan::Buy(user, s.settings.clone()),
@@ -447,6 +662,7 @@ fn skip_notice(mint: &str, source: &str, skip: &RuleSkip) -> TradeNotice {
     let sol = |l: Lamports| l.to_sol().normalize().to_string();
     let (reason, limit) = match skip {
         RuleSkip::NoMarket(code) => (code.clone(), String::new()),
+        RuleSkip::Stale { max_age_secs } => (format!("rule.{}", skip.code()), max_age_secs.to_string()),
         RuleSkip::Hours(h) => (format!("rule.{}", skip.code()), format!("{:02}-{:02}", h.start, h.end)),
         RuleSkip::DailyCap(n) => (format!("rule.{}", skip.code()), n.to_string()),
         RuleSkip::MarketCap { max } => (format!("rule.{}", skip.code()), sol(*max)),

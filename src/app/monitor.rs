@@ -14,8 +14,9 @@ use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
-use super::trading::{StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
+use super::trade::{MonitorPorts, StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
+use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Bps;
 use crate::domain::position::Side;
@@ -25,6 +26,8 @@ use crate::ports::{PositionRecord, PriceSource, RepoError, TradeNotice};
 const PARALLEL_EXITS: usize = 8;
 /// Failures before the user is told an exit keeps failing.
 const TELL_AFTER: u32 = 3;
+/// How long a user's default exit rules are cached by the monitor.
+const DEFAULTS_TTL_MS: i64 = 30_000;
 
 /// Retry state of one (position, rule, step).
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,6 +40,8 @@ struct Attempts {
 #[derive(Debug, Clone)]
 struct Tracked {
     record: PositionRecord,
+    /// The mint, decoded once (`None`: a corrupt row, never priced).
+    mint: Option<Pubkey>,
     exit: StoredExit,
     peak: Decimal,
     /// Thresholds of the position's own rules, rebuilt when entry, peak or progress change.
@@ -63,8 +68,11 @@ pub struct Monitor {
     liveness: Option<Arc<crate::telemetry::Liveness>>,
     metrics: Option<Arc<crate::telemetry::Metrics>>,
     trading: Trading,
+    ports: MonitorPorts,
     prices: Arc<dyn PriceSource>,
     tracked: Mutex<HashMap<i64, Tracked>>,
+    /// Users' default exit rules and when they were read.
+    defaults: Mutex<HashMap<i64, (i64, ExitRules)>>,
     attempts: Mutex<HashMap<(i64, ExitRule), Attempts>>,
     last_tick_ms: AtomicI64,
 }
@@ -81,9 +89,11 @@ impl Monitor {
         Self {
             liveness: None,
             metrics: None,
+            ports: trading.monitor_ports(),
             trading,
             prices,
             tracked: Mutex::new(HashMap::new()),
+            defaults: Mutex::new(HashMap::new()),
             attempts: Mutex::new(HashMap::new()),
             last_tick_ms: AtomicI64::new(0),
         }
@@ -108,7 +118,7 @@ impl Monitor {
     /// # Errors
     /// Storage failures.
     pub async fn load(&self) -> Result<usize, RepoError> {
-        let open = self.trading.ports().positions.all_open_positions().await?;
+        let open = self.ports.positions.all_open_positions().await?;
         let n = open.len();
         for p in open {
             self.upsert(p).await;
@@ -140,7 +150,8 @@ impl Monitor {
         }
         let peak = record.peak_price.unwrap_or_else(|| record.book.entry_price().unwrap_or_default());
         let peak = tracked.get(&record.id).map_or(peak, |t| t.peak.max(peak));
-        tracked.insert(record.id, Tracked { record, exit, peak, plan: None });
+        let mint = Pubkey::from_str(&record.mint).ok();
+        tracked.insert(record.id, Tracked { record, mint, exit, peak, plan: None });
     }
 
     /// Unix ms of the last completed tick (liveness).
@@ -159,17 +170,23 @@ impl Monitor {
     /// None today; storage errors of single exits are logged and retried.
     pub async fn tick(&self) -> TickReport {
         let started = std::time::Instant::now();
-        let now = self.trading.ports().clock.now_ms();
+        let now = self.ports.clock.now_ms();
         let snapshot: Vec<Tracked> = self.tracked.lock().await.values().cloned().collect();
-        let holdings: Vec<(Pubkey, u64)> = snapshot
-            .iter()
-            .filter_map(|t| Pubkey::from_str(&t.record.mint).ok().map(|m| (m, t.record.book.tokens)))
-            .collect();
-        let prices = self.prices.prices(&holdings).await;
+        // One entry per position, in snapshot order (a position whose mint cannot be decoded gets
+        // a price error, so every other position keeps its own price).
+        let priced: Vec<usize> = (0..snapshot.len()).filter(|i| snapshot[*i].mint.is_some()).collect();
+        let holdings: Vec<(Pubkey, u64)> =
+            priced.iter().filter_map(|i| snapshot[*i].mint.map(|m| (m, snapshot[*i].record.book.tokens))).collect();
+        let mut prices: Vec<Result<Decimal, crate::ports::PriceError>> =
+            vec![Err(crate::ports::PriceError::NoMarket); snapshot.len()];
+        for (i, price) in priced.into_iter().zip(self.prices.prices(&holdings).await) {
+            prices[i] = price;
+        }
         let mut report = TickReport { evaluated: snapshot.len(), ..TickReport::default() };
         let mut due: Vec<(Tracked, ExitDecision, u32)> = Vec::new();
         let mut new_plans: Vec<(i64, ExitPlan)> = Vec::new();
-        let defaults = self.defaults_cache(&snapshot).await;
+        let defaults = self.defaults_cache(&snapshot, now).await;
+        let mut peaks: Vec<(i64, Decimal)> = Vec::new();
         for (t, price) in snapshot.into_iter().zip(prices) {
             let Ok(price) = price else {
                 report.price_errors += 1;
@@ -177,7 +194,7 @@ impl Monitor {
             };
             let peak = next_peak(t.peak, price);
             if peak > t.peak {
-                self.set_peak(t.record.id, peak).await;
+                peaks.push((t.record.id, peak));
             }
             let own_rules = !t.exit.rules.is_empty();
             let rules = if own_rules {
@@ -211,13 +228,24 @@ impl Monitor {
             }
             due.push((t, decision, attempts.count));
         }
-        if !new_plans.is_empty() {
+        if !new_plans.is_empty() || !peaks.is_empty() {
             let mut tracked = self.tracked.lock().await;
             for (id, plan) in new_plans {
                 if let Some(t) = tracked.get_mut(&id) {
                     t.plan = Some(plan);
                 }
             }
+            for (id, peak) in &peaks {
+                if let Some(t) = tracked.get_mut(id) {
+                    t.peak = t.peak.max(*peak);
+                }
+            }
+        }
+        // New trailing peaks are persisted in one batched write per tick (not one per position).
+        if !peaks.is_empty()
+            && let Err(e) = self.ports.positions.set_peak_prices(&peaks).await
+        {
+            tracing::warn!(positions = peaks.len(), error.message = %e, "could not persist trailing peaks");
         }
         report.exits = due.len();
         let results: Vec<bool> = futures::stream::iter(due)
@@ -227,7 +255,7 @@ impl Monitor {
             .await;
         report.filled = results.iter().filter(|ok| **ok).count();
         report.failed = results.len() - report.filled;
-        let done = self.trading.ports().clock.now_ms();
+        let done = self.ports.clock.now_ms();
         self.last_tick_ms.store(done, Ordering::SeqCst);
         if let Some(l) = &self.liveness {
             l.monitor_tick(done);
@@ -238,26 +266,30 @@ impl Monitor {
         report
     }
 
-    async fn defaults_cache(&self, snapshot: &[Tracked]) -> HashMap<i64, ExitRules> {
+    /// Users' default exit rules (for positions without their own), cached: a user's settings
+    /// are read at most once per [`DEFAULTS_TTL_MS`], not once per tick.
+    async fn defaults_cache(&self, snapshot: &[Tracked], now: i64) -> HashMap<i64, ExitRules> {
+        let mut cache = self.defaults.lock().await;
         let mut out = HashMap::new();
         for t in snapshot.iter().filter(|t| t.exit.rules.is_empty()) {
-            if out.contains_key(&t.record.user.0) {
+            let user = t.record.user.0;
+            if out.contains_key(&user) {
                 continue;
             }
-            if let Ok(cfg) = self.trading.ports().users.config(t.record.user).await {
-                out.insert(t.record.user.0, ExitRules::from_config(&cfg));
+            match cache.get(&user) {
+                Some((at, rules)) if now.saturating_sub(*at) < DEFAULTS_TTL_MS => {
+                    out.insert(user, rules.clone());
+                }
+                _ => {
+                    if let Ok(cfg) = self.ports.users.config(t.record.user).await {
+                        let rules = ExitRules::from_config(&cfg);
+                        cache.insert(user, (now, rules.clone()));
+                        out.insert(user, rules);
+                    }
+                }
             }
         }
         out
-    }
-
-    async fn set_peak(&self, id: i64, peak: Decimal) {
-        if let Some(t) = self.tracked.lock().await.get_mut(&id) {
-            t.peak = peak;
-        }
-        if let Err(e) = self.trading.ports().positions.set_peak_price(id, peak).await {
-            tracing::warn!(position_id = id, error.message = %e, "could not persist the trailing peak");
-        }
     }
 
     /// Runs one exit; returns whether it filled.
@@ -265,7 +297,7 @@ impl Monitor {
         let Ok(mint) = Pubkey::from_str(&t.record.mint) else {
             return false;
         };
-        let config = self.trading.ports().users.config(t.record.user).await.unwrap_or_default();
+        let config = self.ports.users.config(t.record.user).await.unwrap_or_default();
         let slippage = escalate(config.slippage, attempt);
         let req = TradeRequest {
             user: t.record.user,
@@ -279,12 +311,29 @@ impl Monitor {
             exit_rules: None,
             slippage: Some(slippage),
             source: None,
+            position_id: Some(t.record.id),
+            price_guard: None,
+            resume: false,
+            prefetched: None,
         };
         let outcome = self.trading.execute(req).await;
         let (filled, label) = match outcome {
             Ok(TradeOutcome::Filled { position, .. }) => {
                 self.after_fill(&t, d, *position).await;
                 (true, "filled")
+            }
+            Ok(TradeOutcome::Refused {
+                reason: TradeFailure::PositionClosed | TradeFailure::NoPosition | TradeFailure::Dust,
+                ..
+            }) => {
+                // Closed meanwhile (another sell, dust, tokens gone): stop tracking, sell nothing.
+                self.tracked.lock().await.remove(&t.record.id);
+                self.attempts.lock().await.retain(|(id, _), _| *id != t.record.id);
+                (false, "closed")
+            }
+            Ok(TradeOutcome::Refused { reason: TradeFailure::SellInFlight, .. }) => {
+                self.backoff(&t, d, attempt, now, false).await;
+                (false, "busy")
             }
             Ok(TradeOutcome::Duplicate { .. } | TradeOutcome::Pending { .. }) => {
                 // Another attempt owns this key, or the outcome is still unknown: do not pile on.
@@ -316,7 +365,7 @@ impl Monitor {
         if let ExitRule::TakeProfit(step) = d.rule {
             exit.progress.tp_done = step + 1;
             if let Ok(json) = serde_json::to_string(&exit)
-                && let Err(e) = self.trading.ports().positions.set_exit_state(position.id, &json).await
+                && let Err(e) = self.ports.positions.set_exit_state(position.id, &json).await
             {
                 tracing::warn!(position_id = position.id, error.message = %e, "could not persist ladder progress");
             }
@@ -338,10 +387,10 @@ impl Monitor {
             entry.told = true;
             let notice = TradeNotice::Failed {
                 mint: t.record.mint.clone(),
-                reason: "trade.exit_failing".to_owned(),
+                reason: crate::domain::failure::TradeFailure::ExitFailing,
                 signature: None,
             };
-            self.trading.ports().notifier.notify(t.record.user, notice).await;
+            self.ports.notifier.notify(t.record.user, notice).await;
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use solana_pubkey::Pubkey;
 
+use crate::domain::failure::TradeFailure;
 use crate::domain::money::{Bps, Lamports};
 use crate::domain::position::Side;
 use crate::domain::stats::RealizedTrade;
@@ -38,8 +39,8 @@ pub struct HistoryPage {
 /// What a token card shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenCard {
-    /// A small buy quote, or the reason code why the token cannot be quoted.
-    pub quote: Result<Quote, &'static str>,
+    /// A small buy quote, or why the token cannot be quoted.
+    pub quote: Result<Quote, TradeFailure>,
     /// The user's open position in the mint.
     pub holding: Option<PositionRecord>,
     /// The user's buy presets.
@@ -132,7 +133,7 @@ impl Positions {
         let config = self.users.config(user).await?;
         let probe = config.buy_presets.first().copied().unwrap_or(Lamports(100_000_000));
         let req = QuoteRequest { mint, side: Side::Buy, amount_in: probe.0, slippage: config.slippage };
-        let quote = self.swapper.quote(&req).await.map_err(|e| crate::app::trading::venue_reason(&e));
+        let quote = self.swapper.quote(&req).await.map_err(|e| crate::app::trade::venue_failure(&e));
         let holding = self.positions.open_position_in(user, &mint.to_string()).await?;
         Ok(TokenCard { quote, holding, presets: config.buy_presets })
     }

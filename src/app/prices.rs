@@ -72,9 +72,32 @@ fn per_raw(lamports: u64, raw: u64) -> Option<Decimal> {
 #[async_trait]
 impl PriceSource for MarketPrices {
     async fn prices(&self, holdings: &[(Pubkey, u64)]) -> Vec<Result<Decimal, PriceError>> {
-        let mints: Vec<Pubkey> = holdings.iter().map(|(m, _)| *m).collect();
-        let curves = self.curve_addresses(&mints).await;
-        let mut out: Vec<Option<Result<Decimal, PriceError>>> = vec![None; holdings.len()];
+        // One read per distinct mint, however many positions hold it: 100,000 positions over
+        // 1,000 mints are 10 batched curve reads, not 1,000.
+        let mut index: HashMap<Pubkey, usize> = HashMap::with_capacity(holdings.len().min(4_096));
+        let mut mints: Vec<(Pubkey, u64)> = Vec::new();
+        for (mint, tokens) in holdings {
+            match index.get(mint) {
+                Some(&i) => mints[i].1 = mints[i].1.max(*tokens),
+                None => {
+                    index.insert(*mint, mints.len());
+                    mints.push((*mint, *tokens));
+                }
+            }
+        }
+        let per_mint = self.distinct_prices(&mints).await;
+        holdings
+            .iter()
+            .map(|(mint, _)| index.get(mint).map_or(Err(PriceError::NoMarket), |&i| per_mint[i].clone()))
+            .collect()
+    }
+}
+
+impl MarketPrices {
+    async fn distinct_prices(&self, mints: &[(Pubkey, u64)]) -> Vec<Result<Decimal, PriceError>> {
+        let keys: Vec<Pubkey> = mints.iter().map(|(m, _)| *m).collect();
+        let curves = self.curve_addresses(&keys).await;
+        let mut out: Vec<Option<Result<Decimal, PriceError>>> = vec![None; mints.len()];
         for (chunk_no, chunk) in curves.chunks(BATCH).enumerate() {
             let base = chunk_no * BATCH;
             match self.chain.accounts(chunk).await {
@@ -93,11 +116,11 @@ impl PriceSource for MarketPrices {
                 }
             }
         }
-        let mut results = Vec::with_capacity(holdings.len());
+        let mut results = Vec::with_capacity(mints.len());
         for (i, slot) in out.into_iter().enumerate() {
             let r = match slot {
                 Some(r) => r,
-                None => self.quote_price(holdings[i].0, holdings[i].1).await,
+                None => self.quote_price(mints[i].0, mints[i].1).await,
             };
             results.push(r);
         }

@@ -16,7 +16,9 @@ use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction::versioned::VersionedTransaction;
 
-use super::trading::{Trading, failure_reason, token_account_amount, ui_price};
+use super::trade::{Trading, token_account_amount, tx_failure, ui_price};
+use crate::domain::failure::TradeFailure;
+use crate::domain::intent::IntentOrigin;
 use crate::domain::intent::{Intent, IntentState};
 use crate::domain::money::{Lamports, TokenAmount};
 use crate::domain::position::{Fees, Fill, Side};
@@ -38,6 +40,9 @@ pub struct RecoveryReport {
     pub expired: u32,
     /// Still unknown (the chain could not be asked); retried at the next start.
     pub unknown: u32,
+    /// Alert buys interrupted before signing, left pending for the connector to resume while
+    /// their post is fresh (or fail as stale).
+    pub resumable: Vec<Intent>,
 }
 
 /// Why recovery could not run.
@@ -53,18 +58,25 @@ pub enum RecoveryError {
 /// # Errors
 /// Storage failures (the chain being unreachable leaves intents `unknown` instead).
 pub async fn recover(trading: &Trading, options: &SubmitOptions) -> Result<RecoveryReport, RecoveryError> {
-    let ports = trading.ports();
+    let ports = trading.recovery_ports();
     let mut report = RecoveryReport::default();
     for intent in ports.intents.unfinished().await? {
         report.examined += 1;
         let outcome = match (&intent.signed_tx, &intent.signature, intent.last_valid_block_height) {
             (Some(bytes), Some(sig), Some(lvbh)) => reconcile_sent(trading, &intent, bytes, sig, lvbh, options).await?,
+            // An alert buy that never got signed may still be worth buying: the connector resumes
+            // it while its post is fresh, or fails it as stale (`Connector::resume`).
+            _ if intent.state == IntentState::Pending
+                && intent.new.origin == IntentOrigin::Alert
+                && intent.new.side == Side::Buy =>
+            {
+                report.resumable.push(intent);
+                continue;
+            }
             _ => {
-                ports
-                    .intents
-                    .transition(intent.id, intent.state, IntentState::Failed, Some("trade.interrupted"))
-                    .await?;
-                notify_failed(trading, &intent, "trade.interrupted", None).await;
+                let reason = TradeFailure::Interrupted;
+                ports.intents.transition(intent.id, intent.state, IntentState::Failed, Some(&reason.code())).await?;
+                notify_failed(trading, &intent, reason, None).await;
                 IntentState::Failed
             }
         };
@@ -90,7 +102,8 @@ pub async fn recover(trading: &Trading, options: &SubmitOptions) -> Result<Recov
 /// Storage failures.
 pub async fn reconcile_unknown(trading: &Trading, options: &SubmitOptions) -> Result<RecoveryReport, RecoveryError> {
     let mut report = RecoveryReport::default();
-    let unknown = trading.ports().intents.unfinished().await?.into_iter().filter(|i| i.state == IntentState::Unknown);
+    let unknown =
+        trading.recovery_ports().intents.unfinished().await?.into_iter().filter(|i| i.state == IntentState::Unknown);
     for intent in unknown {
         report.examined += 1;
         let outcome = match (&intent.signed_tx, &intent.signature, intent.last_valid_block_height) {
@@ -142,8 +155,8 @@ async fn reconcile_sent(
     lvbh: u64,
     options: &SubmitOptions,
 ) -> Result<IntentState, RecoveryError> {
-    let ports = trading.ports();
-    let Ok(tx) = bincode::deserialize::<VersionedTransaction>(bytes) else {
+    let ports = trading.recovery_ports();
+    let Ok(tx) = crate::solana::tx::deserialize(bytes) else {
         ports.intents.transition(intent.id, intent.state, IntentState::Failed, Some("trade.corrupt")).await?;
         return Ok(IntentState::Failed);
     };
@@ -179,14 +192,14 @@ async fn reconcile_sent(
             IntentState::Confirmed
         }
         SubmitOutcome::Failed { failure, .. } | SubmitOutcome::SimulationFailed { failure, .. } => {
-            let reason = failure_reason(&failure);
-            ports.intents.transition(intent.id, from, IntentState::Failed, Some(reason)).await?;
+            let reason = tx_failure(&failure);
+            ports.intents.transition(intent.id, from, IntentState::Failed, Some(&reason.code())).await?;
             notify_failed(trading, intent, reason, Some(signature.to_owned())).await;
             IntentState::Failed
         }
         SubmitOutcome::Expired { .. } | SubmitOutcome::NotSent { .. } => {
             ports.intents.transition(intent.id, from, IntentState::Expired, Some("tx.expired")).await?;
-            notify_failed(trading, intent, "tx.expired", Some(signature.to_owned())).await;
+            notify_failed(trading, intent, TradeFailure::Expired, Some(signature.to_owned())).await;
             IntentState::Expired
         }
         SubmitOutcome::Unknown { .. } => {
@@ -198,7 +211,7 @@ async fn reconcile_sent(
 
 async fn leave_unknown(trading: &Trading, intent: &Intent, e: &ChainError) -> Result<IntentState, RepoError> {
     tracing::warn!(intent_id = intent.id, error.message = %e, "chain unreachable during recovery; intent stays unknown");
-    let ports = trading.ports();
+    let ports = trading.recovery_ports();
     if intent.state != IntentState::Unknown {
         let from = if intent.state == IntentState::Signed
             && ports.intents.transition(intent.id, IntentState::Signed, IntentState::Sent, None).await?
@@ -222,7 +235,7 @@ async fn record_recovered(
     tx: &VersionedTransaction,
     signature: &str,
 ) -> Result<(), RepoError> {
-    let ports = trading.ports();
+    let ports = trading.recovery_ports();
     // Already recorded (a crash after the position write): tell the user, record nothing.
     if let Some(trade) = ports.positions.trade_for_intent(intent.id).await? {
         let position = match trade.position_id {
@@ -234,8 +247,8 @@ async fn record_recovered(
             side: trade.side,
             mint: trade.mint.clone(),
             sol: trade.sol,
-            tokens_ui: TokenAmount::new(trade.tokens, decimals).to_string(),
-            price: trade.price.map_or_else(String::new, |d| d.normalize().to_string()),
+            tokens: TokenAmount::new(trade.tokens, decimals),
+            price: trade.price,
             fees: Lamports(trade.fees.total()),
             pnl: (trade.side == Side::Sell).then_some(trade.realized_pnl),
             paper: trade.is_paper,
@@ -275,7 +288,7 @@ async fn record_recovered(
     let rules = ports.users.config(intent.new.user).await.ok().map(|c| crate::domain::exit::ExitRules::from_config(&c));
     let exit_rules = rules
         .filter(|_| intent.new.side == Side::Buy)
-        .map(|rules| super::trading::StoredExit {
+        .map(|rules| super::trade::StoredExit {
             rules,
             progress: crate::domain::exit::ExitProgress { tp_done: 0, initial_tokens: tokens },
         })
@@ -284,6 +297,7 @@ async fn record_recovered(
         intent_id: Some(intent.id),
         user: intent.new.user,
         wallet_id: intent.new.wallet_id,
+        position_id: intent.new.position_id.filter(|_| intent.new.side == Side::Sell),
         mint: intent.new.mint.clone(),
         decimals,
         is_paper: false,
@@ -299,8 +313,8 @@ async fn record_recovered(
                 side: intent.new.side,
                 mint: intent.new.mint.clone(),
                 sol,
-                tokens_ui: TokenAmount::new(tokens, decimals).to_string(),
-                price: record.price.map_or_else(String::new, |d| d.normalize().to_string()),
+                tokens: TokenAmount::new(tokens, decimals),
+                price: record.price,
                 fees: Lamports(fees.total()),
                 pnl: recorded.realization.map(|r| r.pnl),
                 paper: false,
@@ -318,7 +332,7 @@ async fn record_recovered(
     }
 }
 
-async fn notify_failed(trading: &Trading, intent: &Intent, reason: &str, signature: Option<String>) {
-    let notice = TradeNotice::Failed { mint: intent.new.mint.clone(), reason: reason.to_owned(), signature };
-    trading.ports().notifier.notify(intent.new.user, notice).await;
+async fn notify_failed(trading: &Trading, intent: &Intent, reason: TradeFailure, signature: Option<String>) {
+    let notice = TradeNotice::Failed { mint: intent.new.mint.clone(), reason, signature };
+    trading.recovery_ports().notifier.notify(intent.new.user, notice).await;
 }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use rand::RngCore;
 use rand::rngs::OsRng;
+use rand::{RngCore as _, TryRngCore as _};
 use solana_pubkey::Pubkey;
 
 use crate::domain::money::Lamports;
@@ -78,6 +78,9 @@ pub struct BalanceView {
     pub sol: Lamports,
     /// Every token account (both token programs).
     pub tokens: Vec<TokenHolding>,
+    /// Empty token accounts that `/wallet cleanup` can close, and the rent it returns (of the
+    /// default wallet; `None` for another wallet or when it could not be read).
+    pub reclaimable: Option<(usize, Lamports)>,
 }
 
 /// A confirmation button was created.
@@ -110,6 +113,8 @@ pub enum Confirmed {
     },
     /// A withdrawal went out (or was refused at the last check).
     Withdraw(Result<WithdrawDone, WithdrawBlock>),
+    /// Empty token accounts were closed.
+    Cleaned(super::reclaim::Reclaimed),
     /// Unknown, used, expired or someone else's button: nothing changed.
     Stale,
 }
@@ -276,7 +281,19 @@ impl Wallets {
         let sol = self.chain.balance(&pk).await?;
         let mut tokens = self.chain.token_holdings(&pk).await?;
         tokens.sort_by_key(|t| t.mint.to_string());
-        Ok(Some(BalanceView { address: record.pubkey, sol, tokens }))
+        let reclaimable = if record.is_default && tokens.iter().any(|t| t.amount.raw == 0) {
+            match self.reclaimable(user).await {
+                Ok(Some((_, _, r))) => Some((r.accounts.len(), r.rent)),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(error.message = %e, "could not read reclaimable rent");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok(Some(BalanceView { address: record.pubkey, sol, tokens, reclaimable }))
     }
 
     pub(super) async fn pending(
@@ -286,7 +303,7 @@ impl Wallets {
         address: String,
     ) -> Result<PendingView, WalletError> {
         let mut bytes = [0u8; 16];
-        OsRng.fill_bytes(&mut bytes);
+        OsRng.unwrap_err().fill_bytes(&mut bytes);
         let nonce = hex::encode(bytes);
         let action = PendingAction {
             nonce: nonce.clone(),
@@ -362,6 +379,7 @@ impl Wallets {
             }
             PendingKind::Export { wallet_id } => self.export(user, wallet_id).await,
             PendingKind::Withdraw(plan) => Ok(Confirmed::Withdraw(self.execute_withdraw(user, plan).await?)),
+            PendingKind::Cleanup { wallet_id } => self.cleanup(user, wallet_id).await,
         }
     }
 

@@ -18,6 +18,7 @@
 //! [`MAX_BODY_BYTES`] so the cost of a post is linear and small.
 
 pub mod dedupe;
+pub mod freshness;
 pub mod rules;
 pub mod scan;
 pub mod signal;
@@ -173,6 +174,8 @@ pub enum SkipReason {
     NotABuy,
     /// A `generic` post without a buy keyword.
     NoKeyword,
+    /// The post is older than every subscriber's `max_age` (a backlog after downtime).
+    Stale,
 }
 
 impl SkipReason {
@@ -186,6 +189,7 @@ impl SkipReason {
             Self::NoSignal => "no_signal",
             Self::NotABuy => "not_a_buy",
             Self::NoKeyword => "no_keyword",
+            Self::Stale => "stale",
         }
     }
 }

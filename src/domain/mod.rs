@@ -1,7 +1,9 @@
 //! Pure, synchronous domain logic: no tokio, sqlx, teloxide or network types.
 
 pub mod alert;
+pub mod breaker;
 pub mod exit;
+pub mod failure;
 pub mod intent;
 pub mod lang;
 pub mod money;

@@ -98,6 +98,11 @@ pub struct UserConfig {
     pub max_drawdown: Option<Bps>,
     /// Minimum quote-side liquidity (curve or pool SOL reserves) to enter; `None` = off.
     pub min_liquidity: Option<Lamports>,
+    /// An identical manual buy within this many seconds of the previous one is a double tap
+    /// and does nothing; `None` = off.
+    pub double_tap_guard_secs: Option<u32>,
+    /// Pump.fun / PumpSwap volume rewards (`track_volume`), on as in the official SDK and web app.
+    pub volume_rewards: bool,
 }
 
 impl Default for UserConfig {
@@ -134,6 +139,8 @@ impl Default for UserConfig {
             max_drawdown: Some(Bps(5_000)),
             // Off by default: fresh bonding curves start with no real SOL reserves.
             min_liquidity: None,
+            double_tap_guard_secs: Some(5),
+            volume_rewards: true,
         }
     }
 }
@@ -181,6 +188,10 @@ pub enum ConfigKey {
     MaxDrawdownPct,
     /// `min_liquidity_sol`
     MinLiquiditySol,
+    /// `double_tap_guard_secs`
+    DoubleTapGuardSecs,
+    /// `volume_rewards`
+    VolumeRewards,
 }
 
 /// Why a `set` was refused. Carries the key so the reply can say what is allowed.
@@ -202,7 +213,7 @@ const MAX_SOL_SETTING: Lamports = Lamports(100_000 * super::money::LAMPORTS_PER_
 
 impl ConfigKey {
     /// Every key, in display order.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 22] = [
         Self::MaxPositionSol,
         Self::MaxTotalExposureSol,
         Self::SlippageBps,
@@ -223,6 +234,8 @@ impl ConfigKey {
         Self::LossStreak,
         Self::MaxDrawdownPct,
         Self::MinLiquiditySol,
+        Self::DoubleTapGuardSecs,
+        Self::VolumeRewards,
     ];
 
     /// The key as the user types it.
@@ -248,6 +261,8 @@ impl ConfigKey {
             Self::LossStreak => "loss_streak",
             Self::MaxDrawdownPct => "max_drawdown_pct",
             Self::MinLiquiditySol => "min_liquidity_sol",
+            Self::DoubleTapGuardSecs => "double_tap_guard_secs",
+            Self::VolumeRewards => "volume_rewards",
         }
     }
 
@@ -280,6 +295,8 @@ impl ConfigKey {
             Self::LossStreak => &["off", "3:60", "5:240", "2:1440"],
             Self::MaxDrawdownPct => &["off", "20", "35", "50"],
             Self::MinLiquiditySol => &["off", "1", "5", "20", "100"],
+            Self::DoubleTapGuardSecs => &["off", "3", "5", "10", "30"],
+            Self::VolumeRewards => &["on", "off"],
         }
     }
 }
@@ -333,6 +350,10 @@ impl UserConfig {
                 next.max_drawdown = optional(v, |s| pct_bps(s, 1, 99).map(|b| Bps(b as u16))).ok_or_else(bad)?
             }
             ConfigKey::MinLiquiditySol => next.min_liquidity = optional(v, positive_sol).ok_or_else(bad)?,
+            ConfigKey::DoubleTapGuardSecs => {
+                next.double_tap_guard_secs = optional(v, |s| int_in(s, 1, 600).map(|n| n as u32)).ok_or_else(bad)?
+            }
+            ConfigKey::VolumeRewards => next.volume_rewards = parse_bool(v).ok_or_else(bad)?,
         }
         if next.max_total_exposure < next.max_position {
             return Err(ConfigSetError::ExposureBelowPosition);
@@ -384,6 +405,10 @@ impl UserConfig {
                 self.max_drawdown.map_or_else(|| "off".to_owned(), |b| bps_pct(u32::from(b.0)))
             }
             ConfigKey::MinLiquiditySol => opt_sol(self.min_liquidity),
+            ConfigKey::DoubleTapGuardSecs => {
+                self.double_tap_guard_secs.map_or_else(|| "off".to_owned(), |n| n.to_string())
+            }
+            ConfigKey::VolumeRewards => if self.volume_rewards { "on" } else { "off" }.to_owned(),
         }
     }
 }

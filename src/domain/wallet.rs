@@ -34,6 +34,11 @@ pub enum PendingKind {
     },
     /// Send SOL out.
     Withdraw(WithdrawPlan),
+    /// Close the wallet's empty token accounts (rent back to the wallet).
+    Cleanup {
+        /// Wallet row id.
+        wallet_id: i64,
+    },
 }
 
 /// A planned withdrawal, as shown on its confirmation button.

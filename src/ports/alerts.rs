@@ -78,6 +78,8 @@ pub struct NewAlert {
     pub parsed: String,
     /// When it was received (unix ms).
     pub received_at_ms: i64,
+    /// When it was posted (Telegram's message date, unix ms): the alert's age counts from here.
+    pub posted_at_ms: i64,
 }
 
 /// A stored alert.
@@ -87,6 +89,8 @@ pub struct StoredAlert {
     pub id: i64,
     /// What was stored.
     pub new: NewAlert,
+    /// The token's price when the alert was fanned out (SOL per UI token), if quoted.
+    pub receipt_price: Option<rust_decimal::Decimal>,
 }
 
 /// Whether an alert was new.
@@ -133,6 +137,10 @@ pub trait AlertRepo: Send + Sync {
     async fn record_alert(&self, alert: &NewAlert) -> Result<AlertInsert, RepoError>;
     /// A stored alert.
     async fn alert(&self, id: i64) -> Result<Option<StoredAlert>, RepoError>;
+    /// A stored alert by its key (source chat + message id).
+    async fn alert_by_key(&self, key: &str) -> Result<Option<StoredAlert>, RepoError>;
+    /// Records the token's price when the alert was fanned out (the drift reference).
+    async fn set_receipt_price(&self, id: i64, price: rust_decimal::Decimal) -> Result<(), RepoError>;
     /// Alert buy intents per user since `since_ms` (failed and expired ones do not count).
     async fn alert_buys_since(&self, since_ms: i64) -> Result<HashMap<UserId, u32>, RepoError>;
     /// Records the time of a source's last counted post.

@@ -54,4 +54,20 @@ pub trait IntentRepo: Send + Sync {
     ) -> Result<bool, RepoError>;
     /// Every intent that still needs work, oldest first.
     async fn unfinished(&self) -> Result<Vec<Intent>, RepoError>;
+    /// Whether a sell of this position is stored and not finished (pending, signed, sent or
+    /// unknown): a new sell waits for its result.
+    async fn sell_in_flight(&self, position_id: i64) -> Result<bool, RepoError>;
+    /// Records the call's and the quote's price of an alert trade.
+    async fn record_prices(&self, id: i64, prices: &AlertPrices) -> Result<(), RepoError>;
+    /// The recorded prices of an intent (empty when none were recorded).
+    async fn alert_prices(&self, id: i64) -> Result<AlertPrices, RepoError>;
+}
+
+/// Prices recorded for an alert trade, SOL per UI token (the fill price is on the trade).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AlertPrices {
+    /// The call's reference price (its `Entry:` in SOL, or the price at receipt).
+    pub call: Option<rust_decimal::Decimal>,
+    /// The quote the buy was planned from.
+    pub quote: Option<rust_decimal::Decimal>,
 }

@@ -127,9 +127,9 @@ pub use wallets::{
     AllowedAddress, InsertWalletError, Outflow, PendingAction, SealFn, SealedWallet, WalletRecord, WalletRepo,
 };
 pub mod intents;
-pub use intents::{Inserted, IntentRepo, SignedTx};
+pub use intents::{AlertPrices, Inserted, IntentRepo, SignedTx};
 pub mod venue;
-pub use venue::{Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId};
+pub use venue::{PlanOptions, Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId};
 pub mod positions;
 pub use positions::{FillRecord, PositionRecord, PositionRepo, RecordError, Recorded, TradeRecord};
 pub mod trading;

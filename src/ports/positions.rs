@@ -47,6 +47,8 @@ pub struct FillRecord {
     pub user: UserId,
     /// Wallet.
     pub wallet_id: Option<i64>,
+    /// The position a sell applies to (a sell never touches another); `None` for buys.
+    pub position_id: Option<i64>,
     /// Mint.
     pub mint: String,
     /// The mint's decimals.
@@ -137,6 +139,8 @@ pub trait PositionRepo: Send + Sync {
     async fn realized_trades(&self, user: UserId) -> Result<Vec<RealizedTrade>, RepoError>;
     /// Updates the trailing-stop peak of a position.
     async fn set_peak_price(&self, position_id: i64, peak: Decimal) -> Result<(), RepoError>;
+    /// Updates many trailing-stop peaks in one transaction.
+    async fn set_peak_prices(&self, peaks: &[(i64, Decimal)]) -> Result<(), RepoError>;
     /// The trade recorded for an intent, if any.
     async fn trade_for_intent(&self, intent_id: i64) -> Result<Option<TradeRecord>, RepoError>;
     /// Replaces the stored exit rules and ladder progress (JSON).

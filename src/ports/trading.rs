@@ -7,8 +7,11 @@ use solana_pubkey::Pubkey;
 use solana_transaction::versioned::VersionedTransaction;
 
 use super::RepoError;
+use rust_decimal::Decimal;
+
+use crate::domain::failure::TradeFailure;
 use crate::domain::intent::IntentOrigin;
-use crate::domain::money::Lamports;
+use crate::domain::money::{Lamports, TokenAmount};
 use crate::domain::position::Side;
 use crate::domain::risk::KillSwitch;
 use crate::domain::user::UserId;
@@ -70,10 +73,10 @@ pub enum TradeNotice {
         mint: String,
         /// SOL spent or received (excluding fees).
         sol: Lamports,
-        /// Tokens bought or sold, in UI units (display).
-        tokens_ui: String,
-        /// Price, SOL per token (display).
-        price: String,
+        /// Tokens bought or sold.
+        tokens: TokenAmount,
+        /// Price, SOL per UI token (fees included), when it can be computed.
+        price: Option<Decimal>,
         /// All fees.
         fees: Lamports,
         /// Realized PnL of a sell.
@@ -89,17 +92,40 @@ pub enum TradeNotice {
     Refused {
         /// Mint.
         mint: String,
-        /// Localizable reason code (e.g. `risk.max_position`, `venue.no_route`).
-        reason: String,
+        /// Why.
+        reason: TradeFailure,
     },
     /// Landed and failed, or never landed.
     Failed {
         /// Mint.
         mint: String,
-        /// Localizable reason code.
-        reason: String,
+        /// Why.
+        reason: TradeFailure,
         /// Signature, if one was sent.
         signature: Option<String>,
+    },
+    /// A position was closed or shrunk without a sale: the rest is dust no venue can buy, or the
+    /// wallet no longer holds the tokens (moved or sold outside the bot).
+    PositionAdjusted {
+        /// Mint.
+        mint: String,
+        /// Position id.
+        position_id: i64,
+        /// `Dust` or `TokensGone`.
+        reason: TradeFailure,
+        /// Tokens the position held.
+        before: TokenAmount,
+        /// Tokens it holds now (zero = closed).
+        after: TokenAmount,
+    },
+    /// Admins: the execution breaker opened (new entries refused) or closed again.
+    ExecutionBreaker {
+        /// Open (tripped) or closed (reset).
+        open: bool,
+        /// Consecutive failures that tripped it.
+        failures: u32,
+        /// When a probe may go (unix ms), while open.
+        until_ms: i64,
     },
     /// Sent but not confirmed yet; the final result follows.
     Pending {

@@ -132,6 +132,23 @@ pub struct Quote {
     pub route: QuoteRoute,
 }
 
+/// Per-user choices that change the instructions (not the quote).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Pump.fun / PumpSwap `track_volume` (volume rewards). On by default, as in the official
+    /// SDKs and web app, so our buy instructions are byte-identical to theirs.
+    pub track_volume: bool,
+    /// Whether the user's token account for the mint exists, when the caller has just read it
+    /// (saves the venue a read, and is never stale: the bot closes emptied accounts).
+    pub user_ata_exists: Option<bool>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self { track_volume: true, user_ata_exists: None }
+    }
+}
+
 /// Unsigned instructions for a quoted trade.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SwapPlan {
@@ -151,5 +168,12 @@ pub trait Swapper: Send + Sync {
     /// Quotes a trade (at most one chain read for curve/pool state; cached global accounts).
     async fn quote(&self, request: &QuoteRequest) -> Result<Quote, VenueError>;
     /// Plans the instructions for `quote` with `owner` as signer and fee payer.
-    async fn plan(&self, quote: &Quote, owner: &Pubkey) -> Result<SwapPlan, VenueError>;
+    async fn plan(&self, quote: &Quote, owner: &Pubkey, options: &PlanOptions) -> Result<SwapPlan, VenueError>;
+    /// Quotes `request` from the venue state `basis` was computed from, without reading the
+    /// chain when the venue allows it (a Pump.fun curve); otherwise a fresh quote. An alert's
+    /// fan-out reads the market once and requotes every subscriber's size from it.
+    async fn requote(&self, request: &QuoteRequest, basis: &Quote) -> Result<Quote, VenueError> {
+        let _ = basis;
+        self.quote(request).await
+    }
 }

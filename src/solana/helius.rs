@@ -24,7 +24,7 @@ use solana_transaction::versioned::VersionedTransaction;
 
 use self::limits::{Backoff, BreakerPolicy};
 use self::transport::{CallKind, Pool, PoolSettings, RetryPolicy};
-use crate::config::Config;
+use crate::config::{Config, PUBLIC_RPC_RPS, RpcSource};
 use crate::domain::money::{Lamports, TokenAmount};
 use crate::ports::chain::{
     AccountData, BlockhashInfo, ChainClient, ChainError, SignatureStatus, SimulationReport, TokenHolding,
@@ -63,6 +63,18 @@ impl PriorityLevel {
             Self::UnsafeMax => "UnsafeMax",
         }
     }
+
+    /// The percentile (0–100) this level stands for, for RPCs without Helius's estimator.
+    pub fn percentile(self) -> u8 {
+        match self {
+            Self::Min => 0,
+            Self::Low => 25,
+            Self::Medium => 50,
+            Self::High => 75,
+            Self::VeryHigh => 95,
+            Self::UnsafeMax => 100,
+        }
+    }
 }
 
 /// Everything `HeliusClient` needs; build with [`HeliusConfig::new`] or
@@ -95,6 +107,9 @@ pub struct HeliusConfig {
     pub blockhash_max_age: Duration,
     /// A cached priority fee older than this is not served.
     pub priority_fee_max_age: Duration,
+    /// Helius, or the public Solana RPC (no `getPriorityFeeEstimate`: fees come from
+    /// `getRecentPrioritizationFees` instead).
+    pub source: RpcSource,
 }
 
 impl HeliusConfig {
@@ -123,14 +138,29 @@ impl HeliusConfig {
             priority_fee_cap: 50_000_000,
             blockhash_max_age: Duration::from_secs(5),
             priority_fee_max_age: Duration::from_secs(30),
+            source: RpcSource::Helius,
         }
     }
 
-    /// From the application config (`HELIUS_RPC_URL`, `HELIUS_SENDER_URL`, `RPC_RPS`).
+    /// From the application config (`HELIUS_RPC_URL`, `HELIUS_SENDER_URL`, `RPC_RPS`). Without a
+    /// Helius RPC: the public RPC (`SOLANA_PUBLIC_RPC_URL`) at its documented rate, no Sender.
     pub fn from_config(config: &Config) -> Self {
-        let mut c = Self::new(config.helius_rpc_urls.clone());
-        c.sender_url = Some(SecretString::from(config.helius_sender_url.to_string()));
-        c.rps = config.rpc_rps.max(1);
+        match config.rpc_source() {
+            RpcSource::Helius => {
+                let mut c = Self::new(config.helius_rpc_urls.clone());
+                c.sender_url = Some(SecretString::from(config.helius_sender_url.to_string()));
+                c.rps = config.rpc_rps.max(1);
+                c
+            }
+            RpcSource::Public => Self::public(SecretString::from(config.public_rpc_url.to_string())),
+        }
+    }
+
+    /// The public Solana RPC: rate-limited (`PUBLIC_RPC_RPS`), no Sender, standard fee API.
+    pub fn public(url: SecretString) -> Self {
+        let mut c = Self::new(vec![url]);
+        c.rps = PUBLIC_RPC_RPS;
+        c.source = RpcSource::Public;
         c
     }
 }
@@ -254,6 +284,11 @@ impl HeliusClient {
     /// As any RPC read; a non-numeric or negative estimate is `Decode`.
     pub async fn priority_fee_at(&self, accounts: &[Pubkey], level: PriorityLevel) -> Result<u64, ChainError> {
         let keys: Vec<String> = accounts.iter().map(Pubkey::to_string).collect();
+        if self.inner.config.source == RpcSource::Public {
+            // Standard RPC: per-slot minimum fees that landed; read at the level's percentile.
+            let result = self.read("getRecentPrioritizationFees", json!([keys])).await?;
+            return wire::recent_prioritization_fee(&result, level.percentile(), self.inner.config.priority_fee_cap);
+        }
         let params = json!([{"accountKeys": keys, "options": {"priorityLevel": level.as_str()}}]);
         let result = self.read("getPriorityFeeEstimate", params).await?;
         wire::priority_fee(&result, self.inner.config.priority_fee_cap)

@@ -26,7 +26,7 @@ use crate::solana::ids::{
     ASSOCIATED_TOKEN_PROGRAM, COMPUTE_BUDGET_PROGRAM, JUPITER_V6_PROGRAM, PUMP_AMM_PROGRAM, PUMP_FEES_PROGRAM,
     PUMP_PROGRAM, SYSTEM_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM, is_token_program,
 };
-use crate::solana::instructions::{AtaSpec, MicroLamportsPerCu, TOKEN_CLOSE_ACCOUNT_TAG, TOKEN_SYNC_NATIVE_TAG};
+use crate::solana::instructions::{AtaSpec, MicroLamportsPerCu};
 use crate::solana::tip::is_tip_account;
 
 /// Programs every message may invoke.
@@ -42,12 +42,16 @@ pub const BASE_ALLOWED_PROGRAMS: [Pubkey; 9] = [
     JUPITER_V6_PROGRAM,
 ];
 
-const TOKEN_TRANSFER_TAG: u8 = 3;
-const TOKEN_APPROVE_TAG: u8 = 4;
-const TOKEN_SET_AUTHORITY_TAG: u8 = 6;
-const TOKEN_TRANSFER_CHECKED_TAG: u8 = 12;
-const TOKEN_APPROVE_CHECKED_TAG: u8 = 13;
-const SYSTEM_TRANSFER_TAG: u32 = 2;
+// Instruction tags the policy reads (SPL Token and Token-2022 share them); checked against the
+// official interface crates' decoders in `instructions_tests.rs`.
+pub(crate) const TOKEN_TRANSFER_TAG: u8 = 3;
+pub(crate) const TOKEN_APPROVE_TAG: u8 = 4;
+pub(crate) const TOKEN_SET_AUTHORITY_TAG: u8 = 6;
+pub(crate) const TOKEN_CLOSE_ACCOUNT_TAG: u8 = 9;
+pub(crate) const TOKEN_TRANSFER_CHECKED_TAG: u8 = 12;
+pub(crate) const TOKEN_APPROVE_CHECKED_TAG: u8 = 13;
+pub(crate) const TOKEN_SYNC_NATIVE_TAG: u8 = 17;
+pub(crate) const SYSTEM_TRANSFER_TAG: u32 = 2;
 
 /// Why a message must not be signed. `instruction` is the top-level instruction index.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

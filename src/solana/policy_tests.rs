@@ -195,7 +195,7 @@ fn unknown_programs_are_refused_unless_configured() {
 fn ata_creation_for_someone_else_is_refused() {
     let user = keypair().pubkey();
     let spec = AtaSpec { owner: foreign(), mint: Pubkey::new_from_array([5; 32]), token_program: TOKEN_PROGRAM };
-    let mut ix = create_ata_idempotent(&spec, spec.address());
+    let mut ix = create_ata_idempotent(&spec);
     ix.accounts[0] = AccountMeta::new(user, true);
     assert_eq!(check(&buy_plus(ix)), Err(PolicyViolation::AtaInstructionNotAllowed { instruction: 4 }));
 }
@@ -248,4 +248,18 @@ fn garbage_instruction_data_is_malformed_not_a_panic() {
     assert!(matches!(check(&VersionedMessage::V0(v0.clone())), Err(PolicyViolation::UnresolvedAccount { .. })));
     v0.instructions[4].program_id_index = 200;
     assert_eq!(check(&VersionedMessage::V0(v0)), Err(PolicyViolation::Malformed { instruction: 4 }));
+}
+
+#[test]
+fn a_protected_tip_with_the_dont_front_marker_passes_and_fits() {
+    use crate::solana::tip::{JITO_DONT_FRONT, MIN_TIP_SENDER_MAX};
+    let user = keypair().pubkey();
+    let mut draft = buy_draft(user);
+    draft.set_tip(Some(Tip::protected(MIN_TIP_SENDER_MAX, 4)));
+    let msg = draft.compile(Hash::default()).unwrap();
+    assert_eq!(check(&msg), Ok(()));
+    assert!(msg.static_account_keys().contains(&JITO_DONT_FRONT));
+    // One more static key (32 B) and one account index: still far below 1232 B.
+    let plain = buy_draft(user).compile(Hash::default()).unwrap();
+    assert!(crate::solana::tx::check_size(&msg).unwrap() <= crate::solana::tx::check_size(&plain).unwrap() + 33 + 40);
 }

@@ -30,6 +30,10 @@ pub struct SubmitOptions {
     /// Send through the Helius Sender (the transaction must carry a tip); falls back to the RPC
     /// with the same bytes when the Sender refuses or cannot be reached.
     pub use_sender: bool,
+    /// Sandwich protection: the bytes go through the Sender only (staked connections and the
+    /// Jito auction; the tip should carry the `jitodontfront` marker, see `Tip::protected`),
+    /// never to the RPC's public `sendTransaction`. A Sender refusal is final (`NotSent`).
+    pub protected: bool,
     /// Status poll period (~400 ms).
     pub poll_every: Duration,
     /// Rebroadcast period for the same bytes while nothing is seen (~2 s).
@@ -44,6 +48,7 @@ impl Default for SubmitOptions {
             simulate_first: true,
             skip_preflight: false,
             use_sender: false,
+            protected: false,
             poll_every: Duration::from_millis(400),
             rebroadcast_every: Duration::from_secs(2),
             give_up_after: Duration::from_secs(120),
@@ -290,13 +295,25 @@ enum Broadcast {
     Refused(ChainError),
 }
 
-/// Sends the bytes (Sender first when asked, then the RPC with the same bytes).
+/// Sends the bytes (Sender first when asked, then the RPC with the same bytes; the Sender only
+/// when protected).
 async fn broadcast(
     chain: &dyn ChainClient,
     tx: &VersionedTransaction,
     options: &SubmitOptions,
     skip_preflight: bool,
 ) -> Broadcast {
+    if options.protected {
+        return match chain.send_via_sender(tx).await {
+            Ok(_) => Broadcast::Accepted,
+            // Refused, or never sent (no Sender configured, every breaker open): nothing is out.
+            Err(e @ (ChainError::Rpc { .. } | ChainError::Unavailable(_))) => Broadcast::Refused(e),
+            Err(e) => {
+                tracing::warn!(error.message = %e, "protected send unsettled; polling for the signature");
+                Broadcast::Unknown
+            }
+        };
+    }
     let mut maybe_out = false;
     if options.use_sender {
         match chain.send_via_sender(tx).await {

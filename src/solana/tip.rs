@@ -3,7 +3,7 @@
 //!
 //! Constants and a pure picker only: no I/O, never signs.
 
-use solana_instruction::Instruction;
+use solana_instruction::{AccountMeta, Instruction};
 use solana_pubkey::{Pubkey, pubkey};
 
 use crate::domain::money::Lamports;
@@ -30,6 +30,11 @@ pub const MIN_TIP_DUAL_ROUTING: Lamports = Lamports(200_000);
 /// Minimum tip for `?swqos_only=true`: 0.000005 SOL.
 pub const MIN_TIP_SWQOS_ONLY: Lamports = Lamports(5_000);
 
+/// Jito's sandwich-mitigation marker (reference NEXT §4.2): with this account anywhere in a
+/// transaction (read-only, non-signer; it need not exist), the block engine rejects every bundle
+/// that puts another transaction before ours. It protects the Jito leg only.
+pub const JITO_DONT_FRONT: Pubkey = pubkey!("jitodontfront111111111111111111111111111111");
+
 /// A tip transfer to one Sender tip account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tip {
@@ -37,17 +42,30 @@ pub struct Tip {
     pub account: Pubkey,
     /// Tip amount.
     pub amount: Lamports,
+    /// Carry [`JITO_DONT_FRONT`] (sandwich protection).
+    pub dont_front: bool,
 }
 
 impl Tip {
     /// A tip of `amount` to the tip account chosen by `salt` (spread them: pass a counter).
     pub fn sender(amount: Lamports, salt: u64) -> Self {
-        Self { account: tip_account(salt), amount }
+        Self { account: tip_account(salt), amount, dont_front: false }
     }
 
-    /// The System transfer paying the tip from `payer`.
+    /// Like [`Tip::sender`], with the `jitodontfront` marker: for protected sends.
+    pub fn protected(amount: Lamports, salt: u64) -> Self {
+        Self { dont_front: true, ..Self::sender(amount, salt) }
+    }
+
+    /// The System transfer paying the tip from `payer`; with `dont_front`, the marker rides on
+    /// it as a third, read-only account (the System program ignores accounts past the second,
+    /// and a pump `buy`/`sell` must not get it: their extra accounts are positional).
     pub fn instruction(&self, payer: Pubkey) -> Instruction {
-        system_transfer(&SystemTransfer { from: payer, to: self.account, amount: self.amount })
+        let mut ix = system_transfer(&SystemTransfer { from: payer, to: self.account, amount: self.amount });
+        if self.dont_front {
+            ix.accounts.push(AccountMeta::new_readonly(JITO_DONT_FRONT, false));
+        }
+        ix
     }
 }
 
@@ -85,5 +103,19 @@ mod tests {
         assert_eq!(picked.len(), 10);
         assert_eq!(tip_account(u64::MAX), SENDER_TIP_ACCOUNTS[5]);
         assert!(is_tip_account(&Tip::sender(MIN_TIP_SENDER_MAX, 7).account));
+    }
+
+    #[test]
+    fn a_protected_tip_carries_the_dont_front_marker_read_only() {
+        let payer = Pubkey::new_from_array([9; 32]);
+        assert!(JITO_DONT_FRONT.to_string().starts_with("jitodontfront"));
+        let plain = Tip::sender(MIN_TIP_SENDER_MAX, 2).instruction(payer);
+        assert_eq!(plain.accounts.len(), 2);
+        let protected = Tip::protected(MIN_TIP_SENDER_MAX, 2);
+        assert_eq!((protected.account, protected.amount), (SENDER_TIP_ACCOUNTS[2], MIN_TIP_SENDER_MAX));
+        let ix = protected.instruction(payer);
+        assert_eq!(ix.data, plain.data);
+        assert_eq!(ix.accounts[..2], plain.accounts[..]);
+        assert_eq!(ix.accounts[2], AccountMeta::new_readonly(JITO_DONT_FRONT, false));
     }
 }

@@ -190,16 +190,25 @@ pub fn sign(message: VersionedMessage, keypair: &Keypair) -> Result<VersionedTra
     Ok(VersionedTransaction::try_new(message, &[keypair])?)
 }
 
-/// Wire bytes of a signed transaction, refused above [`MAX_TRANSACTION_SIZE`].
+/// Wire bytes of a signed transaction (the Solana crates' own `wincode` schema: compact-u16
+/// signature count, signatures, message), refused above [`MAX_TRANSACTION_SIZE`].
 ///
 /// # Errors
 /// [`TxError::Serialize`] or [`TxError::TooLarge`].
 pub fn serialize(tx: &VersionedTransaction) -> Result<Vec<u8>, TxError> {
-    let bytes = bincode::serialize(tx).map_err(|e| TxError::Serialize(e.to_string()))?;
+    let bytes = wincode::serialize(tx).map_err(|e| TxError::Serialize(e.to_string()))?;
     if bytes.len() > MAX_TRANSACTION_SIZE {
         return Err(TxError::TooLarge { size: bytes.len() });
     }
     Ok(bytes)
+}
+
+/// Reads a transaction back from its wire bytes (e.g. one stored before a crash).
+///
+/// # Errors
+/// [`TxError::Serialize`] when the bytes are not a transaction.
+pub fn deserialize(bytes: &[u8]) -> Result<VersionedTransaction, TxError> {
+    wincode::deserialize(bytes).map_err(|e| TxError::Serialize(e.to_string()))
 }
 
 #[cfg(test)]

@@ -81,8 +81,13 @@ fn legacy_buy_with_ata_budget_and_tip_fits_like_the_reference_says() {
     assert_eq!(bytes.len(), signed_size(&msg));
     assert_eq!(bytes.len(), 869);
     assert!(tx.verify_with_results().iter().all(|ok| *ok));
-    let back: VersionedTransaction = bincode::deserialize(&bytes).unwrap();
+    // The wire format: compact-u16 signature count, the signatures, then the message bytes.
+    assert_eq!(bytes[0], 1);
+    assert_eq!(&bytes[1..65], tx.signatures[0].as_ref());
+    assert_eq!(&bytes[65..], msg.serialize().as_slice());
+    let back: VersionedTransaction = deserialize(&bytes).unwrap();
     assert_eq!(back, tx);
+    assert!(deserialize(&bytes[..100]).is_err());
     // Legacy sell + budget + tip: 760 bytes per the same table.
     let mut sell = TxDraft::new(kp.pubkey(), budget());
     sell.push(trade_for(kp.pubkey()).sell(&SellArgs { amount: TokenAmount::new(1, 6), min_sol_output: Lamports(1) }))

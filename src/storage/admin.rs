@@ -55,7 +55,7 @@ impl AdminRepo for Db {
             .bind(role.code())
             .bind(now_ms())
             .bind(user.0)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -66,7 +66,7 @@ impl AdminRepo for Db {
             .bind(i64::from(paused))
             .bind(now_ms())
             .bind(user.0)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -79,7 +79,7 @@ impl AdminRepo for Db {
         sqlx::query("UPDATE users SET is_active = 0, updated_at = $1 WHERE id = $2")
             .bind(now_ms())
             .bind(user.0)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -179,7 +179,7 @@ impl BroadcastRepo for Db {
         .bind(admin.0)
         .bind(json)
         .bind(now_ms)
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await?;
         Ok(row.try_get("id")?)
     }
@@ -199,7 +199,7 @@ impl BroadcastRepo for Db {
 
     #[tracing::instrument(skip_all, fields(broadcast_id = id))]
     async fn start(&self, id: i64, status: (i64, i32), now_ms: i64) -> Result<Option<u64>, RepoError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let moved = sqlx::query(
             "UPDATE broadcasts SET state = 'running', status_chat_id = $1, status_message_id = $2 \
              WHERE id = $3 AND state = 'draft'",
@@ -233,7 +233,7 @@ impl BroadcastRepo for Db {
         )
         .bind(now_ms)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -242,7 +242,7 @@ impl BroadcastRepo for Db {
         sqlx::query("UPDATE broadcasts SET state = 'done', finished_at = $1 WHERE id = $2 AND state = 'running'")
             .bind(now_ms)
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -259,7 +259,7 @@ impl BroadcastRepo for Db {
              AND broadcast_id IN (SELECT id FROM broadcasts WHERE state = 'running')",
         )
         .bind(now_ms)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected())
     }
@@ -299,7 +299,7 @@ impl BroadcastRepo for Db {
         .bind(id)
         .bind(user.0)
         .bind(from.code())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -70,7 +70,7 @@ impl AlertRepo for Db {
         .bind(source.name.clone())
         .bind(source.created_by.0)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?
         .rows_affected();
         if inserted == 0 {
@@ -84,7 +84,7 @@ impl AlertRepo for Db {
         let Some(source) = self.source_by_name(name).await? else {
             return Ok(false);
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         sqlx::query("DELETE FROM alert_subscriptions WHERE source_id = $1").bind(source.id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM alerts WHERE source_id = $1").bind(source.id).execute(&mut *tx).await?;
         let n = sqlx::query("DELETE FROM alert_sources WHERE id = $1").bind(source.id).execute(&mut *tx).await?;
@@ -126,7 +126,7 @@ impl AlertRepo for Db {
         .bind(source_id)
         .bind(to_json(settings)?)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(!existed)
     }
@@ -135,7 +135,7 @@ impl AlertRepo for Db {
         let res = sqlx::query("DELETE FROM alert_subscriptions WHERE user_id = $1 AND source_id = $2")
             .bind(user.0)
             .bind(source_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(res.rows_affected() > 0)
     }
@@ -164,7 +164,7 @@ impl AlertRepo for Db {
             .bind(to_json(settings)?)
             .bind(user.0)
             .bind(source_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(res.rows_affected() > 0)
     }
@@ -203,15 +203,16 @@ impl AlertRepo for Db {
 
     async fn record_alert(&self, alert: &NewAlert) -> Result<AlertInsert, RepoError> {
         let res = sqlx::query(
-            "INSERT INTO alerts (alert_key, source_id, mint, parsed, received_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (alert_key) DO NOTHING",
+            "INSERT INTO alerts (alert_key, source_id, mint, parsed, received_at, posted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (alert_key) DO NOTHING",
         )
         .bind(alert.alert_key.clone())
         .bind(alert.source_id)
         .bind(alert.mint.clone())
         .bind(alert.parsed.clone())
         .bind(alert.received_at_ms)
-        .execute(self.pool())
+        .bind(alert.posted_at_ms)
+        .execute(self.writer())
         .await?;
         let row = sqlx::query("SELECT id FROM alerts WHERE alert_key = $1")
             .bind(alert.alert_key.clone())
@@ -222,24 +223,24 @@ impl AlertRepo for Db {
     }
 
     async fn alert(&self, id: i64) -> Result<Option<StoredAlert>, RepoError> {
-        let row = sqlx::query("SELECT id, alert_key, source_id, mint, parsed, received_at FROM alerts WHERE id = $1")
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(row_to_alert).transpose()
+    }
+
+    async fn alert_by_key(&self, key: &str) -> Result<Option<StoredAlert>, RepoError> {
+        let sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE alert_key = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key.to_owned()).fetch_optional(self.pool()).await?;
+        row.as_ref().map(row_to_alert).transpose()
+    }
+
+    async fn set_receipt_price(&self, id: i64, price: rust_decimal::Decimal) -> Result<(), RepoError> {
+        sqlx::query("UPDATE alerts SET receipt_price = $1 WHERE id = $2 AND receipt_price IS NULL")
+            .bind(price.to_string())
             .bind(id)
-            .fetch_optional(self.pool())
+            .execute(self.writer())
             .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let parsed: Option<String> = row.try_get("parsed")?;
-        Ok(Some(StoredAlert {
-            id: row.try_get("id")?,
-            new: NewAlert {
-                alert_key: row.try_get("alert_key")?,
-                source_id: row.try_get("source_id")?,
-                mint: row.try_get("mint")?,
-                parsed: parsed.unwrap_or_default(),
-                received_at_ms: row.try_get("received_at")?,
-            },
-        }))
+        Ok(())
     }
 
     async fn alert_buys_since(&self, since_ms: i64) -> Result<HashMap<UserId, u32>, RepoError> {
@@ -262,8 +263,30 @@ impl AlertRepo for Db {
         sqlx::query("UPDATE alert_sources SET last_post_at = $1 WHERE id = $2")
             .bind(at_ms)
             .bind(source_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
+}
+
+const ALERT_COLUMNS: &str = "id, alert_key, source_id, mint, parsed, received_at, posted_at, receipt_price";
+
+fn row_to_alert(row: &sqlx::any::AnyRow) -> Result<StoredAlert, RepoError> {
+    let parsed: Option<String> = row.try_get("parsed")?;
+    let received_at_ms: i64 = row.try_get("received_at")?;
+    let posted_at: Option<i64> = row.try_get("posted_at")?;
+    let receipt_price: Option<String> = row.try_get("receipt_price")?;
+    Ok(StoredAlert {
+        id: row.try_get("id")?,
+        new: NewAlert {
+            alert_key: row.try_get("alert_key")?,
+            source_id: row.try_get("source_id")?,
+            mint: row.try_get("mint")?,
+            parsed: parsed.unwrap_or_default(),
+            received_at_ms,
+            // Alerts stored before posts carried their date: the receipt time is the best known.
+            posted_at_ms: posted_at.unwrap_or(received_at_ms),
+        },
+        receipt_price: receipt_price.and_then(|p| p.parse().ok()),
+    })
 }

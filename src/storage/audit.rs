@@ -16,7 +16,7 @@ impl AuditLog for Db {
         .bind(entry.target)
         .bind(entry.details)
         .bind(chrono::Utc::now().timestamp_millis())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }

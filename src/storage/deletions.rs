@@ -16,7 +16,7 @@ impl DeletionSchedule for Db {
         .bind(m.chat_id)
         .bind(m.message_id)
         .bind(delete_at_ms)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -37,7 +37,7 @@ impl DeletionSchedule for Db {
         sqlx::query("DELETE FROM scheduled_deletions WHERE chat_id = $1 AND message_id = $2")
             .bind(m.chat_id)
             .bind(m.message_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

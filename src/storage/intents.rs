@@ -8,7 +8,7 @@ use super::{Backend, Db};
 use crate::domain::intent::{IdempotencyKey, Intent, IntentOrigin, IntentState, NewIntent};
 use crate::domain::position::Side;
 use crate::domain::user::UserId;
-use crate::ports::{Inserted, IntentRepo, RepoError, SignedTx};
+use crate::ports::{AlertPrices, Inserted, IntentRepo, RepoError, SignedTx};
 
 const COLUMNS: &str = "id, idempotency_key, user_id, wallet_id, side, mint, venue, origin, alert_id, position_id, \
      amount_in, min_amount_out, dry_run, state, signed_tx, signature, last_valid_block_height, error, received_at";
@@ -137,7 +137,7 @@ impl IntentRepo for Db {
     async fn insert_if_new(&self, intent: &NewIntent) -> Result<Inserted, RepoError> {
         let sql = insert_sql(1, self.backend());
         let q = bind_intent(sqlx::query(sqlx::AssertSqlSafe(sql)), intent, now_ms());
-        let res = q.execute(self.pool()).await?;
+        let res = q.execute(self.writer()).await?;
         let stored = self.by_key(&intent.key).await?.ok_or_else(|| corrupt("vanished"))?;
         if res.rows_affected() == 1 { Ok(Inserted::New(stored.id)) } else { Ok(Inserted::Existing(Box::new(stored))) }
     }
@@ -145,7 +145,7 @@ impl IntentRepo for Db {
     async fn insert_many(&self, intents: &[NewIntent]) -> Result<u64, RepoError> {
         let now = now_ms();
         let mut inserted = 0;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         for chunk in intents.chunks(MAX_ROWS_PER_STATEMENT) {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len(), self.backend())));
             for i in chunk {
@@ -183,7 +183,7 @@ impl IntentRepo for Db {
         .bind(lvbh)
         .bind(now_ms())
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(res.rows_affected() == 1)
     }
@@ -206,7 +206,7 @@ impl IntentRepo for Db {
         .bind(now_ms())
         .bind(id)
         .bind(from.code())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(res.rows_affected() == 1)
     }
@@ -217,6 +217,39 @@ impl IntentRepo for Db {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
         rows.iter().map(row_to_intent).collect()
+    }
+
+    async fn sell_in_flight(&self, position_id: i64) -> Result<bool, RepoError> {
+        let row = sqlx::query(
+            "SELECT id FROM trade_intents WHERE position_id = $1 AND side = 'sell' \
+             AND state IN ('pending', 'signed', 'sent', 'unknown') LIMIT 1",
+        )
+        .bind(position_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.is_some())
+    }
+
+    async fn record_prices(&self, id: i64, prices: &AlertPrices) -> Result<(), RepoError> {
+        sqlx::query("UPDATE trade_intents SET call_price = $1, quote_price = $2 WHERE id = $3")
+            .bind(prices.call.map(|p| p.to_string()))
+            .bind(prices.quote.map(|p| p.to_string()))
+            .bind(id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    async fn alert_prices(&self, id: i64) -> Result<AlertPrices, RepoError> {
+        let row = sqlx::query("SELECT call_price, quote_price FROM trade_intents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        let dec = |t: Option<String>| t.and_then(|t| t.parse::<rust_decimal::Decimal>().ok());
+        Ok(match row {
+            Some(r) => AlertPrices { call: dec(r.try_get("call_price")?), quote: dec(r.try_get("quote_price")?) },
+            None => AlertPrices::default(),
+        })
     }
 }
 

@@ -40,6 +40,10 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// Writes go here. SQLite: one connection, so writes never contend for the lock and a
+    /// read-then-write transaction is never upgraded under another writer (no SQLITE_BUSY /
+    /// BUSY_SNAPSHOT); readers use `pool` in WAL. PostgreSQL: the same pool.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -110,10 +114,28 @@ impl Db {
             opts = opts.max_connections(16);
         }
         let pool = opts.connect(&conn_url).await.map_err(DbOpenError::Connect)?;
-        if backend == Backend::Sqlite {
+        let writer = if backend == Backend::Sqlite {
             pool.execute("PRAGMA journal_mode = WAL;").await.map_err(DbOpenError::Connect)?;
-        }
-        Ok(Self { pool, backend })
+            // The single writer: a queue of writers waits here (not on SQLite's lock).
+            AnyPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(&conn_url)
+                .await
+                .map_err(DbOpenError::Connect)?
+        } else {
+            pool.clone()
+        };
+        Ok(Self { pool, writer, backend })
     }
 
     /// Applies pending migrations for this backend.
@@ -138,14 +160,35 @@ impl Db {
         &self.pool
     }
 
-    /// Cheap liveness probe for `/healthz`.
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    /// The pool for writes (one connection on SQLite; see [`Db`]).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
-    /// Closes the pool (waits for connections to be returned).
+    /// Liveness probe for `/healthz`: a read and a write (an unwritable database is unhealthy,
+    /// not "ok").
+    pub async fn ping(&self) -> bool {
+        if sqlx::query("SELECT 1").execute(&self.pool).await.is_err() {
+            return false;
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let probe = sqlx::query(
+            "INSERT INTO health_probe (id, probed_at) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+        )
+        .bind(now)
+        .execute(&self.writer)
+        .await;
+        if let Err(e) = &probe {
+            tracing::warn!(error.message = %e, "database write probe failed");
+        }
+        probe.is_ok()
+    }
+
+    /// Closes the pools (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

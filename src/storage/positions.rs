@@ -95,7 +95,7 @@ fn row_to_trade(row: &AnyRow) -> Result<TradeRecord, RepoError> {
 impl PositionRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = f.user.0, intent_id = f.intent_id))]
     async fn record_fill(&self, f: &FillRecord) -> Result<Recorded, RecordError> {
-        let mut tx = self.pool().begin().await.map_err(RepoError::from)?;
+        let mut tx = self.writer().begin().await.map_err(RepoError::from)?;
         if let Some(intent_id) = f.intent_id {
             let done = sqlx::query("SELECT position_id FROM trades WHERE intent_id = $1")
                 .bind(intent_id)
@@ -113,20 +113,39 @@ impl PositionRepo for Db {
                 return Ok(Recorded { position, realization: None, new: false });
             }
         }
-        let sql = format!(
-            "SELECT {POSITION_COLUMNS} FROM positions WHERE user_id = $1 AND mint = $2 AND is_paper = $3 AND state = 'open' \
-             ORDER BY id LIMIT 1"
-        );
-        let current = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(f.user.0)
-            .bind(f.mint.clone())
-            .bind(i64::from(f.is_paper))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(RepoError::from)?
-            .as_ref()
-            .map(row_to_position)
-            .transpose()?;
+        // A sell names its position and applies to exactly that one (it must be the user's, in
+        // this mint and open); a buy adds to the user's open position in the mint of the same
+        // kind (paper or live), or opens one.
+        let current = match f.position_id {
+            Some(id) => {
+                let sql = format!(
+                    "SELECT {POSITION_COLUMNS} FROM positions WHERE id = $1 AND user_id = $2 AND mint = $3 AND state = 'open'"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(id)
+                    .bind(f.user.0)
+                    .bind(f.mint.clone())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(RepoError::from)?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {POSITION_COLUMNS} FROM positions WHERE user_id = $1 AND mint = $2 AND is_paper = $3 \
+                     AND state = 'open' ORDER BY id LIMIT 1"
+                );
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(f.user.0)
+                    .bind(f.mint.clone())
+                    .bind(i64::from(f.is_paper))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(RepoError::from)?
+            }
+        }
+        .as_ref()
+        .map(row_to_position)
+        .transpose()?;
         let now = f.fill.at_ms;
         let (position_id, book, realization) = match (current, f.fill.side) {
             (None, Side::Sell) => return Err(RecordError::Position("no open position to sell".to_owned())),
@@ -273,8 +292,21 @@ impl PositionRepo for Db {
         sqlx::query("UPDATE positions SET peak_price = $1 WHERE id = $2")
             .bind(peak.to_string())
             .bind(position_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
+        Ok(())
+    }
+
+    async fn set_peak_prices(&self, peaks: &[(i64, Decimal)]) -> Result<(), RepoError> {
+        let mut tx = self.writer().begin().await?;
+        for (id, peak) in peaks {
+            sqlx::query("UPDATE positions SET peak_price = $1 WHERE id = $2")
+                .bind(peak.to_string())
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -282,7 +314,7 @@ impl PositionRepo for Db {
         sqlx::query("UPDATE positions SET exit_rules = $1 WHERE id = $2")
             .bind(json.to_owned())
             .bind(position_id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

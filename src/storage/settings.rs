@@ -30,7 +30,7 @@ impl SettingsRepo for Db {
         .bind(key.to_owned())
         .bind(value.to_owned())
         .bind(chrono::Utc::now().timestamp_millis())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }

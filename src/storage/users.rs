@@ -47,7 +47,7 @@ impl UserRepo for Db {
         .bind(seen.lang.code())
         .bind(role)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?
         .rows_affected()
             == 1;
@@ -58,7 +58,7 @@ impl UserRepo for Db {
                 .bind(seen.username.clone())
                 .bind(now)
                 .bind(seen.id.0)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?;
         }
         let user =
@@ -80,7 +80,7 @@ impl UserRepo for Db {
             .bind(lang.code())
             .bind(now_ms())
             .bind(id.0)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -112,7 +112,7 @@ impl UserRepo for Db {
         .bind(i64::from(config.dry_run))
         .bind(json)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }

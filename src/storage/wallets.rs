@@ -59,7 +59,7 @@ impl WalletRepo for Db {
         pubkey: &str,
         seal: SealFn<'_>,
     ) -> Result<WalletRecord, InsertWalletError> {
-        let mut tx = self.pool().begin().await.map_err(RepoError::from)?;
+        let mut tx = self.writer().begin().await.map_err(RepoError::from)?;
         let existing = sqlx::query("SELECT id, user_id, removed_at FROM wallets WHERE pubkey = $1")
             .bind(pubkey.to_owned())
             .fetch_optional(&mut *tx)
@@ -163,7 +163,7 @@ impl WalletRepo for Db {
 
     #[tracing::instrument(skip_all, fields(user_id = user.0, wallet_id))]
     async fn set_default(&self, user: UserId, wallet_id: i64) -> Result<bool, RepoError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let owned = sqlx::query("SELECT id FROM wallets WHERE id = $1 AND user_id = $2 AND removed_at IS NULL")
             .bind(wallet_id)
             .bind(user.0)
@@ -181,7 +181,7 @@ impl WalletRepo for Db {
 
     #[tracing::instrument(skip_all, fields(user_id = user.0, wallet_id))]
     async fn remove_wallet(&self, user: UserId, wallet_id: i64) -> Result<bool, RepoError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let done = sqlx::query(
             "UPDATE wallets SET removed_at = $1, is_default = 0 WHERE id = $2 AND user_id = $3 AND removed_at IS NULL",
         )
@@ -246,7 +246,7 @@ impl WalletRepo for Db {
         sealed: &Sealed,
         to_version: i32,
     ) -> Result<bool, RepoError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let n = sqlx::query(
             "UPDATE wallets SET ciphertext = $1, nonce = $2, key_version = $3 WHERE id = $4 AND key_version = $5",
         )
@@ -273,7 +273,7 @@ impl WalletRepo for Db {
         .bind(payload)
         .bind(action.expires_at_ms)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -286,7 +286,7 @@ impl WalletRepo for Db {
         .bind(now_ms)
         .bind(nonce.to_owned())
         .bind(user.0)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?
         .rows_affected()
             == 1;
@@ -327,7 +327,7 @@ impl WalletRepo for Db {
         .bind(address.to_owned())
         .bind(usable_after_ms)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?
         .rows_affected();
         Ok(n == 1)
@@ -342,7 +342,7 @@ impl WalletRepo for Db {
         .bind(outflow.destination.clone())
         .bind(i64_of(outflow.amount.0)?)
         .bind(now_ms)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -377,7 +377,7 @@ impl WalletRepo for Db {
         .bind(FREEZE_KEY)
         .bind(until_ms.to_string())
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }

@@ -43,7 +43,7 @@ pub struct BotDeps {
     /// Persisted schedule of bot messages to delete (exported keys).
     pub deletions: Arc<dyn DeletionSchedule>,
     /// The trading core (`None` when no venue router is configured).
-    pub trading: Option<crate::app::trading::Trading>,
+    pub trading: Option<crate::app::trade::Trading>,
     /// Positions, history, statistics and token cards (`None` without trading).
     pub positions: Option<Positions>,
     /// Alert sources, subscriptions and the duplicate-call filter.

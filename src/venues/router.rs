@@ -16,7 +16,9 @@ use solana_pubkey::Pubkey;
 
 use crate::domain::money::Lamports;
 use crate::domain::position::Side;
-use crate::ports::{AccountData, ChainClient, Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId};
+use crate::ports::{
+    AccountData, ChainClient, PlanOptions, Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper, VenueError, VenueId,
+};
 use crate::solana::ids::WSOL_MINT;
 use crate::solana::instructions::AtaSpec;
 use crate::solana::tx::MAX_COMPUTE_UNIT_LIMIT;
@@ -60,6 +62,8 @@ pub struct VenueRouter {
     salt: AtomicU64,
     routes: Mutex<HashMap<Pubkey, KnownRoute>>,
     existing_accounts: Mutex<HashSet<Pubkey>>,
+    /// Mints of live curves seen by `quote` (decimals, program, supply: fixed on a curve).
+    curve_mints: Mutex<HashMap<Pubkey, MintInfo>>,
 }
 
 impl std::fmt::Debug for VenueRouter {
@@ -88,6 +92,7 @@ impl VenueRouter {
             salt: AtomicU64::new(0),
             routes: Mutex::new(HashMap::new()),
             existing_accounts: Mutex::new(HashSet::new()),
+            curve_mints: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,6 +129,14 @@ impl VenueRouter {
             mode: self.settings.pump_buy,
         };
         match pump::quote(&input) {
+            Ok(q) => {
+                let mut mints = lock(&self.curve_mints);
+                if mints.len() >= MAX_REMEMBERED {
+                    mints.clear();
+                }
+                mints.insert(req.mint, mint);
+                Ok(q)
+            }
             Err(VenueError::CurveComplete) => {
                 self.remember_route(req.mint, KnownRoute::PumpSwap(mint));
                 self.quote_pumpswap(req, mint, globals).await
@@ -211,8 +224,9 @@ impl VenueRouter {
         Ok(SwapPlan { instructions: ixs.instructions, lookup_tables, compute_unit_limit, rent })
     }
 
-    /// Whether `account` exists; positive answers are remembered (token accounts we create are
-    /// never closed by the bot), so repeat trades do not read again.
+    /// Whether `account` exists; positive answers are remembered so repeat plans do not read
+    /// again. The trading core passes what it has just read instead (the bot closes token
+    /// accounts a sell empties, so a remembered answer may be stale; it only sizes the rent).
     async fn account_exists(&self, account: Pubkey) -> bool {
         if lock(&self.existing_accounts).contains(&account) {
             return true;
@@ -255,12 +269,34 @@ impl Swapper for VenueRouter {
         }
     }
 
+    async fn requote(&self, request: &QuoteRequest, basis: &Quote) -> Result<Quote, VenueError> {
+        let mint = lock(&self.curve_mints).get(&request.mint).copied();
+        match (&basis.route, mint) {
+            (QuoteRoute::PumpFun { curve_account }, Some(mint))
+                if basis.request.mint == request.mint && request.amount_in > 0 =>
+            {
+                let globals = self.globals.snapshot();
+                pump::quote(&PumpQuoteInput {
+                    request,
+                    mint: &mint,
+                    curve_account,
+                    globals: &globals,
+                    mode: self.settings.pump_buy,
+                })
+            }
+            _ => self.quote(request).await,
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(mint = %quote.request.mint, venue = quote.venue.code()))]
-    async fn plan(&self, quote: &Quote, owner: &Pubkey) -> Result<SwapPlan, VenueError> {
+    async fn plan(&self, quote: &Quote, owner: &Pubkey, options: &PlanOptions) -> Result<SwapPlan, VenueError> {
         let globals = self.globals.snapshot();
         match (&quote.route, quote.venue) {
             (QuoteRoute::PumpFun { .. }, VenueId::PumpFun) => {
-                let exists = self.account_exists(pump::user_token_account(quote, owner)).await;
+                let exists = match options.user_ata_exists {
+                    Some(known) => known,
+                    None => self.account_exists(pump::user_token_account(quote, owner)).await,
+                };
                 pump::plan(&PumpPlanInput {
                     quote,
                     owner: *owner,
@@ -268,17 +304,22 @@ impl Swapper for VenueRouter {
                     salt: self.next_salt(),
                     mode: self.settings.pump_buy,
                     user_ata_exists: exists,
+                    track_volume: options.track_volume,
                 })
             }
             (QuoteRoute::PumpSwap { .. }, VenueId::PumpSwap) => {
                 let ata = AtaSpec { owner: *owner, mint: quote.request.mint, token_program: quote.token_program };
-                let exists = self.account_exists(ata.address()).await;
+                let exists = match options.user_ata_exists {
+                    Some(known) => known,
+                    None => self.account_exists(ata.address()).await,
+                };
                 amm::plan(&PoolPlanInput {
                     quote,
                     owner: *owner,
                     globals: &globals,
                     salt: self.next_salt(),
                     user_ata_exists: exists,
+                    track_volume: options.track_volume,
                 })
             }
             (QuoteRoute::Jupiter { quote: raw }, VenueId::Jupiter) => self.plan_jupiter(quote, raw, owner).await,

@@ -5,8 +5,8 @@
 //! so the same key can be re-derived at the next start. Nothing here logs or touches the network.
 
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::RngCore;
 use rand::rngs::OsRng;
+use rand::{RngCore as _, TryRngCore as _};
 use serde::{Deserialize, Serialize};
 
 use super::secret::{MASTER_KEY_LEN, MasterKey, MasterKeyError};
@@ -55,7 +55,7 @@ impl KdfParams {
     /// Only if the operating system cannot provide randomness.
     pub fn recommended() -> Self {
         let mut salt = [0u8; SALT_LEN];
-        OsRng.fill_bytes(&mut salt);
+        OsRng.unwrap_err().fill_bytes(&mut salt);
         Self { salt, m_cost_kib: MIN_M_COST_KIB, t_cost: MIN_T_COST, p_cost: MIN_P_COST }
     }
 

@@ -11,8 +11,8 @@
 use std::fmt;
 use std::fmt::Write as _;
 
-use rand::RngCore;
 use rand::rngs::OsRng;
+use rand::{RngCore as _, TryRngCore as _};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -71,7 +71,7 @@ impl SecretKeyBytes {
     /// no key could be generated safely anyway.
     pub fn generate() -> Self {
         let mut seed = Zeroizing::new([0u8; SEED_LEN]);
-        OsRng.fill_bytes(seed.as_mut());
+        OsRng.unwrap_err().fill_bytes(seed.as_mut());
         Self::from_seed(&seed)
     }
 
@@ -191,7 +191,7 @@ impl MasterKey {
     /// Only if the operating system cannot provide randomness.
     pub fn generate() -> Self {
         let mut key = Self([0; MASTER_KEY_LEN]);
-        OsRng.fill_bytes(&mut key.0);
+        OsRng.unwrap_err().fill_bytes(&mut key.0);
         key
     }
 

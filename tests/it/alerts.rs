@@ -11,17 +11,18 @@ use quantbot::app::connector::{
     AlertServices, ConfirmOutcome, Connector, ConnectorSettings, IncomingPost, PostOutcome,
 };
 use quantbot::app::keys::load_key_ring;
-use quantbot::app::trading::{TradeOutcome, Trading, TradingPorts, TradingSettings, fast_submit};
+use quantbot::app::trade::{TradeOutcome, Trading, TradingPorts, TradingSettings, fast_submit};
 use quantbot::app::wallet::{WalletSettings, Wallets};
 use quantbot::config::MasterKeySource;
 use quantbot::domain::alert::rules::SubscriptionSettings;
 use quantbot::domain::alert::{AlertKind, SkipReason};
 use quantbot::domain::lang::Lang;
-use quantbot::domain::money::Lamports;
+use quantbot::domain::money::{Bps, Lamports};
+use quantbot::domain::position::Side;
 use quantbot::domain::risk::GlobalLimits;
 use quantbot::domain::user::UserId;
 use quantbot::ports::alerts::{AddSource, AlertRepo, LatencySink, NewSource};
-use quantbot::ports::{ChainClient, Notifier, SeenUser, SystemClock, TradeNotice, UserRepo};
+use quantbot::ports::{ChainClient, Notifier, QuoteRequest, SeenUser, SystemClock, TradeNotice, UserRepo};
 use quantbot::solana::helius::limits::{Backoff, BreakerPolicy};
 use quantbot::solana::helius::transport::RetryPolicy;
 use quantbot::solana::helius::{HeliusClient, HeliusConfig};
@@ -113,18 +114,14 @@ async fn world(test_db: &TestDb) -> World {
         positions: port.clone(),
         stats: port.clone(),
         controls: port.clone(),
+        admins: port.clone(),
         chain: chain.clone(),
         swapper: router,
         signer: Arc::new(KeyringSigner::new(port.clone(), Some(ring.clone()))),
         notifier: notices.clone(),
         clock: Arc::new(SystemClock),
     };
-    let settings = TradingSettings {
-        global_dry_run: true,
-        limits: GlobalLimits::default(),
-        default_tip: Lamports::ZERO,
-        submit: fast_submit(),
-    };
+    let settings = TradingSettings::new(true, GlobalLimits::default(), Lamports::ZERO, fast_submit());
     let wallets = Wallets::new(
         port.clone(),
         chain,
@@ -183,6 +180,7 @@ impl World {
             entities: vec![],
             button_urls: vec![],
             received_at_ms: chrono::Utc::now().timestamp_millis(),
+            posted_at_ms: chrono::Utc::now().timestamp_millis(),
         }
     }
 
@@ -224,7 +222,7 @@ async fn one_post_buys_for_the_right_subscribers_and_explains_the_rest(db: &Test
     );
     let refused = w.notices.of(13);
     assert!(
-        matches!(refused.as_slice(), [TradeNotice::Refused { reason, .. }] if reason == "risk.max_position"),
+        matches!(refused.as_slice(), [TradeNotice::Refused { reason, .. }] if reason.code() == "risk.max_position"),
         "{refused:?}"
     );
     let card = w.notices.of(14);
@@ -252,6 +250,86 @@ async fn one_post_buys_for_the_right_subscribers_and_explains_the_rest(db: &Test
     assert!(latencies[0].0 >= 0.0 && latencies[0].1 == "paper");
 }
 on_both_databases!(one_post_buys_for_the_right_subscribers_and_explains_the_rest);
+
+/// The fan-out reads the market once and every buyer's wallet in batches: for 150 paper buyers
+/// the reads are one market read, one priority-fee read, ⌈300/100⌉ batched account reads (SOL
+/// and token account of every wallet) and the cached blockhash — no per-subscriber balance,
+/// account or simulation call. Each paper fill is the
+/// exact curve math of its quote, which the simulator confirms for the same buy.
+async fn a_fan_out_reads_the_market_once_and_wallets_in_batches(db: &TestDb) {
+    let w = world(db).await;
+    let source = w.source(AlertKind::CaDrop).await;
+    let buyers: Vec<i64> = (0..150).map(|i| 1_000 + i).collect();
+    for id in &buyers {
+        w.trader(*id, source, &["sol=0.01"]).await;
+    }
+    let services = w.services();
+    let connector = w.connector(&services);
+    let before = w.fake.requests().len();
+    let PostOutcome::Dispatched(report) =
+        connector.handle_post(&w.post(5151, &format!("CA: {}", w.coin.mint))).await.unwrap()
+    else {
+        panic!("not dispatched")
+    };
+    assert_eq!((report.subscribers, report.executed), (150, 150), "{report:?}");
+    let calls: Vec<String> = w.fake.requests()[before..].iter().map(|r| r.method.clone()).collect();
+    let count = |m: &str| calls.iter().filter(|c| *c == m).count();
+    assert_eq!(count("getMultipleAccounts"), 1 + 3, "{calls:?}");
+    assert_eq!(count("getPriorityFeeEstimate"), 1, "{calls:?}");
+    assert!(count("getLatestBlockhash") <= 2, "the blockhash is cached: {calls:?}");
+    assert!(calls.len() <= 1 + 1 + 3 + 2, "{calls:?}");
+    for per_user in ["getBalance", "getAccountInfo", "simulateTransaction", "sendTransaction"] {
+        assert_eq!(count(per_user), 0, "{per_user}: {calls:?}");
+    }
+    // Call, quote and fill price are recorded for every alert trade.
+    let row = sqlx::query(
+        "SELECT i.call_price, i.quote_price, t.price FROM trade_intents i JOIN trades t ON t.intent_id = i.id \
+         WHERE i.user_id = $1",
+    )
+    .bind(buyers[0])
+    .fetch_one(w.db.pool())
+    .await
+    .unwrap();
+    for column in ["call_price", "quote_price", "price"] {
+        let value: Option<String> = sqlx::Row::get(&row, column);
+        assert!(value.is_some_and(|v| v.parse::<rust_decimal::Decimal>().is_ok()), "{column} recorded");
+    }
+    // The paper fill equals what the chain's own curve math gives for the same buy.
+    let position = quantbot::ports::PositionRepo::open_positions(&w.db, UserId(buyers[0])).await.unwrap().remove(0);
+    let quote = w
+        .trading
+        .ports()
+        .swapper
+        .quote(&QuoteRequest { mint: w.coin.mint, side: Side::Buy, amount_in: 10_000_000, slippage: Bps(1_000) })
+        .await
+        .unwrap();
+    assert_eq!(position.book.tokens, quote.expected_out, "the curve has not moved in paper mode");
+    let owner: Pubkey = w.wallets.default_wallet(UserId(buyers[0])).await.unwrap().unwrap().pubkey.parse().unwrap();
+    let simulated = simulate_buy(&w, &quote, owner).await;
+    assert_eq!(simulated, quote.expected_out, "the simulator agrees with the quote's curve math");
+}
+on_both_databases!(a_fan_out_reads_the_market_once_and_wallets_in_batches);
+
+/// Tokens a buy of `quote` gives `owner`, by simulating the planned, signed transaction.
+async fn simulate_buy(w: &World, quote: &quantbot::ports::Quote, owner: Pubkey) -> u64 {
+    use quantbot::solana::instructions::AtaSpec;
+    let chain = w.trading.ports().chain.clone();
+    let plan = w.trading.ports().swapper.plan(quote, &owner, &quantbot::ports::PlanOptions::default()).await.unwrap();
+    let budget = quantbot::solana::tx::ComputeBudget {
+        unit_limit: quantbot::solana::instructions::ComputeUnits(plan.compute_unit_limit),
+        unit_price: quantbot::solana::instructions::MicroLamportsPerCu(0),
+    };
+    let mut draft = quantbot::solana::tx::TxDraft::new(owner, budget);
+    draft.extend(plan.instructions);
+    let message = draft.compile(chain.latest_blockhash().await.unwrap().blockhash).unwrap();
+    let user = UserId(1_000);
+    let wallet = w.wallets.default_wallet(user).await.unwrap().unwrap();
+    let tx = w.trading.ports().signer.sign(user, wallet.id, message).await.unwrap();
+    let ata = AtaSpec { owner, mint: quote.request.mint, token_program: quote.token_program }.address();
+    let sim = chain.simulate(&tx, &[ata]).await.unwrap();
+    assert!(sim.err.is_none(), "{:?}", sim.err);
+    quantbot::app::trade::token_account_amount(sim.accounts[0].as_ref())
+}
 
 /// Each post delivered up to five times (concurrently, then again after a "restart" with a fresh
 /// duplicate filter): exactly one intent per user and alert.
@@ -293,7 +371,8 @@ fn channel_message(extra: serde_json::Value, chat_id: i64) -> teloxide::types::M
         "message_id": 4242,
         "sender_chat": {"id": chat_id, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
         "chat": {"id": chat_id, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
-        "date": 1_795_000_000,
+        // Posted now: an alert is as old as its post.
+        "date": chrono::Utc::now().timestamp(),
         "text": "CA: Coyj3LtKn1BNSgWc9HsGK5SKoGfEoDaymig4wrN6pump",
     });
     for (k, v) in extra.as_object().unwrap() {
@@ -413,6 +492,7 @@ async fn source_and_alerts_commands(db: &TestDb) {
     let c = tg.call_count().await;
     let sample = include_str!("../fixtures/telegram/update.channel_post.text_entities.json");
     let mut update: serde_json::Value = serde_json::from_str(sample).unwrap();
+    update["channel_post"]["date"] = json!(chrono::Utc::now().timestamp());
     tg.push_update(update.clone()).await;
     update["channel_post"]["message_id"] = json!(4243);
     update["channel_post"]["forward_origin"] =
@@ -480,7 +560,7 @@ async fn a_channel_post_through_the_bot_api_buys_for_the_right_subscribers(db: &
         "message_id": 4242,
         "sender_chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
         "chat": {"id": CHANNEL, "title": "Alpha Calls (test)", "username": "alpha_calls_test", "type": "channel"},
-        "date": 1_795_000_000,
+        "date": chrono::Utc::now().timestamp(),
         "text": text,
         "entities": [
             {"offset": utf16_len(head), "length": utf16_len(&mint), "type": "code"},

@@ -60,6 +60,7 @@ fn fast() -> SubmitOptions {
         simulate_first: true,
         skip_preflight: false,
         use_sender: false,
+        protected: false,
         poll_every: Duration::from_millis(20),
         rebroadcast_every: Duration::from_millis(100),
         give_up_after: Duration::from_secs(10),
@@ -572,7 +573,7 @@ async fn registered_program_handlers_and_ata_create_idempotent_run_inside_transa
 
     let (blockhash, lvbh) = fake.latest_blockhash();
     let mut draft = TxDraft::new(user.pubkey(), BUDGET);
-    draft.push(create_ata_idempotent(&spec, ata)).push(create_ata_idempotent(&spec, ata)).push(ix(vec![1, 2, 3]));
+    draft.push(create_ata_idempotent(&spec)).push(create_ata_idempotent(&spec)).push(ix(vec![1, 2, 3]));
     let tx = sign(draft.compile(blockhash.clone()).unwrap(), &user).unwrap();
     let out = submit(&rpc, &tx, lvbh, &fast()).await;
     assert!(matches!(out, SubmitOutcome::Confirmed { .. }), "{out:?}");
@@ -588,4 +589,32 @@ async fn registered_program_handlers_and_ata_create_idempotent_run_inside_transa
     let out = submit(&rpc, &tx, lvbh, &fast()).await;
     let SubmitOutcome::SimulationFailed { err, .. } = out else { panic!("{out:?}") };
     assert_eq!(err, json!({"InstructionError": [2, {"Custom": 6002}]}));
+}
+
+#[tokio::test]
+async fn a_protected_send_goes_through_the_sender_only_with_the_dont_front_marker() {
+    use quantbot::solana::tip::JITO_DONT_FRONT;
+    let fake = FakeChain::start().await;
+    let rpc = client(config(&fake, 1));
+    let from = funded(&fake, SOL);
+    let to = Pubkey::new_unique();
+    let protected = SubmitOptions { use_sender: true, protected: true, ..fast() };
+    let tip = Lamports(5_000);
+    let (blockhash, lvbh) = fake.latest_blockhash();
+    let mut draft = TxDraft::new(from.pubkey(), BUDGET);
+    draft.push(system_transfer(&SystemTransfer { from: from.pubkey(), to, amount: Lamports(4_000) }));
+    draft.set_tip(Some(Tip::protected(tip, 3)));
+    let tx = sign(draft.compile(blockhash).unwrap(), &from).unwrap();
+    assert!(tx.message.static_account_keys().contains(&JITO_DONT_FRONT));
+    let out = submit(&rpc, &tx, lvbh, &protected).await;
+    assert!(matches!(out, SubmitOutcome::Confirmed { .. }), "{out:?}");
+    assert_eq!(nodes_of(&fake, "sendTransaction"), vec![Node::Sender], "never the public RPC path");
+    assert_eq!(fake.balance_of(&from.pubkey()), SOL - 4_000 - tip.0 - FEE);
+
+    // The Sender refuses (no tip): protected means nothing goes to the RPC instead.
+    let (untipped, lvbh) = transfer(&fake, &from, to, 1_000, None);
+    let out = submit(&rpc, &untipped, lvbh, &protected).await;
+    assert!(matches!(out, SubmitOutcome::NotSent { .. }), "{out:?}");
+    assert!(nodes_of(&fake, "sendTransaction").iter().all(|n| *n == Node::Sender));
+    assert_eq!(fake.balance_of(&to), 4_000);
 }

@@ -141,30 +141,20 @@ fn string_literals(text: &str) -> Vec<String> {
     out
 }
 
-/// Every reason code the trading core can produce has a localized text, and every code in the
-/// list is really produced somewhere.
+/// Every reason code the trading core can produce has a localized text in every language, and
+/// every code a failure can render to is in the list.
 #[test]
 fn every_trade_reason_code_is_localized() {
-    use quantbot::telegram::reply::trade::REASON_CODES;
-    let en = load("en");
-    for code in REASON_CODES {
-        assert!(en.contains_key(&format!("reason.{code}")), "reason.{code} missing");
-    }
-    let mut produced = std::collections::BTreeSet::new();
-    for name in ["trading.rs", "recovery.rs", "monitor.rs"] {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app").join(name);
-        let text = std::fs::read_to_string(&file).unwrap();
-        for literal in string_literals(&text) {
-            let Some((ns, rest)) = literal.split_once('.') else { continue };
-            if ["risk", "venue", "wallet", "tx", "chain", "trade"].contains(&ns)
-                && !rest.is_empty()
-                && rest.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-            {
-                produced.insert(literal.clone());
-            }
+    use quantbot::telegram::reply::trade::reason_codes;
+    for lang in ["en", "ru", "zh"] {
+        let map = load(lang);
+        for code in reason_codes() {
+            assert!(map.contains_key(&format!("reason.{code}")), "{lang}: reason.{code} missing");
         }
     }
-    for code in &produced {
-        assert!(REASON_CODES.contains(&code.as_str()), "{code} is produced but has no reason text");
+    for code in quantbot::domain::failure::TradeFailure::CODES {
+        if let Some(f) = quantbot::domain::failure::TradeFailure::from_code(code) {
+            assert!(reason_codes().any(|c| c == f.code()), "{code} renders to an unlisted code");
+        }
     }
 }

@@ -12,6 +12,7 @@ mod ops;
 mod outbox;
 mod storage;
 mod telegram_flows;
+mod trade_pipeline;
 mod trading;
 mod trading_commands;
 mod venues;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use quantbot::app::keys::load_key_ring;
 use quantbot::app::monitor::Monitor;
 use quantbot::app::prices::MarketPrices;
-use quantbot::app::trading::{
+use quantbot::app::trade::{
     TradeAmount, TradeOutcome, TradeRequest, Trading, TradingPorts, TradingSettings, fast_submit,
 };
 use quantbot::app::wallet::{WalletSettings, Wallets};
@@ -43,7 +43,7 @@ use solana_transaction::versioned::VersionedTransaction;
 
 use crate::on_both_databases;
 use crate::support::fake_chain::pump::{self, Coin};
-use crate::support::fake_chain::{FakeChain, pumpswap};
+use crate::support::fake_chain::{FakeChain, Fault, pumpswap};
 use crate::support::fake_telegram::Call;
 use crate::support::{TestApp, TestDb};
 
@@ -163,7 +163,7 @@ fn decode(text: &str, cfg: &serde_json::Value) -> Option<VersionedTransaction> {
         Some("base64") => base64::engine::general_purpose::STANDARD.decode(text).ok()?,
         _ => bs58::decode(text).into_vec().ok()?,
     };
-    bincode::deserialize(&bytes).ok()
+    wincode::deserialize(&bytes).ok()
 }
 
 /// The data of the first instruction of `tx` calling `program` with `disc`.
@@ -218,7 +218,7 @@ async fn trailing_stop_follows_the_peak_and_fires(db: &TestDb) {
     let closed = until(&env, p.id, "closed", |r| !r.is_open).await;
     assert_eq!(closed.book.tokens, 0);
     assert!(closed.book.realized > 0, "sold at +59 %: {}", closed.book.realized);
-    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), None, "emptied and closed (rent back)");
     assert_eq!(sells_sent(&env.chain, PUMP_PROGRAM, PUMP_SELL).len(), 1);
     let m = metrics(&env.app).await;
     assert!(m.contains(r#"quantbot_monitor_exits_total{rule="trailing",outcome="filled"} 1"#), "{m}");
@@ -342,9 +342,11 @@ async fn a_coin_that_migrates_mid_position_is_sold_on_pumpswap(db: &TestDb) {
     assert_eq!(closed.book.tokens, 0);
     assert!(closed.book.realized < 0, "stop-loss at -60 %: {}", closed.book.realized);
     // It really landed on the pool: tokens went into the base vault, SOL came back unwrapped.
-    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), None, "emptied and closed (rent back)");
     assert_eq!(env.chain.token_amount(&base_vault), Some(pool_base + p.book.tokens));
-    let received = env.chain.balance_of(&env.wallet) - sol_before;
+    // The emptied token account was closed in the same transaction: its rent came back too.
+    let ata_rent = crate::support::fake_chain::programs::rent_exempt(165);
+    let received = env.chain.balance_of(&env.wallet) - sol_before - ata_rent;
     let expected_gross = u128::from(pool_quote) * u128::from(p.book.tokens) / u128::from(pool_base + p.book.tokens);
     assert!(u128::from(received) > expected_gross * 95 / 100 && u128::from(received) < expected_gross, "{received}");
     assert!(env.chain.account(&AtaSpec::wsol(env.wallet).address()).is_none(), "wSOL account closed");
@@ -381,6 +383,7 @@ struct World {
     monitor: Monitor,
     clock: Arc<TestClock>,
     wallet: Pubkey,
+    notices: Arc<Notices>,
 }
 
 fn helius_config(fake: &FakeChain) -> HeliusConfig {
@@ -412,24 +415,23 @@ async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_c
     let ring = Arc::new(load_key_ring(&db, &MasterKeySource::Hex(SecretString::from(MASTER_HEX)), None).await.unwrap());
     let port = Arc::new(db.clone());
     let clock = Arc::new(TestClock(AtomicI64::new(1_900_000_000_000)));
+    let notices = Arc::new(Notices::default());
     let ports = TradingPorts {
         users: port.clone(),
         intents: port.clone(),
         positions: port.clone(),
         stats: port.clone(),
         controls: port.clone(),
+        admins: port.clone(),
         chain: rpc.clone(),
         swapper: router.clone(),
         signer: Arc::new(KeyringSigner::new(port.clone(), Some(ring.clone()))),
-        notifier: Arc::new(Silent),
+        notifier: notices.clone(),
         clock: clock.clone(),
     };
-    let settings = TradingSettings {
-        global_dry_run: false,
-        limits: GlobalLimits::default(),
-        default_tip: Lamports::ZERO,
-        submit: fast_submit(),
-    };
+    let mut settings = TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, fast_submit());
+    settings.config_admins = vec![ADMIN];
+    settings.breaker.cooldown_ms = 30_000;
     let trading = Trading::new(ports, settings);
     let seen = SeenUser { id: UserId(ALICE), chat_id: ALICE, username: None, lang: Lang::En, is_config_admin: false };
     db.register(&seen).await.unwrap();
@@ -450,15 +452,27 @@ async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_c
     chain.fund(&wallet, 5 * SOL);
     let prices = MarketPrices::new(rpc, router, Duration::from_secs(10));
     let monitor = Monitor::new(trading.clone(), Arc::new(prices));
-    World { db, chain, coin, trading, monitor, clock, wallet }
+    World { db, chain, coin, trading, monitor, clock, wallet, notices }
 }
 
-struct Silent;
+/// Records every notice (who, what).
+#[derive(Default)]
+struct Notices(std::sync::Mutex<Vec<(UserId, quantbot::ports::TradeNotice)>>);
 
 #[async_trait::async_trait]
-impl quantbot::ports::Notifier for Silent {
-    async fn notify(&self, _user: UserId, _notice: quantbot::ports::TradeNotice) {}
+impl quantbot::ports::Notifier for Notices {
+    async fn notify(&self, user: UserId, notice: quantbot::ports::TradeNotice) {
+        self.0.lock().unwrap().push((user, notice));
+    }
 }
+
+impl Notices {
+    fn to(&self, user: i64) -> Vec<quantbot::ports::TradeNotice> {
+        self.0.lock().unwrap().iter().filter(|(u, _)| u.0 == user).map(|(_, n)| n.clone()).collect()
+    }
+}
+
+const ADMIN: i64 = 1;
 
 impl World {
     async fn buy(&self) -> PositionRecord {
@@ -474,6 +488,10 @@ impl World {
             exit_rules: None,
             slippage: None,
             source: None,
+            position_id: None,
+            price_guard: None,
+            resume: false,
+            prefetched: None,
         };
         let TradeOutcome::Filled { position, .. } = self.trading.execute(req).await.unwrap() else {
             panic!("buy did not fill")
@@ -515,7 +533,7 @@ async fn time_exit_sells_everything_when_the_clock_passes_the_limit(db: &TestDb)
     assert_eq!((r.exits, r.filled, r.failed), (1, 1, 0), "{r:?}");
     let closed = w.position(p.id).await;
     assert!(!closed.is_open && closed.book.tokens == 0);
-    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), Some(0));
+    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), None, "emptied and closed (rent back)");
     assert_eq!(w.exit_intents().await, [(format!("p{}:exit:time#0:0", p.id), "confirmed".to_owned())]);
     assert_eq!(w.monitor.tracked().await, 0, "a closed position leaves the monitor");
     assert_eq!(w.monitor.tick().await.evaluated, 0);
@@ -556,7 +574,7 @@ async fn a_sell_that_fails_twice_is_retried_with_escalating_slippage_and_lands_o
     assert_eq!(w.exit_intents().await, keys);
     let sells = sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL);
     assert_eq!(sells.len(), 1, "exactly one sell was sent");
-    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), Some(0));
+    assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), None, "emptied and closed (rent back)");
     // Slippage escalated: the simulated attempts accept ever less SOL (5 %, 7.5 %, 10 %).
     let mins: Vec<u64> =
         simulated_sells(&w.chain).iter().map(|data| u64::from_le_bytes(data[16..24].try_into().unwrap())).collect();
@@ -567,6 +585,149 @@ async fn a_sell_that_fails_twice_is_retried_with_escalating_slippage_and_lands_o
     assert_eq!(calls(&sells[0], PUMP_PROGRAM, PUMP_SELL).unwrap()[16..24], mins[2].to_le_bytes());
 }
 on_both_databases!(a_sell_that_fails_twice_is_retried_with_escalating_slippage_and_lands_once);
+
+/// An exit decided from a stale view of a position that is already closed (here by a manual
+/// sell the monitor has not heard of) sends nothing: no intent, no transaction, no "failed on
+/// chain". The monitor stops tracking the closed position.
+async fn an_exit_never_fires_for_a_position_that_is_already_closed(db: &TestDb) {
+    let w = world(db, |c| {
+        c.stop_loss = None;
+        c.trailing_stop = None;
+        c.time_exit_hours = None;
+        c.take_profit = vec![quantbot::domain::user_config::TakeProfitStep { gain_bps: 5_000, sell_pct: 100 }];
+    })
+    .await;
+    let p = w.buy().await;
+    let sell = TradeRequest::sell(
+        UserId(ALICE),
+        w.coin.mint,
+        Some(p.id),
+        TradeAmount::PercentOfPosition(100),
+        IdempotencyKey::command(UserId(ALICE), ALICE, 2),
+    );
+    let TradeOutcome::Filled { position, .. } = w.trading.execute(sell).await.unwrap() else { panic!("not sold") };
+    assert!(!position.is_open);
+    assert_eq!(w.monitor.tracked().await, 1, "the monitor still holds the stale open view");
+    pump::move_price(&w.chain, &w.coin, |c: &mut BondingCurve| c.virtual_quote_reserves *= 2);
+    let r = w.monitor.tick().await;
+    assert_eq!((r.exits, r.filled), (1, 0), "{r:?}");
+    assert!(w.exit_intents().await.is_empty(), "no exit intent for a closed position");
+    assert_eq!(sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len(), 1, "only the manual sell was sent");
+    assert_eq!(w.monitor.tracked().await, 0, "a closed position leaves the monitor");
+    assert_eq!(w.monitor.tick().await.exits, 0);
+}
+on_both_databases!(an_exit_never_fires_for_a_position_that_is_already_closed);
+
+/// Property: any interleaving of sell requests on one live position (buttons, commands and
+/// exits arriving at once, by percent or by token count) never sells more than it holds, never
+/// sends a sell for a closed position, and leaves the book equal to the wallet.
+#[test]
+fn any_interleaving_of_sells_never_oversells_or_sells_a_closed_position() {
+    use proptest::prelude::*;
+    let config = ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() };
+    let request = prop_oneof![
+        (1u8..=100).prop_map(TradeAmount::PercentOfPosition),
+        (1u64..=150).prop_map(TradeAmount::Tokens), // per mille of the position, up to 150 %
+    ];
+    proptest!(config, |(requests in proptest::collection::vec((request, any::<bool>()), 2..7))| {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let db = TestDb::sqlite().await;
+            let w = world(&db, |c| {
+                c.stop_loss = None;
+                c.take_profit = Vec::new();
+                c.trailing_stop = None;
+                c.time_exit_hours = None;
+            })
+            .await;
+            let p = w.buy().await;
+            let initial = p.book.tokens;
+            let sells = requests.iter().enumerate().map(|(i, (amount, by_id))| {
+                let amount = match amount {
+                    TradeAmount::Tokens(per_mille) => TradeAmount::Tokens(initial / 1_000 * per_mille),
+                    other => *other,
+                };
+                let key = IdempotencyKey::command(UserId(ALICE), ALICE, 10 + i64::try_from(i).unwrap());
+                let target = by_id.then_some(p.id);
+                w.trading.execute(TradeRequest::sell(UserId(ALICE), w.coin.mint, target, amount, key))
+            });
+            let outcomes = futures::future::join_all(sells).await;
+            let filled = outcomes.iter().filter(|o| matches!(o, Ok(TradeOutcome::Filled { .. }))).count();
+            let history = w.db.trade_history(UserId(ALICE), 0, 100).await.unwrap();
+            let sold: u64 = history.iter().filter(|t| t.side == Side::Sell).map(|t| t.tokens).sum();
+            let after = w.position(p.id).await;
+            assert!(sold <= initial, "sold {sold} of {initial}");
+            assert_eq!(after.book.tokens, initial - sold);
+            assert_eq!(after.is_open, after.book.tokens > 0);
+            let sent = sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len();
+            assert_eq!(sent, filled, "every sell sent landed and was recorded: {outcomes:?}");
+            let held = w.chain.token_amount(&w.coin.ata_of(&w.wallet)).unwrap_or(0);
+            assert_eq!(held, after.book.tokens, "the book equals the wallet");
+            db.cleanup().await;
+        });
+    });
+}
+
+/// The execution breaker: five failed sends in a row open it (admins are told, new buys are
+/// refused with the rule's reason); after the cooldown exactly one probe goes through, and its
+/// success closes it again (admins are told) — no restart and no trade needed from outside.
+async fn the_execution_breaker_trips_cools_down_probes_and_resets(db: &TestDb) {
+    use quantbot::domain::breaker::BreakerState;
+    use quantbot::domain::failure::TradeFailure;
+    use quantbot::ports::TradeNotice;
+    let w = world(db, |_| {}).await;
+    let buy = |n: i64| {
+        let key = IdempotencyKey::command(UserId(ALICE), ALICE, 500 + n);
+        let lamports = Lamports(10_000_000 + u64::try_from(n).unwrap());
+        w.trading.execute(TradeRequest::buy(UserId(ALICE), w.coin.mint, lamports, key))
+    };
+    w.chain.inject(None, Some("sendTransaction"), Fault::RpcError(-32_002, "node is unhealthy".into()), 5);
+    for n in 0..5 {
+        let out = buy(n).await.unwrap();
+        assert_eq!(out.failure(), Some(&TradeFailure::NotSent), "{out:?}");
+    }
+    assert!(matches!(w.trading.breaker_state(), BreakerState::Open { failures: 5, .. }));
+    let tripped = w.notices.to(ADMIN);
+    assert!(
+        matches!(tripped.as_slice(), [TradeNotice::ExecutionBreaker { open: true, failures: 5, .. }]),
+        "{tripped:?}"
+    );
+    let refused = buy(5).await.unwrap();
+    assert!(matches!(refused.failure(), Some(TradeFailure::Risk(r)) if r.rule() == "execution_breaker"), "{refused:?}");
+
+    w.clock.advance(30_000);
+    let probe = buy(6).await.unwrap();
+    assert!(matches!(probe, TradeOutcome::Filled { .. }), "the probe goes through: {probe:?}");
+    assert_eq!(w.trading.breaker_state(), BreakerState::Closed { failures: 0 });
+    let reset = w.notices.to(ADMIN);
+    assert!(matches!(reset.last(), Some(TradeNotice::ExecutionBreaker { open: false, .. })), "{reset:?}");
+    assert!(matches!(buy(7).await.unwrap(), TradeOutcome::Filled { .. }), "buys flow again");
+}
+on_both_databases!(the_execution_breaker_trips_cools_down_probes_and_resets);
+
+/// The price feed reads each distinct mint once per tick, however many positions hold it:
+/// 300 positions over 3 coins are one batched curve read, and every position gets its own
+/// coin's price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prices_are_read_once_per_distinct_mint() {
+    let chain = FakeChain::start().await;
+    pump::install(&chain);
+    let coins: Vec<Coin> = (0..3).map(|_| new_coin(&chain)).collect();
+    let rpc: Arc<dyn ChainClient> = Arc::new(HeliusClient::new(helius_config(&chain), None).unwrap());
+    let globals = GlobalCache::load(rpc.clone()).await.unwrap();
+    let router = Arc::new(VenueRouter::new(rpc.clone(), globals, None, RouterSettings::default()));
+    let prices = MarketPrices::new(rpc, router, Duration::from_secs(10));
+    let holdings: Vec<(Pubkey, u64)> = (0..300).map(|i| (coins[i % 3].mint, 1_000 + i as u64)).collect();
+    let before = chain.requests().iter().filter(|r| r.method == "getMultipleAccounts").count();
+    let got = quantbot::ports::PriceSource::prices(&prices, &holdings).await;
+    let reads = chain.requests().iter().filter(|r| r.method == "getMultipleAccounts").count() - before;
+    assert_eq!(reads, 1, "one batched read for 3 distinct mints");
+    assert_eq!(got.len(), 300);
+    for (i, p) in got.iter().enumerate() {
+        assert_eq!(p, &got[i % 3], "position {i} gets its own coin's price");
+        assert!(p.is_ok());
+    }
+}
 
 /// Pump sell instruction data of every distinct simulated transaction, in order.
 fn simulated_sells(chain: &FakeChain) -> Vec<Vec<u8>> {
@@ -592,7 +753,7 @@ fn vm_rss_kib() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement: prints VmRSS"]
 async fn monitor_memory_with_10k_users_and_100k_positions() {
-    use quantbot::app::trading::StoredExit;
+    use quantbot::app::trade::StoredExit;
     use quantbot::domain::exit::{ExitProgress, ExitRules};
     use quantbot::domain::position::PositionBook;
     let db = TestDb::sqlite().await;

@@ -222,8 +222,9 @@ async fn thirty_percent_502_every_buy_executes_and_every_fill_is_notified(db: &T
     eprintln!("outbox: 10/10 buys filled and notified through {failed} injected 502s");
     assert!(failed >= 5, "the fault injection must have hit: {failed}");
     // Every fill notice is stored and marked sent.
-    let sent = scalar(&t.app, "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox_notices WHERE kind = 'fill' AND state = 'sent'")
-        .await;
+    let sent =
+        scalar(&t.app, "SELECT CAST(COUNT(*) AS BIGINT) FROM outbox_notices WHERE kind = 'fill' AND state = 'sent'")
+            .await;
     assert_eq!(sent, 10);
     t.app.stop().await;
     drop(t.chain);
@@ -289,7 +290,9 @@ async fn fills_go_before_a_running_broadcast_and_never_wait_for_other_chats(db: 
     let fill_times: Vec<_> = calls
         .iter()
         .skip(cursor)
-        .filter(|c| c.ok && c.method == "sendMessage" && c.body["text"].as_str().is_some_and(|s| s.starts_with(&bought)))
+        .filter(|c| {
+            c.ok && c.method == "sendMessage" && c.body["text"].as_str().is_some_and(|s| s.starts_with(&bought))
+        })
         .map(|c| c.at - burst)
         .collect();
     let last_fill = fill_times.iter().max().copied().unwrap_or_default();

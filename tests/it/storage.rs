@@ -211,6 +211,7 @@ fn fill_record(
         intent_id: Some(intent_id),
         user: UserId(60),
         wallet_id: None,
+        position_id: None,
         mint: "MintA".into(),
         decimals: 6,
         is_paper: paper,

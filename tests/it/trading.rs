@@ -184,7 +184,7 @@ async fn stop_loss_fires_when_another_trader_dumps_the_price(db: &TestDb) {
     notice(&env.app, cur, &prefix("trade.sold")).await;
     let closed = PositionRepo::position(&env.app.db, UserId(ALICE), p.id).await.unwrap().unwrap();
     assert!(!closed.is_open && closed.book.tokens == 0);
-    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), None, "emptied and closed (rent back)");
     assert!(closed.book.realized < 0);
     env.app.stop().await;
 }
@@ -227,7 +227,7 @@ async fn a_live_position_is_still_sold_live_after_the_user_turns_dry_run_on(db: 
     let sold = notice(&env.app, cur, &prefix("trade.sold")).await;
     assert!(!text(&sold).contains(&tr(Lang::En, "trade.paper", &[])), "{}", text(&sold));
     assert_eq!(env.chain.landed_count(), landed + 1, "the real tokens were sold on chain");
-    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), Some(0));
+    assert_eq!(env.chain.token_amount(&env.coin.ata_of(&env.wallet)), None, "emptied and closed (rent back)");
     let closed = PositionRepo::position(&env.app.db, UserId(ALICE), p.id).await.unwrap().unwrap();
     assert!(!closed.is_open);
     env.app.stop().await;

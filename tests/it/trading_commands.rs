@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use quantbot::app::keys::load_key_ring;
-use quantbot::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading, TradingPorts, TradingSettings};
+use quantbot::app::trade::{TradeAmount, TradeOutcome, TradeRequest, Trading, TradingPorts, TradingSettings};
 use quantbot::config::MasterKeySource;
 use quantbot::domain::intent::{IdempotencyKey, IntentOrigin, IntentState};
 use quantbot::domain::lang::Lang;
@@ -37,22 +37,22 @@ use crate::support::fake_telegram::{BOT_ID, Call};
 use crate::support::{TestApp, TestDb};
 
 const MASTER_HEX: &str = "5f0b7f0f8d7e6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3";
-const ALICE: i64 = 4242;
+pub(crate) const ALICE: i64 = 4242;
 const BOB: i64 = 5353;
-const SOL: u64 = 1_000_000_000;
+pub(crate) const SOL: u64 = 1_000_000_000;
 
-struct Env {
-    app: TestApp,
-    chain: FakeChain,
-    coin: Coin,
-    wallet: Pubkey,
+pub(crate) struct Env {
+    pub(crate) app: TestApp,
+    pub(crate) chain: FakeChain,
+    pub(crate) coin: Coin,
+    pub(crate) wallet: Pubkey,
 }
 
-fn text(call: &Call) -> String {
+pub(crate) fn text(call: &Call) -> String {
     call.body["text"].as_str().unwrap_or_default().to_owned()
 }
 
-fn buttons(call: &Call) -> Vec<String> {
+pub(crate) fn buttons(call: &Call) -> Vec<String> {
     call.body["reply_markup"]["inline_keyboard"]
         .as_array()
         .into_iter()
@@ -64,7 +64,7 @@ fn buttons(call: &Call) -> Vec<String> {
 
 /// The same setup as `trading.rs`: a traded Pump.fun coin, Alice with a funded wallet and
 /// trading enabled (paper unless `live`).
-async fn setup(db: &TestDb, live: bool) -> Env {
+pub(crate) async fn setup(db: &TestDb, live: bool) -> Env {
     let chain = FakeChain::start().await;
     pump::install(&chain);
     let mut curve = pump::fresh_curve(Pubkey::new_unique());
@@ -90,18 +90,18 @@ async fn setup(db: &TestDb, live: bool) -> Env {
     Env { app, chain, coin, wallet }
 }
 
-async fn say(app: &TestApp, cmd: &str) -> Call {
+pub(crate) async fn say(app: &TestApp, cmd: &str) -> Call {
     say_as(app, ALICE, cmd).await
 }
 
-async fn say_as(app: &TestApp, user: i64, cmd: &str) -> Call {
+pub(crate) async fn say_as(app: &TestApp, user: i64, cmd: &str) -> Call {
     let cur = app.tg.call_count().await;
     app.tg.send_private(user, "en", cmd).await;
     app.tg.next_text_to(cur, user).await
 }
 
 /// Waits for a message to Alice whose text contains `needle`.
-async fn notice(app: &TestApp, cursor: usize, needle: &str) -> Call {
+pub(crate) async fn notice(app: &TestApp, cursor: usize, needle: &str) -> Call {
     app.tg
         .wait_for(cursor, "sendMessage", |b| {
             b["chat_id"] == json!(ALICE) && b["text"].as_str().is_some_and(|t| t.contains(needle))
@@ -109,12 +109,12 @@ async fn notice(app: &TestApp, cursor: usize, needle: &str) -> Call {
         .await
 }
 
-fn prefix(key: &str) -> String {
+pub(crate) fn prefix(key: &str) -> String {
     tr(Lang::En, key, &[]).split("%{").next().unwrap_or_default().to_owned()
 }
 
 /// A button press with a chosen callback id (to replay a press exactly).
-async fn press_with_id(app: &TestApp, id: &str, user: i64, chat: i64, message_id: i64, data: &str) {
+pub(crate) async fn press_with_id(app: &TestApp, id: &str, user: i64, chat: i64, message_id: i64, data: &str) {
     app.tg
         .push_update(json!({"callback_query": {
             "id": id,
@@ -130,19 +130,19 @@ async fn press_with_id(app: &TestApp, id: &str, user: i64, chat: i64, message_id
 }
 
 /// Waits for the answer to callback `id`; returns its popup text (empty when none).
-async fn answer(app: &TestApp, cursor: usize, id: &str) -> String {
+pub(crate) async fn answer(app: &TestApp, cursor: usize, id: &str) -> String {
     let call = app.tg.wait_for(cursor, "answerCallbackQuery", |b| b["callback_query_id"] == json!(id)).await;
     call.body["text"].as_str().unwrap_or_default().to_owned()
 }
 
-async fn paper_buy(env: &Env) -> quantbot::ports::PositionRecord {
+pub(crate) async fn paper_buy(env: &Env) -> quantbot::ports::PositionRecord {
     let cur = env.app.tg.call_count().await;
     say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
     notice(&env.app, cur, &prefix("trade.bought")).await;
     PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().remove(0)
 }
 
-async fn open_tokens(env: &Env, id: i64) -> (bool, u64) {
+pub(crate) async fn open_tokens(env: &Env, id: i64) -> (bool, u64) {
     let p = PositionRepo::position(&env.app.db, UserId(ALICE), id).await.unwrap().unwrap();
     (p.is_open, p.book.tokens)
 }
@@ -156,7 +156,7 @@ fn photo_file(call: &Call) -> serde_json::Value {
 }
 
 /// A short settle so a wrongly accepted request would have had time to trade.
-async fn settle() {
+pub(crate) async fn settle() {
     tokio::time::sleep(Duration::from_millis(400)).await;
 }
 
@@ -252,6 +252,7 @@ async fn seed_round_trips(env: &Env, pairs: i64, pnl_each: i64) {
                 intent_id: None,
                 user: UserId(ALICE),
                 wallet_id: None,
+                position_id: None,
                 mint: mint.clone(),
                 decimals: 6,
                 is_paper: true,
@@ -538,6 +539,7 @@ async fn short_fuse_trading(env: &Env) -> Trading {
         positions: port.clone(),
         stats: port.clone(),
         controls: port.clone(),
+        admins: port.clone(),
         chain,
         swapper: router,
         signer: Arc::new(KeyringSigner::new(port, Some(Arc::new(ring)))),
@@ -550,8 +552,7 @@ async fn short_fuse_trading(env: &Env) -> Trading {
         give_up_after: Duration::from_millis(800),
         ..SubmitOptions::default()
     };
-    let settings =
-        TradingSettings { global_dry_run: false, limits: GlobalLimits::default(), default_tip: Lamports::ZERO, submit };
+    let settings = TradingSettings::new(false, GlobalLimits::default(), Lamports::ZERO, submit);
     Trading::new(ports, settings)
 }
 
@@ -575,6 +576,10 @@ async fn unknown_outcome_is_reported_pending_then_final(db: &TestDb) {
         exit_rules: None,
         slippage: None,
         source: Some("manual".into()),
+        position_id: None,
+        price_guard: None,
+        resume: false,
+        prefetched: None,
     };
     let outcome = trading.execute(req).await.unwrap();
     let TradeOutcome::Pending { intent_id, signature, .. } = outcome else {
@@ -624,6 +629,10 @@ async fn reconciler_loop_runs_passes_and_stops(db: &TestDb) {
         exit_rules: None,
         slippage: None,
         source: None,
+        position_id: None,
+        price_guard: None,
+        resume: false,
+        prefetched: None,
     };
     let TradeOutcome::Pending { intent_id, .. } = trading.execute(req).await.unwrap() else { panic!("not pending") };
     env.chain.lag_statuses(0);

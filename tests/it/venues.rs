@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use quantbot::domain::money::{Bps, Lamports, TokenAmount};
 use quantbot::domain::position::Side;
-use quantbot::ports::{ChainClient, Quote, QuoteRequest, Swapper, VenueError, VenueId};
+use quantbot::ports::{ChainClient, PlanOptions, Quote, QuoteRequest, Swapper, VenueError, VenueId};
 use quantbot::solana::errors::{SlippageVenue, TxFailure};
 use quantbot::solana::helius::limits::{Backoff, BreakerPolicy};
 use quantbot::solana::helius::transport::RetryPolicy;
@@ -98,6 +98,7 @@ fn fast() -> SubmitOptions {
         simulate_first: true,
         skip_preflight: false,
         use_sender: false,
+        protected: false,
         poll_every: Duration::from_millis(20),
         rebroadcast_every: Duration::from_millis(100),
         give_up_after: Duration::from_secs(10),
@@ -106,7 +107,7 @@ fn fast() -> SubmitOptions {
 
 /// Plans `quote` for `user`, compiles with our compute budget and signs.
 async fn signed(w: &World, quote: &Quote, user: &Keypair) -> (VersionedTransaction, u64, u64) {
-    let plan = w.router.plan(quote, &user.pubkey()).await.unwrap();
+    let plan = w.router.plan(quote, &user.pubkey(), &PlanOptions::default()).await.unwrap();
     let budget =
         ComputeBudget { unit_limit: ComputeUnits(plan.compute_unit_limit), unit_price: MicroLamportsPerCu(CU_PRICE) };
     let mut draft = TxDraft::new(user.pubkey(), budget);
@@ -190,7 +191,7 @@ async fn a_pumpfun_buy_lands_and_moves_balances_by_the_quote_then_a_sell_moves_t
     let want = expected_buy(&w, &coin, SOL / 2);
 
     let quote = w.router.quote(&buy(coin.mint, SOL / 2)).await.unwrap();
-    let plan = w.router.plan(&quote, &user.pubkey()).await.unwrap();
+    let plan = w.router.plan(&quote, &user.pubkey(), &PlanOptions::default()).await.unwrap();
     assert_eq!(plan.rent, Lamports(rent_exempt(165)), "the user's token account is new");
     assert_eq!(plan.instructions.last().unwrap().program_id, PUMP_PROGRAM);
     let (tx, lvbh, fee) = signed(&w, &quote, &user).await;
@@ -210,7 +211,7 @@ async fn a_pumpfun_buy_lands_and_moves_balances_by_the_quote_then_a_sell_moves_t
     assert_eq!(curve.virtual_token_reserves, 1_073_000_000_000_000 - quote.expected_out);
     assert_eq!(w.fake.token_amount(&coin.curve_ata), Some(793_100_000_000_000 - quote.expected_out));
     // The token account now exists: the next plan adds no rent and reads nothing for it.
-    assert_eq!(w.router.plan(&quote, &user.pubkey()).await.unwrap().rent, Lamports::ZERO);
+    assert_eq!(w.router.plan(&quote, &user.pubkey(), &PlanOptions::default()).await.unwrap().rent, Lamports::ZERO);
 
     let before = w.fake.balance_of(&user.pubkey());
     let sell = QuoteRequest { mint: coin.mint, side: Side::Sell, amount_in: quote.expected_out, slippage: SLIPPAGE };
@@ -268,7 +269,7 @@ async fn a_token_2022_coin_quotes_plans_and_lands() {
     let user = funded(&w.fake, 2 * SOL);
     let quote = w.router.quote(&buy(coin.mint, SOL / 10)).await.unwrap();
     assert_eq!((quote.venue, quote.token_program), (VenueId::PumpFun, TOKEN_2022_PROGRAM));
-    let plan = w.router.plan(&quote, &user.pubkey()).await.unwrap();
+    let plan = w.router.plan(&quote, &user.pubkey(), &PlanOptions::default()).await.unwrap();
     let t22_ata = AtaSpec { owner: user.pubkey(), mint: coin.mint, token_program: TOKEN_2022_PROGRAM }.address();
     let spl_ata = AtaSpec { owner: user.pubkey(), mint: coin.mint, token_program: TOKEN_PROGRAM }.address();
     assert_eq!(plan.instructions[0].accounts[1].pubkey, t22_ata);
@@ -288,7 +289,7 @@ async fn a_pumpswap_buy_wraps_sol_and_passes_the_signing_policy() {
     seed_pool(&w.fake, &coin, 206_900_000_000_000, 84_990_359_000);
     let user = Keypair::new();
     let quote = w.router.quote(&buy(coin.mint, SOL)).await.unwrap();
-    let plan = w.router.plan(&quote, &user.pubkey()).await.unwrap();
+    let plan = w.router.plan(&quote, &user.pubkey(), &PlanOptions::default()).await.unwrap();
     let programs: Vec<Pubkey> = plan.instructions.iter().map(|i| i.program_id).collect();
     let ata = quantbot::solana::ids::ASSOCIATED_TOKEN_PROGRAM;
     let sys = quantbot::solana::ids::SYSTEM_PROGRAM;
@@ -319,7 +320,7 @@ async fn a_jupiter_plan_uses_the_route_lookup_tables_and_our_compute_budget() {
     w.fake.set_account(&alt, Account { lamports: rent_exempt(data.len()), owner: ADDRESS_LOOKUP_TABLE_PROGRAM, data });
     let user = Keypair::new();
     let quote = w.router.quote(&buy(USDC_MINT, SOL)).await.unwrap();
-    let plan = w.router.plan(&quote, &user.pubkey()).await.unwrap();
+    let plan = w.router.plan(&quote, &user.pubkey(), &PlanOptions::default()).await.unwrap();
     assert_eq!(plan.lookup_tables.len(), 1);
     assert_eq!((plan.lookup_tables[0].key, &plan.lookup_tables[0].addresses), (alt, &addresses));
     assert_eq!(plan.compute_unit_limit, 450_353);

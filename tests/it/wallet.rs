@@ -187,6 +187,32 @@ async fn import_accepts_every_format_and_always_deletes_the_message(db: &TestDb)
 }
 on_both_databases!(import_accepts_every_format_and_always_deletes_the_message);
 
+/// Ten users import a wallet at the same moment: every import is stored (on SQLite the writes
+/// queue on one writer connection instead of failing with "database is locked").
+async fn ten_concurrent_imports_all_succeed(db: &TestDb) {
+    let env = spawn(db, &[]).await;
+    let users: Vec<i64> = (0..10).map(|i| 9_100 + i).collect();
+    for u in &users {
+        env.say(*u, "/start").await;
+    }
+    let keys: Vec<Keypair> = users.iter().map(|_| Keypair::new()).collect();
+    let cur = env.app.tg.call_count().await;
+    let sends = users.iter().zip(&keys).map(|(u, kp)| {
+        let tg = env.app.tg.clone();
+        let text = format!("/wallet import {}", kp.to_base58_string());
+        let u = *u;
+        async move { tg.send_private(u, "en", &text).await }
+    });
+    futures::future::join_all(sends).await;
+    for (u, kp) in users.iter().zip(&keys) {
+        let expected = en(WalletReply::Import { result: Ok(kp.pubkey().to_string()), deleted: true });
+        env.app.tg.wait_for(cur, "sendMessage", |b| b["chat_id"] == json!(u) && b["text"] == json!(expected)).await;
+        assert_eq!(env.wallets(*u).await, [kp.pubkey().to_string()]);
+    }
+    env.app.stop().await;
+}
+on_both_databases!(ten_concurrent_imports_all_succeed);
+
 async fn wallet_is_refused_in_groups_and_without_a_master_key(db: &TestDb) {
     let env = spawn(db, &[]).await;
     let group = -100_123;
@@ -291,6 +317,40 @@ async fn remove_needs_the_owners_confirmation_and_twice_with_open_positions(db: 
     env.app.stop().await;
 }
 on_both_databases!(remove_needs_the_owners_confirmation_and_twice_with_open_positions);
+
+/// Rent reclaim: `/wallet balance` shows what the empty token accounts hold, `/wallet cleanup`
+/// asks once and closes them in one transaction; the rent is back in the wallet and the
+/// accounts with balance are untouched. A second cleanup finds nothing.
+async fn cleanup_closes_empty_token_accounts_and_returns_their_rent(db: &TestDb) {
+    let env = spawn(db, &[]).await;
+    let address = env.add(ALICE).await;
+    let owner: Pubkey = address.parse().unwrap();
+    env.chain.fund(&owner, 1_000_000_000);
+    let empty: Vec<Pubkey> =
+        (0..3).map(|_| env.chain.add_token_account(&owner, &Pubkey::new_unique(), 0, 6, &TOKEN_PROGRAM)).collect();
+    let held = env.chain.add_token_account(&owner, &Pubkey::new_unique(), 5_000, 6, &TOKEN_PROGRAM);
+    let rent: u64 = empty.iter().map(|a| env.chain.balance_of(a)).sum();
+    let balance = env.say(ALICE, "/wallet balance").await;
+    assert!(text(&balance).contains("♻️ 3 empty token accounts"), "{}", text(&balance));
+
+    let ask = env.say(ALICE, "/wallet cleanup").await;
+    assert!(text(&ask).starts_with("Close 3 empty token accounts"), "{}", text(&ask));
+    let before = env.chain.balance_of(&owner);
+    let cur = env.app.tg.call_count().await;
+    env.press(ALICE, ALICE, ask.message_id(), &button_data(&ask, 0)).await;
+    let done = env.app.tg.wait_for(cur, "editMessageText", |_| true).await;
+    assert!(text(&done).starts_with("♻️ Closed 3 empty token accounts"), "{}", text(&done));
+    for a in &empty {
+        assert!(env.chain.account(a).is_none(), "closed");
+    }
+    assert_eq!(env.chain.token_amount(&held), Some(5_000), "an account with tokens is untouched");
+    let after = env.chain.balance_of(&owner);
+    assert!(after > before && after <= before + rent && before + rent - after < 100_000, "{before} {after} {rent}");
+    let again = env.say(ALICE, "/wallet cleanup").await;
+    assert_eq!(text(&again), en(WalletReply::NothingToClean));
+    env.app.stop().await;
+}
+on_both_databases!(cleanup_closes_empty_token_accounts_and_returns_their_rent);
 
 async fn export_sends_the_key_once_protected_and_deletes_it(db: &TestDb) {
     let env = spawn(db, &[("WALLET_EXPORT_DELETE_SECS", "1")]).await;

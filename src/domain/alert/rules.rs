@@ -86,6 +86,10 @@ pub struct SubscriptionSettings {
     pub daily_cap: Option<u32>,
     /// Trade only during these UTC hours.
     pub active_hours: Option<ActiveHours>,
+    /// Oldest post that may still buy, seconds (`None` = off).
+    pub max_age_secs: Option<u32>,
+    /// Largest rise of the quote price over the call, basis points (`None` = off).
+    pub max_drift_bps: Option<u32>,
 }
 
 impl Default for SubscriptionSettings {
@@ -101,6 +105,8 @@ impl Default for SubscriptionSettings {
             trailing: Override::Inherit,
             daily_cap: None,
             active_hours: None,
+            max_age_secs: Some(super::freshness::DEFAULT_MAX_AGE_SECS),
+            max_drift_bps: Some(super::freshness::DEFAULT_MAX_DRIFT_BPS),
         }
     }
 }
@@ -128,11 +134,15 @@ pub enum SettingKey {
     DailyCap,
     /// `hours`: HH-HH | off.
     Hours,
+    /// `max_age`: seconds | off.
+    MaxAge,
+    /// `max_drift`: percent | off.
+    MaxDrift,
 }
 
 impl SettingKey {
     /// Every key, in display order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 12] = [
         Self::Sol,
         Self::Mode,
         Self::MaxMcap,
@@ -143,6 +153,8 @@ impl SettingKey {
         Self::Trailing,
         Self::DailyCap,
         Self::Hours,
+        Self::MaxAge,
+        Self::MaxDrift,
     ];
 
     /// The key as typed.
@@ -158,6 +170,8 @@ impl SettingKey {
             Self::Trailing => "trailing",
             Self::DailyCap => "daily_cap",
             Self::Hours => "hours",
+            Self::MaxAge => "max_age",
+            Self::MaxDrift => "max_drift",
         }
     }
 
@@ -174,6 +188,8 @@ impl SettingKey {
             "trailing_stop" => "trailing",
             "cap" => "daily_cap",
             "active_hours" => "hours",
+            "age" | "max_age_secs" => "max_age",
+            "drift" | "max_drift_pct" => "max_drift",
             other => other,
         };
         Self::ALL.into_iter().find(|k| k.name() == t)
@@ -279,6 +295,12 @@ impl SubscriptionSettings {
                     opt(v, |s| s.parse::<u32>().ok().filter(|n| (1..=1_000).contains(n))).ok_or_else(bad)?
             }
             SettingKey::Hours => next.active_hours = opt(v, hours).ok_or_else(bad)?,
+            SettingKey::MaxAge => {
+                let secs =
+                    |s: &str| s.trim().trim_end_matches('s').parse::<u32>().ok().filter(|n| (1..=86_400).contains(n));
+                next.max_age_secs = opt(v, secs).ok_or_else(bad)?
+            }
+            SettingKey::MaxDrift => next.max_drift_bps = opt(v, |s| percent_bps(s, 100_000)).ok_or_else(bad)?,
         }
         Ok(next)
     }
@@ -330,6 +352,8 @@ impl SubscriptionSettings {
             }
             SettingKey::DailyCap => self.daily_cap.map_or_else(off, |n| n.to_string()),
             SettingKey::Hours => self.active_hours.map_or_else(off, |h| format!("{}-{}", h.start, h.end)),
+            SettingKey::MaxAge => self.max_age_secs.map_or_else(off, |n| n.to_string()),
+            SettingKey::MaxDrift => self.max_drift_bps.map_or_else(off, pct),
         }
     }
 
@@ -343,6 +367,17 @@ impl SubscriptionSettings {
     /// Whether a rule needs market data.
     pub fn needs_market(&self) -> bool {
         self.max_market_cap.is_some() || self.min_liquidity.is_some() || self.max_price_impact.is_some()
+    }
+
+    /// Whether the alert's price at receipt is wanted (market rules or the drift rule). Without
+    /// it the drift rule has no reference and does not apply.
+    pub fn wants_price(&self) -> bool {
+        self.needs_market() || self.max_drift_bps.is_some()
+    }
+
+    /// The freshness limits of this subscription.
+    pub fn freshness(&self) -> super::freshness::FreshnessLimits {
+        super::freshness::FreshnessLimits { max_age_secs: self.max_age_secs, max_drift_bps: self.max_drift_bps }
     }
 }
 
@@ -403,6 +438,11 @@ pub enum RuleSkip {
     },
     /// Market data was needed but the quote failed (the venue reason code).
     NoMarket(String),
+    /// The post is older than `max_age`.
+    Stale {
+        /// The limit, seconds.
+        max_age_secs: u32,
+    },
 }
 
 impl RuleSkip {
@@ -415,6 +455,7 @@ impl RuleSkip {
             Self::Liquidity { .. } => "min_liquidity",
             Self::PriceImpact { .. } => "max_impact",
             Self::NoMarket(_) => "no_market",
+            Self::Stale { .. } => "stale",
         }
     }
 }

@@ -335,7 +335,7 @@ fn parse_answer(bytes: &[u8]) -> Attempt {
 }
 
 fn jitter() -> u32 {
-    rand::thread_rng().gen_range(0..=1000)
+    rand::rng().random_range(0..=1000)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ fn bad(what: &str) -> ChainError {
 
 /// Serializes a signed transaction as base64 wire bytes.
 pub fn tx_base64(tx: &VersionedTransaction) -> Result<String, ChainError> {
-    let bytes = bincode::serialize(tx).map_err(|e| ChainError::Decode(format!("serialize transaction: {e}")))?;
+    let bytes = wincode::serialize(tx).map_err(|e| ChainError::Decode(format!("serialize transaction: {e}")))?;
     Ok(B64.encode(bytes))
 }
 
@@ -199,6 +199,25 @@ pub fn priority_fee(result: &Value, cap: u64) -> Result<u64, ChainError> {
     ceil_number_text(&n.to_string()).map(|v| v.min(cap))
 }
 
+/// `getRecentPrioritizationFees` (standard RPC): the `percentile` (0–100, nearest rank) of the
+/// per-slot `prioritizationFee` values, capped; 0 when the node returned no slots.
+///
+/// # Errors
+/// `Decode` when the answer is not an array of `{slot, prioritizationFee: u64}`.
+pub fn recent_prioritization_fee(result: &Value, percentile: u8, cap: u64) -> Result<u64, ChainError> {
+    let slots = result.as_array().ok_or_else(|| bad("getRecentPrioritizationFees"))?;
+    let mut fees = slots
+        .iter()
+        .map(|s| s["prioritizationFee"].as_u64().ok_or_else(|| bad("prioritizationFee")))
+        .collect::<Result<Vec<u64>, _>>()?;
+    if fees.is_empty() {
+        return Ok(0);
+    }
+    fees.sort_unstable();
+    let rank = (usize::from(percentile.min(100)) * fees.len()).div_ceil(100).max(1);
+    Ok(fees[rank - 1].min(cap))
+}
+
 /// `ceil` of a JSON number's text (`120000.0`, `1.5e7`, `1e30`) as a saturating `u64`, without
 /// floating point. Negative non-zero values and malformed text are decode errors.
 fn ceil_number_text(text: &str) -> Result<u64, ChainError> {
@@ -247,6 +266,19 @@ fn ceil_number_text(text: &str) -> Result<u64, ChainError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn recent_prioritization_fees_are_read_at_the_percentile() {
+        let fees: Vec<Value> = (1..=20).map(|i| json!({"slot": 100 + i, "prioritizationFee": i * 1000})).collect();
+        let result = Value::Array(fees);
+        assert_eq!(recent_prioritization_fee(&result, 75, u64::MAX).unwrap(), 15_000);
+        assert_eq!(recent_prioritization_fee(&result, 0, u64::MAX).unwrap(), 1_000);
+        assert_eq!(recent_prioritization_fee(&result, 100, u64::MAX).unwrap(), 20_000);
+        assert_eq!(recent_prioritization_fee(&result, 95, 7_000).unwrap(), 7_000);
+        assert_eq!(recent_prioritization_fee(&json!([]), 75, 9).unwrap(), 0);
+        assert!(recent_prioritization_fee(&json!({"value": []}), 75, 9).is_err());
+        assert!(recent_prioritization_fee(&json!([{"slot": 1, "prioritizationFee": -1}]), 75, 9).is_err());
+    }
 
     #[test]
     fn priority_fee_rounds_up_and_caps() {

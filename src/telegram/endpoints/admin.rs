@@ -12,6 +12,7 @@ use super::{HandlerResult, private_only};
 use crate::app::admin::{Admin, AdminActor, RoleChange};
 use crate::app::broadcast::ConfirmOutcome;
 use crate::domain::alert::AlertKind;
+use crate::domain::breaker::BreakerState;
 use crate::domain::risk::KillSwitch;
 use crate::domain::user::UserId;
 use crate::ports::RepoError;
@@ -149,6 +150,11 @@ async fn stats(deps: &BotDeps, actor: AdminActor) -> Result<AdminReply, RepoErro
         telegram_requests: totals.sum("updates", |_| true) + totals.sum("broadcast_deliveries", |_| true),
         telegram_errors: totals.sum("errors", |l| l.contains("component=\"telegram"))
             + totals.sum("broadcast_deliveries", |l| !l.contains("outcome=\"sent\"")),
+        breaker_open: deps.trading.as_ref().and_then(|t| match t.breaker_state() {
+            BreakerState::Closed { .. } => None,
+            BreakerState::Open { failures, until_ms } => Some((failures, until_ms)),
+            BreakerState::HalfOpen { failures, since_ms } => Some((failures, since_ms)),
+        }),
     };
     Ok(AdminReply::Stats(Box::new((stats, rates))))
 }

@@ -166,6 +166,7 @@ pub fn incoming(msg: &Message, received_at_ms: i64) -> Option<IncomingPost> {
         entities,
         button_urls,
         received_at_ms,
+        posted_at_ms: msg.date.timestamp_millis(),
     })
 }
 

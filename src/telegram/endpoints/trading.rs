@@ -2,8 +2,9 @@
 //!
 //! Acting never depends on acknowledging: the trade runs first (its intent is stored before
 //! anything is sent), the "⏳" comes from the trading core once the risk checks passed, and
-//! fills, refusals and failures arrive as durable notices. Buttons are keyed by chat, message
-//! and button data, so a repeated press of the same button is one action.
+//! fills, refusals and failures arrive as durable notices. Sell and close buttons are keyed by
+//! chat, message and button data, so a repeated press of the same button is one action; buy
+//! buttons are keyed per press and deduplicated by the double-tap guard.
 
 use std::str::FromStr as _;
 
@@ -11,7 +12,7 @@ use solana_pubkey::Pubkey;
 
 use super::{HandlerResult, private_only};
 use crate::app::positions::SellTarget;
-use crate::app::trading::{TradeAmount, TradeOutcome, TradeRequest, Trading};
+use crate::app::trade::{TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Lamports;
 use crate::domain::position::Side;
@@ -60,8 +61,8 @@ fn command_key(ctx: &Ctx) -> IdempotencyKey {
     IdempotencyKey::command(ctx.user_id, ctx.chat, i64::from(ctx.message_id))
 }
 
-/// The idempotency key of a button: chat, message and button data (never the callback id, which
-/// differs on every press).
+/// The idempotency key of a sell or close button: chat, message and button data (never the
+/// callback id, which differs on every press), so the same button acts once.
 fn button_key(ctx: &Ctx, cb: &Callback) -> IdempotencyKey {
     IdempotencyKey::from_stored(format!("u{}:btn:{}:{}:{}", ctx.user_id.0, ctx.chat, ctx.message_id, cb.data()))
 }
@@ -172,7 +173,9 @@ async fn close(
         ctx.reply(TradeReply::Internal);
         return Ok(());
     };
-    let req = manual(ctx.user_id, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None);
+    let mut req = manual(ctx.user_id, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None);
+    // The command or button names a position: the sell acts on exactly that one.
+    req.position_id = Some(position.id);
     start(ctx, trading, req);
     Ok(())
 }
@@ -186,19 +189,14 @@ fn manual(
     key: IdempotencyKey,
     source: Option<&str>,
 ) -> TradeRequest {
-    TradeRequest {
-        user,
-        mint,
-        side,
-        amount,
-        origin: IntentOrigin::Manual,
-        key,
-        alert_id: None,
-        received_at_ms: None,
-        exit_rules: None,
-        slippage: None,
-        source: source.map(str::to_owned),
-    }
+    let mut req = match side {
+        Side::Buy => TradeRequest::buy(user, mint, Lamports::ZERO, key),
+        Side::Sell => TradeRequest::sell(user, mint, None, amount, key),
+    };
+    req.amount = amount;
+    req.source = source.map(str::to_owned);
+    debug_assert_eq!(req.origin, IntentOrigin::Manual);
+    req
 }
 
 /// Runs the trade off the update handler. The trading core stores the intent first, then sends
@@ -248,7 +246,7 @@ async fn token_card(ctx: &Ctx, mint: Pubkey) -> Result<TradeReply, crate::ports:
         },
         Err(code) => TradeReply::CardUnavailable {
             mint: mint.to_string(),
-            reason: crate::telegram::reply::reason_text(ctx.lang, code),
+            reason: crate::telegram::reply::reason_text(ctx.lang, &code.code()),
         },
     })
 }
@@ -260,9 +258,15 @@ pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
         ctx.answer(Some(Reply::StaleButton));
         return Ok(());
     };
-    let key = button_key(ctx, cb);
     match *cb {
         Callback::CardBuy { mint, lamports } => {
+            // One intent per press: the trading core's double-tap guard turns a burst of presses
+            // into one buy, and a deliberate second buy after its window goes through.
+            let key = IdempotencyKey::from_stored(format!(
+                "u{}:cb:{}",
+                ctx.user_id.0,
+                ctx.query.as_deref().unwrap_or_default()
+            ));
             let presets = match ctx.deps.positions.as_ref() {
                 Some(p) => p.config(ctx.user_id).await?.buy_presets,
                 None => Vec::new(),
@@ -277,6 +281,7 @@ pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
         }
         Callback::CardSell { mint, pct } => {
             ctx.answer(None);
+            let key = button_key(ctx, cb);
             return close(ctx, trading, SellTarget::Mint(mint), pct, key, &mint.to_string()).await;
         }
         Callback::CardCustom(mint) => {

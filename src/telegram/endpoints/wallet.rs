@@ -101,6 +101,15 @@ async fn subcommand(ctx: &Ctx, sub: &str, rest: &str, deleted: bool) -> Result<W
             }
         }
         "allowlist" => allowlist(ctx, user, rest).await?,
+        "cleanup" | "reclaim" => match w.request_cleanup(user).await? {
+            Some((view, found)) => WalletReply::ConfirmCleanup {
+                nonce: view.nonce,
+                accounts: found.accounts.len(),
+                rent: found.rent,
+                kept: found.kept,
+            },
+            None => WalletReply::NothingToClean,
+        },
         _ => WalletReply::Usage,
     })
 }
@@ -176,6 +185,7 @@ pub async fn button(ctx: &Ctx, nonce: &str, confirm: bool) -> HandlerResult {
             }
             WalletReply::WithdrawBlocked(block).into()
         }
+        Ok(Confirmed::Cleaned(done)) => WalletReply::Cleaned(done).into(),
         Ok(Confirmed::Stale) => Reply::StaleButton,
         Err(e) => error_reply(ctx, &e),
     };

@@ -306,8 +306,9 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Starts the worker. It runs until `stop` resolves, then lets requests in flight finish
-    /// (up to 5 s); queued durable notices stay stored and are sent after the next start.
+    /// Starts the worker. Once `stop` resolves it delivers what is queued and in flight, then
+    /// ends (the caller bounds that with a deadline; stored notices that did not go out are sent
+    /// after the next start).
     pub fn start(
         bot: Bot,
         limits: Limits,
@@ -351,7 +352,11 @@ async fn run(
     let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut stop = std::pin::pin!(stop);
     let mut open = true;
+    let mut draining = false;
     loop {
+        if draining && sched.is_empty() && slots.available_permits() == MAX_IN_FLIGHT {
+            break;
+        }
         while let Ok(env) = rx.try_recv() {
             enqueue(&mut sched, env, false);
         }
@@ -362,7 +367,7 @@ async fn run(
             tokio::select! {
                 _ = slots.acquire() => {}
                 Some(fb) = fb_rx.recv() => apply(&mut sched, fb),
-                () = &mut stop => break,
+                () = &mut stop, if !draining => draining = true,
             }
             continue;
         };
@@ -376,6 +381,15 @@ async fn run(
                 continue;
             }
             Next::WaitUntil(t) => Some(t),
+            Next::Idle if draining => {
+                // Nothing queued: wait for requests in flight (their retries may queue more).
+                drop(permit);
+                tokio::select! {
+                    Some(fb) = fb_rx.recv() => apply(&mut sched, fb),
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+                continue;
+            }
             Next::Idle => None,
         };
         drop(permit);
@@ -392,14 +406,10 @@ async fn run(
             },
             Some(fb) = fb_rx.recv() => apply(&mut sched, fb),
             () = sleep => {}
-            () = &mut stop => break,
+            () = &mut stop, if !draining => draining = true,
         }
     }
-    // Let requests in flight finish; queued ones are dropped (durable notices stay stored).
-    let _ = tokio::time::timeout(Duration::from_secs(5), slots.acquire_many(MAX_IN_FLIGHT as u32)).await;
-    if !sched.is_empty() {
-        tracing::info!(queued = sched.len(), "outbox stopped with queued requests");
-    }
+    tracing::debug!("outbox drained");
 }
 
 fn enqueue(sched: &mut Scheduler<Envelope>, env: Envelope, front: bool) {

@@ -7,6 +7,7 @@
 //! recorded without one (a kill between the fill and its message). A crash after Telegram
 //! accepted a notice and before it was marked can repeat that one message; nothing is lost.
 
+use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,7 +62,9 @@ fn kind(notice: &TradeNotice) -> &'static str {
         TradeNotice::Refused { .. } => "refused",
         TradeNotice::Failed { .. } => "failed",
         TradeNotice::Pending { .. } => "pending",
+        TradeNotice::PositionAdjusted { .. } => "adjusted",
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => "alert",
+        TradeNotice::ExecutionBreaker { .. } => "admin",
     }
 }
 
@@ -71,8 +74,8 @@ pub fn fill_notice(f: &RecordedFill) -> TradeNotice {
         side: f.side,
         mint: f.mint.clone(),
         sol: Lamports(f.sol_lamports),
-        tokens_ui: TokenAmount::new(f.tokens_raw, f.decimals).to_string(),
-        price: f.price.clone().unwrap_or_default(),
+        tokens: TokenAmount::new(f.tokens_raw, f.decimals),
+        price: f.price.as_deref().and_then(|p| rust_decimal::Decimal::from_str(p).ok()),
         fees: Lamports(f.fees_lamports),
         pnl: (f.side == Side::Sell).then_some(f.realized_pnl_lamports),
         paper: f.paper,

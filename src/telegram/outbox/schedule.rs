@@ -133,10 +133,6 @@ impl<T> ChatQueue<T> {
     fn top(&self) -> Option<usize> {
         self.queues.iter().position(|q| !q.is_empty())
     }
-
-    fn is_empty(&self) -> bool {
-        self.queues.iter().all(VecDeque::is_empty)
-    }
 }
 
 /// The scheduler. `T` is the queued request.

@@ -23,6 +23,9 @@ pub struct ErrorRates {
     pub telegram_requests: u64,
     /// Telegram errors.
     pub telegram_errors: u64,
+    /// The execution breaker while it refuses entries: (consecutive failures, next probe at
+    /// unix ms); `None` when closed.
+    pub breaker_open: Option<(u32, i64)>,
 }
 
 /// An admin message.
@@ -252,6 +255,17 @@ fn stats_text(lang: Lang, s: &BotStats, e: &ErrorRates) -> String {
             ("tg_rate", &percent(e.telegram_errors, e.telegram_requests)),
         ],
     );
+    text.push('\n');
+    text.push_str(&match e.breaker_open {
+        None => tr(lang, "stats.breaker_closed", &[]),
+        Some((failures, until_ms)) => {
+            let until = chrono::DateTime::from_timestamp_millis(until_ms).map_or_else(String::new, |t| {
+                use chrono::Timelike;
+                format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+            });
+            tr(lang, "stats.breaker_open", &[("failures", &failures.to_string()), ("until", &until)])
+        }
+    });
     text.push_str("\n\n");
     text.push_str(&tr(lang, "stats.sources_header", &[]));
     if s.sources.is_empty() {

@@ -12,8 +12,8 @@ use crate::domain::position::Side;
 use crate::i18n::tr;
 use crate::ports::TradeNotice;
 
-/// Every reason code the trading core produces (each has a `reason.<code>` locale key).
-pub const REASON_CODES: [&str; 43] = [
+/// Risk rule codes (each has a `reason.<code>` locale key).
+pub const RISK_CODES: [&str; 15] = [
     "risk.kill_switch",
     "risk.execution_breaker",
     "risk.user_paused",
@@ -29,39 +29,16 @@ pub const REASON_CODES: [&str; 43] = [
     "risk.balance",
     "risk.price_impact",
     "risk.liquidity",
-    "venue.curve_complete",
-    "venue.no_route",
-    "venue.not_a_mint",
-    "venue.amount",
-    "venue.rate_limited",
-    "venue.unavailable",
-    "venue.decode",
-    "wallet.none",
-    "wallet.custody",
-    "wallet.sign",
-    "tx.build",
-    "tx.policy",
-    "tx.slippage",
-    "tx.insufficient_funds",
-    "tx.account_not_found",
-    "tx.expired",
-    "tx.failed",
-    "chain.unavailable",
-    "chain.not_sent",
-    "trade.no_position",
-    "trade.amount",
-    "trade.state",
-    "trade.position",
-    "trade.interrupted",
-    "trade.corrupt",
-    "trade.duplicate",
-    "trade.exit_failing",
-    "trade.live_position_dry_run",
 ];
+
+/// Every reason code the trading core produces (each has a `reason.<code>` locale key).
+pub fn reason_codes() -> impl Iterator<Item = &'static str> {
+    RISK_CODES.into_iter().chain(crate::domain::failure::TradeFailure::CODES)
+}
 
 /// A reason code in the user's language (unknown codes fall back to a generic text).
 pub fn reason_text(lang: Lang, code: &str) -> String {
-    if REASON_CODES.contains(&code) {
+    if reason_codes().any(|c| c == code) {
         tr(lang, &format!("reason.{code}"), &[])
     } else {
         tr(lang, "reason.unknown", &[])
@@ -87,7 +64,7 @@ fn link(lang: Lang, signature: Option<&String>) -> String {
 /// Renders a trade notice.
 pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
     match notice {
-        TradeNotice::Filled { side, mint, sol: amount, tokens_ui, price, fees, pnl, paper, signature, position_id } => {
+        TradeNotice::Filled { side, mint, sol: amount, tokens, price, fees, pnl, paper, signature, position_id } => {
             let key = match side {
                 Side::Buy => "trade.bought",
                 Side::Sell => "trade.sold",
@@ -96,10 +73,10 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
                 lang,
                 key,
                 &[
-                    ("tokens", tokens_ui),
+                    ("tokens", &tokens.to_string()),
                     ("mint", &short(mint)),
                     ("sol", &sol(*amount)),
-                    ("price", price),
+                    ("price", &price.map_or_else(String::new, |p| p.normalize().to_string())),
                     ("fees", &sol(*fees)),
                     ("position", &position_id.to_string()),
                 ],
@@ -116,10 +93,11 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             text
         }
         TradeNotice::Refused { mint, reason } => {
-            tr(lang, "trade.refused", &[("mint", &short(mint)), ("reason", &reason_text(lang, reason))])
+            tr(lang, "trade.refused", &[("mint", &short(mint)), ("reason", &reason_text(lang, &reason.code()))])
         }
         TradeNotice::Failed { mint, reason, signature } => {
-            let mut text = tr(lang, "trade.failed", &[("mint", &short(mint)), ("reason", &reason_text(lang, reason))]);
+            let reason = reason_text(lang, &reason.code());
+            let mut text = tr(lang, "trade.failed", &[("mint", &short(mint)), ("reason", &reason)]);
             text.push_str(&link(lang, signature.as_ref()));
             text
         }
@@ -128,6 +106,25 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             text.push_str(&link(lang, Some(signature)));
             text
         }
+        TradeNotice::PositionAdjusted { mint, position_id, reason, before, after } => tr(
+            lang,
+            "trade.adjusted",
+            &[
+                ("mint", &short(mint)),
+                ("position", &position_id.to_string()),
+                ("before", &before.to_string()),
+                ("after", &after.to_string()),
+                ("reason", &reason_text(lang, &reason.code())),
+            ],
+        ),
+        TradeNotice::ExecutionBreaker { open: true, failures, until_ms } => {
+            let until = chrono::DateTime::from_timestamp_millis(*until_ms).map_or_else(String::new, |t| {
+                use chrono::Timelike;
+                format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+            });
+            tr(lang, "breaker.tripped", &[("failures", &failures.to_string()), ("until", &until)])
+        }
+        TradeNotice::ExecutionBreaker { open: false, .. } => tr(lang, "breaker.reset", &[]),
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
             super::alerts::render_alert_notice(lang, notice)
         }

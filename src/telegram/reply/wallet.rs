@@ -72,6 +72,21 @@ pub enum WalletReply {
         address: String,
     },
     /// Confirm export.
+    /// Confirm closing the empty token accounts.
+    ConfirmCleanup {
+        /// Button nonce.
+        nonce: String,
+        /// Accounts to close.
+        accounts: usize,
+        /// Rent they return.
+        rent: Lamports,
+        /// Empty accounts left open (withheld fees, unknown extensions).
+        kept: usize,
+    },
+    /// Nothing to close.
+    NothingToClean,
+    /// Empty accounts were closed.
+    Cleaned(crate::app::reclaim::Reclaimed),
     ConfirmExport {
         /// Button nonce.
         nonce: String,
@@ -227,6 +242,9 @@ impl WalletReply {
                     let amount = t.amount.to_ui().normalize().to_string();
                     out.push(tr(lang, "wallet.balance.token", &[("mint", &t.mint.to_string()), ("amount", &amount)]));
                 }
+                if let Some((n, rent)) = view.reclaimable.filter(|(n, _)| *n > 0) {
+                    out.push(tr(lang, "wallet.reclaim.available", &[("count", &n.to_string()), ("sol", &sol(rent))]));
+                }
                 out.join("\n")
             }
             Self::ConfirmRemove { address, open_positions, second, .. } => match (open_positions, second) {
@@ -239,6 +257,25 @@ impl WalletReply {
                 }
             },
             Self::Removed { address } => tr(lang, "wallet.removed", &[("address", address)]),
+            Self::ConfirmCleanup { accounts, rent, kept, .. } => {
+                let mut text =
+                    tr(lang, "wallet.reclaim.confirm", &[("count", &accounts.to_string()), ("sol", &sol(*rent))]);
+                if *kept > 0 {
+                    text.push('\n');
+                    text.push_str(&tr(lang, "wallet.reclaim.kept", &[("count", &kept.to_string())]));
+                }
+                text
+            }
+            Self::NothingToClean => tr(lang, "wallet.reclaim.nothing", &[]),
+            Self::Cleaned(done) => {
+                let mut text =
+                    tr(lang, "wallet.reclaim.done", &[("count", &done.closed.to_string()), ("sol", &sol(done.rent))]);
+                if done.failed_batches > 0 {
+                    text.push('\n');
+                    text.push_str(&tr(lang, "wallet.reclaim.partial", &[]));
+                }
+                text
+            }
             Self::ConfirmExport { address, ttl_secs, .. } => {
                 tr(lang, "wallet.export.confirm", &[("address", address), ("secs", &ttl_secs.to_string())])
             }
@@ -320,6 +357,7 @@ impl WalletReply {
         let nonce = match self {
             Self::ConfirmRemove { nonce, .. }
             | Self::ConfirmExport { nonce, .. }
+            | Self::ConfirmCleanup { nonce, .. }
             | Self::ConfirmWithdraw { nonce, .. } => nonce,
             _ => return None,
         };
@@ -328,6 +366,7 @@ impl WalletReply {
                 tr(lang, "wallet.button.remove", &[("address", &short_address(address))])
             }
             Self::ConfirmExport { .. } => tr(lang, "wallet.button.export", &[]),
+            Self::ConfirmCleanup { rent, .. } => tr(lang, "wallet.button.cleanup", &[("sol", &sol(*rent))]),
             Self::ConfirmWithdraw { plan, .. } => tr(lang, "wallet.button.withdraw", &[("amount", &sol(plan.amount))]),
             _ => return None,
         };

@@ -278,7 +278,7 @@ impl LegacyTrade {
 
     fn create_user_ata(&self) -> Instruction {
         let spec = AtaSpec { owner: self.user.user, mint: self.mint.mint, token_program: self.mint.token_program };
-        create_ata_idempotent(&spec, self.user.associated_user)
+        create_ata_idempotent(&spec)
     }
 
     /// Accounts 0–6, shared by buy and sell.

@@ -63,6 +63,8 @@ pub struct PumpPlanInput<'a> {
     pub salt: u64,
     /// Buy instruction to build (use the one the quote was made with).
     pub mode: PumpBuyMode,
+    /// `track_volume` (volume rewards; the official SDK's default is on).
+    pub track_volume: bool,
     /// Whether the user's token account already exists (no rent then).
     pub user_ata_exists: bool,
 }
@@ -162,13 +164,15 @@ pub fn plan(input: &PumpPlanInput<'_>) -> Result<SwapPlan, VenueError> {
                             slippage,
                         })
                         .map_err(curve_error)?;
-                    trade.buy_instructions(&BuyArgs::from_order(&order, false)).to_vec()
+                    trade.buy_instructions(&BuyArgs::from_order(&order, input.track_volume)).to_vec()
                 }
                 PumpBuyMode::ExactSolIn => {
                     let order = state
                         .plan_buy_exact_sol_in(&BuyBySolRequest { spend: Lamports(q.request.amount_in), slippage })
                         .map_err(curve_error)?;
-                    trade.buy_exact_sol_in_instructions(&BuyExactSolInArgs::from_order(&order, false)).to_vec()
+                    trade
+                        .buy_exact_sol_in_instructions(&BuyExactSolInArgs::from_order(&order, input.track_volume))
+                        .to_vec()
                 }
             };
             (ixs, BUY_COMPUTE_UNITS)

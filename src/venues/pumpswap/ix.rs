@@ -210,7 +210,7 @@ impl AmmTrade {
         let u = &self.user;
         let base = AtaSpec { owner: u.user, mint: self.pool.base_mint, token_program: self.pool.base_token_program };
         vec![
-            create_ata_idempotent(&base, u.user_base_token_account),
+            create_ata_idempotent(&base),
             self.create_wsol_ata(),
             system_transfer(&SystemTransfer { from: u.user, to: u.user_quote_token_account, amount }),
             sync_native(self.pool.quote_token_program, u.user_quote_token_account),
@@ -220,7 +220,7 @@ impl AmmTrade {
     }
 
     fn create_wsol_ata(&self) -> Instruction {
-        create_ata_idempotent(&AtaSpec::wsol(self.user.user), self.user.user_quote_token_account)
+        create_ata_idempotent(&AtaSpec::wsol(self.user.user))
     }
 
     fn close_wsol(&self) -> Instruction {

@@ -143,9 +143,11 @@ impl PoolState<'_> {
     }
 
     /// Fee rates now: canonical pools use the FeeConfig tier for `mcap = Qeff·supply/B`
-    /// (stable tiers for USDC), others the flat fees; without a FeeConfig, `GlobalConfig`.
-    /// A pool's own `creator_fee_bps` applies when `creator_fee_configurable` (by analogy with
-    /// the curve, UNCERTAIN); no coin creator means no creator fee.
+    /// (stable tiers for USDC), others the flat fees. Without a FeeConfig account the rates are
+    /// exactly `GlobalConfig`'s, as `computeFeesBps` in `@pump-fun/pump-swap-sdk` does: the
+    /// pool's own `creator_fee_bps` is not applied then. With a FeeConfig, a pool's own
+    /// `creator_fee_bps` applies when `creator_fee_configurable` (by analogy with the curve,
+    /// UNCERTAIN). No coin creator means no creator fee.
     ///
     /// # Errors
     /// [`AmmError`] on empty reserves, a negative quote reserve or empty tiers.
@@ -168,7 +170,7 @@ impl PoolState<'_> {
                 creator_fee_bps: self.global_config.coin_creator_fee_basis_points,
             },
         };
-        if self.global_config.creator_fee_configurable && self.pool.creator_fee_bps != 0 {
+        if self.fee_config.is_some() && self.global_config.creator_fee_configurable && self.pool.creator_fee_bps != 0 {
             fees.creator_fee_bps = self.pool.creator_fee_bps;
         }
         if self.pool.coin_creator == solana_pubkey::Pubkey::default() {

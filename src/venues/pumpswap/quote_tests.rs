@@ -118,6 +118,13 @@ fn fee_sources_follow_pool_kind_and_creator() {
     assert_eq!(fallback.fees().unwrap(), Fees { lp_fee_bps: 20, protocol_fee_bps: 5, creator_fee_bps: 5 });
     let no_creator = Pool { coin_creator: Pubkey::default(), ..p };
     assert_eq!(state(&no_creator, &g, &cfg, GRAD).fees().unwrap().creator_fee_bps, 0);
+    // Without a FeeConfig the SDK takes GlobalConfig's rates as they are: a pool's own creator
+    // fee is not applied (it used to be, making quotes 0.1-0.6 % low).
+    let configurable = GlobalConfig { creator_fee_configurable: true, ..g.clone() };
+    let own_fee = Pool { creator_fee_bps: 60, ..p };
+    let fallback = PoolState { fee_config: None, ..state(&own_fee, &configurable, &cfg, GRAD) };
+    assert_eq!(fallback.fees().unwrap(), Fees { lp_fee_bps: 20, protocol_fee_bps: 5, creator_fee_bps: 5 });
+    assert_eq!(state(&own_fee, &configurable, &cfg, GRAD).fees().unwrap().creator_fee_bps, 60);
     let usdc = Pool { quote_mint: USDC_MINT, ..p };
     assert_eq!(state(&usdc, &g, &cfg, GRAD).quote_sell(TokenAmount::new(1, 6)), Err(AmmError::NotSolQuoted));
 }

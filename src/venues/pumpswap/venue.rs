@@ -66,6 +66,8 @@ pub struct PoolPlanInput<'a> {
     pub salt: u64,
     /// Whether the user's base token account already exists.
     pub user_ata_exists: bool,
+    /// `track_volume` (volume rewards; the official SDK's default is on).
+    pub track_volume: bool,
 }
 
 /// Quotes a trade on a wSOL-quoted pool.
@@ -157,7 +159,7 @@ pub fn plan(input: &PoolPlanInput<'_>) -> Result<SwapPlan, VenueError> {
             let args = AmmBuyExactQuoteInArgs {
                 spendable_quote_in: Lamports(q.request.amount_in),
                 min_base_out: TokenAmount::new(q.min_out, q.token_decimals),
-                track_volume: false,
+                track_volume: input.track_volume,
             };
             (trade.buy_exact_quote_in_instructions(&args), BUY_COMPUTE_UNITS)
         }

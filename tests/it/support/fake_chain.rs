@@ -119,6 +119,9 @@ impl FakeChain {
         handlers.insert(COMPUTE_BUDGET_PROGRAM, Arc::new(programs::ComputeBudgetProgram));
         handlers.insert(SYSTEM_PROGRAM, Arc::new(programs::SystemProgram));
         handlers.insert(ASSOCIATED_TOKEN_PROGRAM, Arc::new(programs::AtaProgram));
+        // The SPL Token programs are always on chain (transfers, SyncNative, CloseAccount).
+        handlers.insert(quantbot::solana::ids::TOKEN_PROGRAM, Arc::new(pumpswap::TokenProgram));
+        handlers.insert(quantbot::solana::ids::TOKEN_2022_PROGRAM, Arc::new(pumpswap::TokenProgram));
         let state = State {
             accounts: Accounts::default(),
             block_height: 1_000,
@@ -419,6 +422,13 @@ fn dispatch(s: &mut State, node: Node, method: &str, params: &Value, drop_send: 
             } else {
                 rpc_err(id, -32602, "Invalid params", None)
             }
+        }
+        // The standard (public RPC) fee API: recent per-slot minimum fees.
+        "getRecentPrioritizationFees" => {
+            let fee = s.priority_fee.as_f64().map_or(0, |f| f.ceil() as u64);
+            let slots: Vec<Value> =
+                (0..3u64).map(|i| json!({"slot": s.block_height + i, "prioritizationFee": fee * i})).collect();
+            rpc_ok(id, Value::Array(slots))
         }
         "getSignatureStatuses" => signature_statuses(s, params, id, ctx),
         "simulateTransaction" => simulate(s, params, id, ctx),

@@ -325,9 +325,7 @@ impl FakeTelegram {
         loop {
             {
                 let inner = self.shared.inner.lock().await;
-                if let Some(c) =
-                    inner.calls.iter().skip(cursor).find(|c| c.ok && c.method == method && pred(&c.body))
-                {
+                if let Some(c) = inner.calls.iter().skip(cursor).find(|c| c.ok && c.method == method && pred(&c.body)) {
                     return c.clone();
                 }
             }

@@ -129,6 +129,8 @@ impl TestApp {
             // local port (connection refused at once).
             ("JUPITER_API_URL", "http://127.0.0.1:1/swap/v1"),
             ("HELIUS_SENDER_URL", "http://127.0.0.1:1/fast"),
+            // Without HELIUS_RPC_URL the bot reads the chain through the public RPC.
+            ("SOLANA_PUBLIC_RPC_URL", "http://127.0.0.1:1/"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -17,7 +17,7 @@ pub fn decode_tx(params: &Value) -> Result<VersionedTransaction, String> {
         Some("base64") => B64.decode(text).map_err(|e| e.to_string())?,
         _ => bs58::decode(text).into_vec().map_err(|e| e.to_string())?,
     };
-    bincode::deserialize::<VersionedTransaction>(&bytes).map_err(|e| e.to_string())
+    wincode::deserialize::<VersionedTransaction>(&bytes).map_err(|e| e.to_string())
 }
 
 /// Why a transaction is refused before execution.
