@@ -181,6 +181,43 @@ async fn kill_before_the_notification() {
     crash_at("before_notify").await;
 }
 
+/// `kill -9` after the fill was recorded and before its message was stored or sent: after the
+/// restart the fill message arrives (rebuilt from the recorded trade), exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fill_message_arrives_after_a_kill_between_the_fill_and_its_message() {
+    let w = world().await;
+    let bought = quantbot::i18n::tr(quantbot::domain::lang::Lang::En, "trade.bought", &[]);
+    let bought = bought.split("%{").next().unwrap_or_default().to_owned();
+    let is_fill = |c: &support::fake_telegram::Call| {
+        c.ok && c.method == "sendMessage"
+            && c.body["chat_id"] == serde_json::json!(ALICE)
+            && c.body["text"].as_str().is_some_and(|t| t.starts_with(&bought))
+    };
+    let (mut bot, lines) = spawn_bot(&w, Some("before_notify"));
+    w.tg.send_private(ALICE, "en", &format!("/buy {} 0.1", w.coin.mint)).await;
+    let reached =
+        tokio::task::block_in_place(|| wait_line(&lines, "FAILPOINT before_notify reached", Duration::from_secs(60)));
+    assert!(reached, "the failpoint was never reached");
+    bot.kill().unwrap();
+    bot.wait().unwrap();
+    assert_eq!(w.tg.calls().await.iter().filter(|c| is_fill(c)).count(), 0, "no fill message before the kill");
+
+    let (mut bot, _lines) = spawn_bot(&w, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !w.tg.calls().await.iter().any(|c| is_fill(c)) {
+        assert!(Instant::now() < deadline, "the fill message never arrived after the restart");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Let a duplicate (if any) show up, then check there is exactly one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    bot.kill().unwrap();
+    bot.wait().unwrap();
+    assert_eq!(w.tg.calls().await.iter().filter(|c| is_fill(c)).count(), 1);
+    let db = open_db(&w).await;
+    let positions = PositionRepo::open_positions(&db, UserId(ALICE)).await.unwrap();
+    assert_eq!(positions.len(), 1);
+}
+
 const CHANNEL: i64 = -1_001_555_000_111;
 
 /// A channel post as Telegram delivers it (posted `age_secs` ago).
