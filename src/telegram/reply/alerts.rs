@@ -2,7 +2,7 @@
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::trade::reason_text;
+use super::reason::reason_text;
 use crate::domain::alert::AlertKind;
 use crate::domain::alert::rules::{SettingKey, SubscriptionSettings};
 use crate::domain::lang::Lang;

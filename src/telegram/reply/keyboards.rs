@@ -2,7 +2,7 @@
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-use super::key_label;
+use super::labels::key_label;
 use crate::domain::lang::Lang;
 use crate::domain::user_config::{ConfigKey, UserConfig};
 use crate::i18n::tr;

@@ -5,11 +5,15 @@ pub mod admin;
 pub mod alerts;
 pub mod chart;
 pub mod keyboards;
+pub mod labels;
+pub mod reason;
 pub mod trade;
 pub mod wallet;
 
 pub use alerts::notice_keyboard;
-pub use trade::{reason_text, render_notice, render_working};
+pub use labels::{key_allowed, key_label};
+pub use reason::reason_text;
+pub use trade::{render_notice, render_working};
 
 use rust_decimal::Decimal;
 use teloxide::types::InlineKeyboardMarkup;
@@ -104,16 +108,6 @@ fn signed_sol(lamports: i64) -> String {
 
 fn on_off(lang: Lang, v: bool) -> String {
     tr(lang, if v { "common.on" } else { "common.off" }, &[])
-}
-
-/// The localized label of a config key.
-pub fn key_label(lang: Lang, key: ConfigKey) -> String {
-    tr(lang, &format!("config.key.{}", key.name()), &[])
-}
-
-/// What values a key allows, localized.
-pub fn key_allowed(lang: Lang, key: ConfigKey) -> String {
-    tr(lang, &format!("config.allowed.{}", key.name()), &[])
 }
 
 impl Reply {
