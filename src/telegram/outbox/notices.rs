@@ -39,6 +39,9 @@ pub struct OutboxNotifier {
     store: Arc<dyn NoticeStore>,
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
+    /// Stored notices this process has queued already (recovery notifies before `resume`):
+    /// `resume` re-queues only the ones a previous run left pending, so none goes out twice.
+    queued: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl std::fmt::Debug for OutboxNotifier {
@@ -93,7 +96,7 @@ impl OutboxNotifier {
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
     ) -> Self {
-        Self { outbox, users, store, clock, metrics }
+        Self { outbox, users, store, clock, metrics, queued: Arc::default() }
     }
 
     /// Queues every stored pending notice again, then notifies every fill recorded without a
@@ -112,6 +115,9 @@ impl OutboxNotifier {
             };
             after = last;
             for n in page {
+                if self.queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&n.id) {
+                    continue;
+                }
                 let keyboard = n.keyboard.as_deref().and_then(|k| serde_json::from_str(k).ok());
                 self.queue(Some(n.id), n.user, n.chat_id, n.body, keyboard);
                 resumed.pending += 1;
@@ -144,6 +150,14 @@ impl OutboxNotifier {
     }
 
     fn queue(&self, id: Option<i64>, user: UserId, chat: i64, text: String, keyboard: Option<InlineKeyboardMarkup>) {
+        if let Some(id) = id {
+            let mut queued = self.queued.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Only the start-up window matters (recovery, then `resume`); keep the set small.
+            if queued.len() > 10_000 {
+                queued.clear();
+            }
+            queued.insert(id);
+        }
         let store = self.store.clone();
         let clock = self.clock.clone();
         let envelope = Envelope::new(chat, Priority::Notice, Request::text(text, keyboard))
