@@ -204,7 +204,7 @@ async fn the_fill_message_arrives_after_a_kill_between_the_fill_and_its_message(
 
     let (mut bot, _lines) = spawn_bot(&w, None);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !w.tg.calls().await.iter().any(|c| is_fill(c)) {
+    while !w.tg.calls().await.iter().any(&is_fill) {
         assert!(Instant::now() < deadline, "the fill message never arrived after the restart");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
