@@ -410,18 +410,24 @@ impl App {
             Arc::new(SystemClock),
             metrics.clone(),
         );
+        // Notices a previous process stored and did not deliver go out first (before anything
+        // in this process can notify, so none is queued twice).
+        let resent = notifier.resend_pending().await.context("resending stored notices")?;
+        if resent > 0 {
+            tracing::info!(resent, "stored notices queued again");
+        }
         let trading = build_trading(&config, &db_port, notifier.clone(), chain.clone(), keys, &metrics).await?;
-        // Before any new trading: reconcile every unfinished intent with the chain, then resend
-        // stored notices and notify fills that were recorded without one (a crash in between).
+        // Before any new trading: reconcile every unfinished intent with the chain, then notify
+        // fills that were recorded without a notice (a crash in between).
         let recovered = crate::app::recovery::recover(&trading, &crate::solana::submit::SubmitOptions::default())
             .await
             .context("recovering unfinished trades")?;
         if recovered.examined > 0 {
             tracing::info!(?recovered, "startup recovery done");
         }
-        let resumed = notifier.resume().await.context("resuming stored notices")?;
-        if resumed != telegram::outbox::notices::Resumed::default() {
-            tracing::info!(?resumed, "stored notices resumed");
+        let rebuilt = notifier.notify_unrecorded_fills().await.context("checking fills without a notice")?;
+        if rebuilt > 0 {
+            tracing::info!(rebuilt, "fills recorded without a notice were notified");
         }
         let alert_services = crate::app::connector::AlertServices::new(
             Arc::new(db.clone()),

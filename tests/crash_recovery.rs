@@ -212,8 +212,19 @@ async fn the_fill_message_arrives_after_a_kill_between_the_fill_and_its_message(
     tokio::time::sleep(Duration::from_secs(2)).await;
     bot.kill().unwrap();
     bot.wait().unwrap();
-    assert_eq!(w.tg.calls().await.iter().filter(|c| is_fill(c)).count(), 1);
     let db = open_db(&w).await;
+    let fills: Vec<_> = w.tg.calls().await.into_iter().filter(|c| is_fill(c)).map(|c| c.body["text"].clone()).collect();
+    let notices: Vec<(i64, String, String)> = sqlx::query("SELECT id, kind, state FROM outbox_notices ORDER BY id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            use sqlx::Row;
+            (r.get(0), r.get(1), r.get(2))
+        })
+        .collect();
+    assert_eq!(fills.len(), 1, "{fills:#?} {notices:?}");
     let positions = PositionRepo::open_positions(&db, UserId(ALICE)).await.unwrap();
     assert_eq!(positions.len(), 1);
 }

@@ -176,9 +176,9 @@ async fn fills_since(app: &TestApp, cursor: usize) -> HashMap<i64, usize> {
     out
 }
 
-/// Spacing between the test's `/buy` commands: none on PostgreSQL. On SQLite, concurrent fills
-/// can still meet "database is locked" when the fill transaction upgrades from read to write
-/// (busy handling is issue 11's storage work); spacing them isolates what is tested here.
+/// Spacing between the test's `/buy` commands: none on PostgreSQL. On SQLite (one writer), a
+/// burst of concurrent fills while other suites write can still fail a fill on storage under
+/// CI load; spacing them keeps this test about Telegram delivery.
 fn buy_gap(db: &TestDb) -> Duration {
     if db.url.starts_with("sqlite") { Duration::from_millis(120) } else { Duration::ZERO }
 }
@@ -407,21 +407,25 @@ async fn a_group_chat_changes_nothing_and_sees_nothing_private(db: &TestDb) {
             Reply::from(WalletReply::GroupRefused { deleted: Some(true) }).text(Lang::En),
         ]
     };
-    for user in [ALICE, ADMIN, STRANGER] {
+    // One group per user and command: a group gets 20 messages a minute, and the matrix is
+    // about what a group can change or see, not about group pacing.
+    for (u, user) in [ALICE, ADMIN, STRANGER].into_iter().enumerate() {
         let cursor = app.tg.call_count().await;
-        for cmd in &commands {
-            app.tg.send_group(user, GROUP, cmd).await;
+        let groups: Vec<i64> = (0..commands.len()).map(|i| GROUP - (u * 100 + i) as i64).collect();
+        for (cmd, group) in commands.iter().zip(&groups) {
+            app.tg.send_group(user, *group, cmd).await;
         }
-        // Every command gets one answer in the group (the paste gets none).
-        wait_until(Duration::from_secs(120), || async {
-            texts_since(&app, cursor).await.get(&GROUP).map_or(0, Vec::len) >= commands.len() - 1
+        // Every command gets one answer in its group (the paste gets none).
+        wait_until(Duration::from_secs(60), || async {
+            let sent = texts_since(&app, cursor).await;
+            groups.iter().filter(|g| sent.get(g).is_some_and(|t| !t.is_empty())).count() >= commands.len() - 1
         })
         .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let sent = texts_since(&app, cursor).await;
-        assert_eq!(sent.keys().copied().collect::<Vec<_>>(), vec![GROUP], "nothing went to a private chat");
-        for text in &sent[&GROUP] {
-            assert!(allowed(user).contains(text), "user {user}: the group saw {text:?}");
+        assert!(sent.keys().all(|chat| groups.contains(chat)), "nothing went to a private chat: {sent:?}");
+        for text in sent.values().flatten() {
+            assert!(allowed(user).contains(text), "user {user}: a group saw {text:?}");
         }
     }
     assert_eq!(snapshot().await, before, "a group command changed stored state");

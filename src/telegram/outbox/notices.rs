@@ -3,8 +3,9 @@
 //! Delivery rule (at-least-once for trade notices): a notice is rendered in the user's language,
 //! stored as `pending` in `outbox_notices`, then queued; it is marked `sent` only after Telegram
 //! accepted it (or `failed` when the user blocked the bot or Telegram rejected it). On start,
-//! [`OutboxNotifier::resume`] re-queues every pending notice and rebuilds the notice of every fill
-//! recorded without one (a kill between the fill and its message). A crash after Telegram
+//! [`OutboxNotifier::resend_pending`] re-queues every pending notice and
+//! [`OutboxNotifier::notify_unrecorded_fills`] rebuilds the notice of every fill recorded
+//! without one (a kill between the fill and its message). A crash after Telegram
 //! accepted a notice and before it was marked can repeat that one message; nothing is lost.
 
 use std::str::FromStr as _;
@@ -50,15 +51,6 @@ impl std::fmt::Debug for OutboxNotifier {
     }
 }
 
-/// What `resume` found.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Resumed {
-    /// Stored notices queued again.
-    pub pending: usize,
-    /// Fills recorded without a notice, notified now.
-    pub rebuilt: usize,
-}
-
 fn kind(notice: &TradeNotice) -> &'static str {
     match notice {
         TradeNotice::Filled { .. } => "fill",
@@ -99,14 +91,14 @@ impl OutboxNotifier {
         Self { outbox, users, store, clock, metrics, queued: Arc::default() }
     }
 
-    /// Queues every stored pending notice again, then notifies every fill recorded without a
-    /// notice (newest trades per position and side), and prunes old settled notices. Call once
-    /// at start, after trade recovery and before new trading.
+    /// Queues every notice a previous process stored and did not deliver. Call once at start,
+    /// before anything in this process can notify (trade recovery included), so no notice is
+    /// queued twice.
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn resume(&self) -> Result<Resumed, crate::ports::RepoError> {
-        let mut resumed = Resumed::default();
+    pub async fn resend_pending(&self) -> Result<usize, crate::ports::RepoError> {
+        let mut queued = 0;
         let mut after = 0;
         loop {
             let page = self.store.pending_notices(after, 500).await?;
@@ -120,20 +112,31 @@ impl OutboxNotifier {
                 }
                 let keyboard = n.keyboard.as_deref().and_then(|k| serde_json::from_str(k).ok());
                 self.queue(Some(n.id), n.user, n.chat_id, n.body, keyboard);
-                resumed.pending += 1;
+                queued += 1;
             }
         }
+        Ok(queued)
+    }
+
+    /// Notifies every fill recorded without a stored notice (a kill between the fill and its
+    /// message), and prunes old settled notices. Call once at start, after trade recovery (whose
+    /// own notices are stored by then) and before new trading.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn notify_unrecorded_fills(&self) -> Result<usize, crate::ports::RepoError> {
         let now = self.clock.now_ms();
         let window = i64::try_from(RECONCILE_WINDOW.as_millis()).unwrap_or(i64::MAX);
+        let mut rebuilt = 0;
         for fill in self.store.fills_without_notice(now.saturating_sub(window)).await? {
             let (trade_id, user_id) = (fill.trade_id, fill.user.0);
             tracing::warn!(trade_id, user_id, "fill recorded without a notice; notifying");
             self.notify(fill.user, fill_notice(&fill)).await;
-            resumed.rebuilt += 1;
+            rebuilt += 1;
         }
         let keep = i64::try_from(KEEP_SETTLED.as_millis()).unwrap_or(i64::MAX);
         self.store.prune_notices(now.saturating_sub(keep)).await?;
-        Ok(resumed)
+        Ok(rebuilt)
     }
 
     /// The user's private chat and language, when they can be reached.

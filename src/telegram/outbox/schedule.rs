@@ -147,6 +147,8 @@ pub struct Scheduler<T> {
     releases: VecDeque<Instant>,
     /// Paced requests handed out and not answered yet.
     in_flight: usize,
+    /// Bulk traffic is spread evenly over the window (no bursts): the next bulk slot.
+    next_bulk: Option<Instant>,
     pause_until: Option<Instant>,
     queued: usize,
     pushes: u64,
@@ -163,6 +165,7 @@ impl<T> Scheduler<T> {
             unpaced: Default::default(),
             releases: VecDeque::new(),
             in_flight: 0,
+            next_bulk: None,
             pause_until: None,
             queued: 0,
             pushes: 0,
@@ -313,8 +316,18 @@ impl<T> Scheduler<T> {
                 }
                 continue;
             }
+            if p == Priority::Bulk.index()
+                && let Some(at) = self.next_bulk.filter(|at| *at > now)
+            {
+                wake = Some(wake.map_or(at, |w| w.min(at)));
+                continue;
+            }
             if let Some(item) = self.take_ready(p) {
                 self.in_flight += 1;
+                if p == Priority::Bulk.index() {
+                    let spacing = self.limits.window / u32::try_from(self.limits.bulk_cap()).unwrap_or(u32::MAX);
+                    self.next_bulk = Some(now + spacing);
+                }
                 return Next::Send(item);
             }
         }
@@ -455,8 +468,10 @@ mod tests {
         let sent = drain(&mut s, t0, Duration::from_millis(10));
         let first: Vec<i64> = sent.iter().take(10).map(|(_, (c, _))| *c).collect();
         assert!(first.iter().all(|c| *c <= 10), "{first:?}");
-        // 10 notices + 14 bulk = 24 (80 % of 30); bulk stops there.
-        assert_eq!(sent.len(), 24, "{}", sent.len());
+        // 10 notices at once, then bulk spread evenly: one per window / 24 (80 % of 30).
+        assert_eq!(sent.len(), 11, "{}", sent.len());
+        let bulk = drain(&mut s, t0, Duration::from_millis(500));
+        assert!(bulk.windows(2).all(|w| w[1].0 - w[0].0 >= Duration::from_millis(41)), "{bulk:?}");
         s.push(t0, 77, Pacing::Private, Priority::Interactive, (77, 0));
         assert_eq!(s.next(t0), Next::Send((77, 0)));
     }
