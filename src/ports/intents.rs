@@ -59,8 +59,6 @@ pub trait IntentRepo: Send + Sync {
     async fn sell_in_flight(&self, position_id: i64) -> Result<bool, RepoError>;
     /// Records the call's and the quote's price of an alert trade.
     async fn record_prices(&self, id: i64, prices: &AlertPrices) -> Result<(), RepoError>;
-    /// The recorded prices of an intent (empty when none were recorded).
-    async fn alert_prices(&self, id: i64) -> Result<AlertPrices, RepoError>;
 }
 
 /// Prices recorded for an alert trade, SOL per UI token (the fill price is on the trade).

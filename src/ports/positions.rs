@@ -137,8 +137,6 @@ pub trait PositionRepo: Send + Sync {
     async fn trade_history(&self, user: UserId, offset: u32, limit: u32) -> Result<Vec<TradeRecord>, RepoError>;
     /// Realized sells of a user (for statistics), with their position's open time.
     async fn realized_trades(&self, user: UserId) -> Result<Vec<RealizedTrade>, RepoError>;
-    /// Updates the trailing-stop peak of a position.
-    async fn set_peak_price(&self, position_id: i64, peak: Decimal) -> Result<(), RepoError>;
     /// Updates many trailing-stop peaks in one transaction.
     async fn set_peak_prices(&self, peaks: &[(i64, Decimal)]) -> Result<(), RepoError>;
     /// The trade recorded for an intent, if any.

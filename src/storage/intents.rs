@@ -239,18 +239,6 @@ impl IntentRepo for Db {
             .await?;
         Ok(())
     }
-
-    async fn alert_prices(&self, id: i64) -> Result<AlertPrices, RepoError> {
-        let row = sqlx::query("SELECT call_price, quote_price FROM trade_intents WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        let dec = |t: Option<String>| t.and_then(|t| t.parse::<rust_decimal::Decimal>().ok());
-        Ok(match row {
-            Some(r) => AlertPrices { call: dec(r.try_get("call_price")?), quote: dec(r.try_get("quote_price")?) },
-            None => AlertPrices::default(),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -288,15 +288,6 @@ impl PositionRepo for Db {
             .collect()
     }
 
-    async fn set_peak_price(&self, position_id: i64, peak: Decimal) -> Result<(), RepoError> {
-        sqlx::query("UPDATE positions SET peak_price = $1 WHERE id = $2")
-            .bind(peak.to_string())
-            .bind(position_id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
-    }
-
     async fn set_peak_prices(&self, peaks: &[(i64, Decimal)]) -> Result<(), RepoError> {
         let mut tx = self.writer().begin().await?;
         for (id, peak) in peaks {

@@ -259,10 +259,7 @@ fn stats_text(lang: Lang, s: &BotStats, e: &ErrorRates) -> String {
     text.push_str(&match e.breaker_open {
         None => tr(lang, "stats.breaker_closed", &[]),
         Some((failures, until_ms)) => {
-            let until = chrono::DateTime::from_timestamp_millis(until_ms).map_or_else(String::new, |t| {
-                use chrono::Timelike;
-                format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-            });
+            let until = super::utc_clock(until_ms);
             tr(lang, "stats.breaker_open", &[("failures", &failures.to_string()), ("until", &until)])
         }
     });

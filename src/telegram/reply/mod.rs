@@ -106,6 +106,14 @@ fn signed_sol(lamports: i64) -> String {
     (Decimal::from(lamports) / Decimal::from(crate::domain::money::LAMPORTS_PER_SOL)).normalize().to_string()
 }
 
+/// A unix-ms instant as `HH:MM:SS` (UTC; the locale text says "UTC"), empty when out of range.
+fn utc_clock(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
+        use chrono::Timelike;
+        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+    })
+}
+
 fn on_off(lang: Lang, v: bool) -> String {
     tr(lang, if v { "common.on" } else { "common.off" }, &[])
 }

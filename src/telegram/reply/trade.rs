@@ -87,10 +87,7 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             ],
         ),
         TradeNotice::ExecutionBreaker { open: true, failures, until_ms } => {
-            let until = chrono::DateTime::from_timestamp_millis(*until_ms).map_or_else(String::new, |t| {
-                use chrono::Timelike;
-                format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
-            });
+            let until = super::utc_clock(*until_ms);
             tr(lang, "breaker.tripped", &[("failures", &failures.to_string()), ("until", &until)])
         }
         TradeNotice::ExecutionBreaker { open: false, .. } => tr(lang, "breaker.reset", &[]),
