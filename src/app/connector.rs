@@ -157,6 +157,12 @@ enum Plan {
     Buy(UserId, SubscriptionSettings),
 }
 
+impl Plan {
+    fn buyer(&self) -> Option<UserId> {
+        if let Self::Buy(user, _) = self { Some(*user) } else { None }
+    }
+}
+
 /// One subscriber's result.
 enum Done {
     Executed,
@@ -283,25 +289,59 @@ impl Connector {
         }
         let view = market.as_ref().map(|(v, _)| v).map_err(String::as_str);
         let plans = plan(&subscribers, view, &buys_today, now, call.posted_at_ms);
-        let buyers: Vec<UserId> =
-            plans.iter().filter_map(|p| if let Plan::Buy(user, _) = p { Some(*user) } else { None }).collect();
-        let mut prefetched = match &market {
-            Ok((_, quote)) if !buyers.is_empty() => self.prefetch(&buyers, quote).await,
-            _ => HashMap::new(),
-        };
-        let plans: Vec<(Plan, Option<Prefetched>)> = plans
-            .into_iter()
-            .map(|p| {
-                let pre = if let Plan::Buy(user, _) = &p { prefetched.remove(user) } else { None };
-                (p, pre)
-            })
-            .collect();
         let mint = call.parsed.mint.to_string();
-        let results: Vec<Done> = futures::stream::iter(plans)
-            .map(|(p, pre)| self.run_plan(p, source, call, receipt_price, pre, &mint))
-            .buffer_unordered(self.services.settings.pool.max(1))
+        let (buys, others): (Vec<Plan>, Vec<Plan>) = plans.into_iter().partition(|p| matches!(p, Plan::Buy(..)));
+        let pool = self.services.settings.pool.max(1);
+        // Buyers first: skip reasons and confirm cards only queue messages.
+        let mut results: Vec<Done> = Vec::with_capacity(subscribers.len());
+        if let Ok((_, quote)) = &market
+            && !buys.is_empty()
+        {
+            // Buyers in chunks of one `getMultipleAccounts` call: each chunk trades as soon as
+            // its own wallets are read, so the first buy leaves after the market read and one
+            // wallet read, not after every subscriber's.
+            let users: Vec<UserId> = buys.iter().filter_map(Plan::buyer).collect();
+            let shared = self.shared_inputs(&users, quote).await;
+            let mut chunks: Vec<Vec<Plan>> = Vec::new();
+            let mut buys = buys.into_iter().peekable();
+            while buys.peek().is_some() {
+                chunks.push(buys.by_ref().take(WALLETS_PER_READ).collect());
+            }
+            let per_chunk = futures::stream::iter(chunks)
+                .map(|chunk| {
+                    let shared = &shared;
+                    let mint = &mint;
+                    async move {
+                        let users: Vec<UserId> = chunk.iter().filter_map(Plan::buyer).collect();
+                        let mut pre = self.prefetch(&users, quote, shared).await;
+                        futures::stream::iter(chunk)
+                            .map(|p| {
+                                let pre = p.buyer().and_then(|u| pre.remove(&u));
+                                self.run_plan(p, source, call, receipt_price, pre, mint)
+                            })
+                            .buffer_unordered(pool)
+                            .collect::<Vec<Done>>()
+                            .await
+                    }
+                })
+                .buffer_unordered(CHUNKS_IN_FLIGHT)
+                .collect::<Vec<Vec<Done>>>()
+                .await;
+            results.extend(per_chunk.into_iter().flatten());
+        } else {
+            let buys: Vec<Done> = futures::stream::iter(buys)
+                .map(|p| self.run_plan(p, source, call, receipt_price, None, &mint))
+                .buffer_unordered(pool)
+                .collect()
+                .await;
+            results.extend(buys);
+        }
+        let rest: Vec<Done> = futures::stream::iter(others)
+            .map(|p| self.run_plan(p, source, call, receipt_price, None, &mint))
+            .buffer_unordered(pool)
             .collect()
             .await;
+        results.extend(rest);
         for r in results {
             match r {
                 Done::Executed => report.executed += 1,
@@ -414,36 +454,67 @@ impl Connector {
         }
     }
 
-    /// One batched read of every buyer's wallet: their default wallets (storage), then each
-    /// wallet's SOL and its token account for the mint in `getMultipleAccounts` calls (100 keys
-    /// each), and the mint's priority fee once. A failed read leaves everyone on the normal path.
-    async fn prefetch(&self, buyers: &[UserId], market: &Arc<Quote>) -> HashMap<UserId, Prefetched> {
+    /// What every buyer of an alert shares, read once: the mint's priority fee, every buyer's
+    /// default wallet (storage, in a few reads) and which buyers hold a live position in the
+    /// mint (only their token accounts are read: anyone else's buy creates the account
+    /// idempotently, and a paper position has no token account).
+    async fn shared_inputs(&self, buyers: &[UserId], market: &Arc<Quote>) -> SharedInputs {
+        let mints = [market.request.mint];
+        let mint_text = mints[0].to_string();
+        let (priority_fee, wallets, holders) = tokio::join!(
+            self.ports.chain.priority_fee_estimate(&mints),
+            self.ports.signer.default_wallets(buyers),
+            self.ports.positions.live_holders(&mint_text),
+        );
+        let wallets = wallets.unwrap_or_else(|e| {
+            tracing::warn!(error.message = %e, "default wallet lookup failed; buyers read their own");
+            HashMap::new()
+        });
+        let holders = holders.unwrap_or_else(|e| {
+            tracing::warn!(error.message = %e, "holder lookup failed; reading every token account");
+            buyers.iter().copied().collect()
+        });
+        SharedInputs { priority_fee: priority_fee.ok(), wallets, holders }
+    }
+
+    /// One `getMultipleAccounts` read for a chunk of buyers: each wallet's SOL and, for holders,
+    /// its token account. Buyers without a wallet get the shared market only; a failed read
+    /// leaves the chunk on the normal path (each trade reads for itself).
+    async fn prefetch(
+        &self,
+        buyers: &[UserId],
+        market: &Arc<Quote>,
+        shared: &SharedInputs,
+    ) -> HashMap<UserId, Prefetched> {
         let mint = market.request.mint;
-        let mut wallets = Vec::with_capacity(buyers.len());
+        let none = Prefetched { market: market.clone(), priority_fee: shared.priority_fee, wallet: None };
         let mut out = HashMap::with_capacity(buyers.len());
-        let priority_fee = self.ports.chain.priority_fee_estimate(&[mint]).await.ok();
-        let none = Prefetched { market: market.clone(), priority_fee, wallet: None };
+        let mut keys = Vec::with_capacity(buyers.len());
+        let mut wallets = Vec::with_capacity(buyers.len());
         for user in buyers {
-            match self.ports.signer.default_wallet(*user).await {
-                Ok(Some((id, owner))) => wallets.push((*user, id, owner)),
-                Ok(None) => {
-                    out.insert(*user, none.clone());
-                }
-                Err(e) => tracing::warn!(user_id = user.0, error.message = %e, "wallet lookup failed"),
-            }
-        }
-        let mut keys = Vec::with_capacity(wallets.len() * 2);
-        for (_, _, owner) in &wallets {
+            let Some((id, owner)) = shared.wallets.get(user) else {
+                out.insert(*user, none.clone());
+                continue;
+            };
             keys.push(*owner);
-            keys.push(AtaSpec { owner: *owner, mint, token_program: market.token_program }.address());
+            let sol_at = keys.len() - 1;
+            let ata_at = shared.holders.contains(user).then(|| {
+                keys.push(AtaSpec { owner: *owner, mint, token_program: market.token_program }.address());
+                keys.len() - 1
+            });
+            wallets.push((*user, *id, *owner, sol_at, ata_at));
+        }
+        if keys.is_empty() {
+            return out;
         }
         let accounts = match self.ports.chain.accounts(&keys).await {
             Ok(a) if a.len() == keys.len() => a,
             Ok(_) | Err(_) => return HashMap::new(),
         };
-        for (i, (user, id, owner)) in wallets.into_iter().enumerate() {
-            let lamports = accounts[2 * i].as_ref().map_or(Lamports::ZERO, |a| a.lamports);
-            let wallet = PrefetchedWallet { id, owner, lamports, token_account: accounts[2 * i + 1].clone() };
+        for (user, id, owner, sol_at, ata_at) in wallets {
+            let lamports = accounts[sol_at].as_ref().map_or(Lamports::ZERO, |a| a.lamports);
+            let token_account = ata_at.and_then(|i| accounts[i].clone());
+            let wallet = PrefetchedWallet { id, owner, lamports, token_account };
             out.insert(user, Prefetched { wallet: Some(wallet), ..none.clone() });
         }
         out
@@ -613,6 +684,18 @@ impl<'a> Call<'a> {
 }
 
 /// Whether a post is older than every subscriber's `max_age` (none has it off).
+/// Buyers whose wallets one `getMultipleAccounts` call reads (100 keys per call).
+const WALLETS_PER_READ: usize = 100;
+/// Chunks of buyers reading and trading at once (the RPC limiter paces the reads).
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Read once per alert, shared by every buyer.
+struct SharedInputs {
+    priority_fee: Option<u64>,
+    wallets: HashMap<UserId, (i64, Pubkey)>,
+    holders: std::collections::HashSet<UserId>,
+}
+
 fn too_old_for_all(subscribers: &[Subscriber], posted_at_ms: i64, now_ms: i64) -> bool {
     !subscribers.is_empty()
         && subscribers.iter().all(|s| freshness::check_age(posted_at_ms, now_ms, s.settings.freshness()).is_err())

@@ -64,6 +64,12 @@ pub async fn recover(trading: &Trading, options: &SubmitOptions) -> Result<Recov
         report.examined += 1;
         let outcome = match (&intent.signed_tx, &intent.signature, intent.last_valid_block_height) {
             (Some(bytes), Some(sig), Some(lvbh)) => reconcile_sent(trading, &intent, bytes, sig, lvbh, options).await?,
+            // A paper fill recorded just before a crash: the position exists, the intent only
+            // missed its final state.
+            _ if ports.positions.trade_for_intent(intent.id).await?.is_some() => {
+                ports.intents.transition(intent.id, intent.state, IntentState::Confirmed, None).await?;
+                IntentState::Confirmed
+            }
             // An alert buy that never got signed may still be worth buying: the connector resumes
             // it while its post is fresh, or fails it as stale (`Connector::resume`).
             _ if intent.state == IntentState::Pending

@@ -25,6 +25,22 @@ impl RepoError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Db(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed))
     }
+
+    /// A lock or serialization conflict that the same statement may pass on a retry: SQLite
+    /// BUSY (5, and its extended codes such as 517 BUSY_SNAPSHOT) and LOCKED (6); PostgreSQL
+    /// serialization failure (40001), deadlock (40P01) and lock not available (55P03).
+    pub fn is_transient(&self) -> bool {
+        let Self::Db(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        let Some(code) = db.code() else {
+            return false;
+        };
+        if let Ok(n) = code.parse::<i64>() {
+            return matches!(n & 0xff, 5 | 6);
+        }
+        matches!(code.as_ref(), "40001" | "40P01" | "55P03")
+    }
 }
 
 /// What Telegram tells us about a user when they talk to the bot.

@@ -129,6 +129,8 @@ pub trait PositionRepo: Send + Sync {
     async fn position(&self, user: UserId, id: i64) -> Result<Option<PositionRecord>, RepoError>;
     /// The open position of a user in a mint, if any (live before paper).
     async fn open_position_in(&self, user: UserId, mint: &str) -> Result<Option<PositionRecord>, RepoError>;
+    /// Users holding an open live position in `mint`.
+    async fn live_holders(&self, mint: &str) -> Result<std::collections::HashSet<UserId>, RepoError>;
     /// A user's open positions, oldest first.
     async fn open_positions(&self, user: UserId) -> Result<Vec<PositionRecord>, RepoError>;
     /// Every open position (monitor start).

@@ -44,6 +44,20 @@ impl From<RepoError> for SignerError {
 pub trait TxSigner: Send + Sync {
     /// The user's default wallet: (wallet id, address).
     async fn default_wallet(&self, user: UserId) -> Result<Option<(i64, Pubkey)>, SignerError>;
+    /// The default wallets of many users (an alert's fan-out): (wallet id, address) per user
+    /// that has one.
+    async fn default_wallets(
+        &self,
+        users: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, (i64, Pubkey)>, SignerError> {
+        let mut out = std::collections::HashMap::with_capacity(users.len());
+        for user in users {
+            if let Some(w) = self.default_wallet(*user).await? {
+                out.insert(*user, w);
+            }
+        }
+        Ok(out)
+    }
     /// Signs `message` with the wallet's key, which must be the message's only signer.
     async fn sign(
         &self,

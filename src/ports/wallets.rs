@@ -109,6 +109,20 @@ pub trait WalletRepo: Send + Sync {
     async fn wallet_by_id(&self, user: UserId, wallet_id: i64) -> Result<Option<WalletRecord>, RepoError>;
     /// The user's default wallet.
     async fn default_wallet(&self, user: UserId) -> Result<Option<WalletRecord>, RepoError>;
+    /// The default wallets of many users in a few reads (an alert's fan-out); users without
+    /// one are absent.
+    async fn default_wallets(
+        &self,
+        users: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, WalletRecord>, RepoError> {
+        let mut out = std::collections::HashMap::with_capacity(users.len());
+        for user in users {
+            if let Some(w) = self.default_wallet(*user).await? {
+                out.insert(*user, w);
+            }
+        }
+        Ok(out)
+    }
     /// Makes `wallet_id` the user's only default; false if it is not theirs or removed.
     async fn set_default(&self, user: UserId, wallet_id: i64) -> Result<bool, RepoError>;
     /// Soft-removes the wallet (the sealed row stays); promotes the oldest remaining wallet to

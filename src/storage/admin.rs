@@ -199,7 +199,7 @@ impl BroadcastRepo for Db {
 
     #[tracing::instrument(skip_all, fields(broadcast_id = id))]
     async fn start(&self, id: i64, status: (i64, i32), now_ms: i64) -> Result<Option<u64>, RepoError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let moved = sqlx::query(
             "UPDATE broadcasts SET state = 'running', status_chat_id = $1, status_message_id = $2 \
              WHERE id = $3 AND state = 'draft'",

@@ -84,7 +84,7 @@ impl AlertRepo for Db {
         let Some(source) = self.source_by_name(name).await? else {
             return Ok(false);
         };
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM alert_subscriptions WHERE source_id = $1").bind(source.id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM alerts WHERE source_id = $1").bind(source.id).execute(&mut *tx).await?;
         let n = sqlx::query("DELETE FROM alert_sources WHERE id = $1").bind(source.id).execute(&mut *tx).await?;

@@ -135,17 +135,13 @@ const MAX_ROWS_PER_STATEMENT: usize = 1_000;
 impl IntentRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = intent.user.0))]
     async fn insert_if_new(&self, intent: &NewIntent) -> Result<Inserted, RepoError> {
-        let sql = insert_sql(1, self.backend());
-        let q = bind_intent(sqlx::query(sqlx::AssertSqlSafe(sql)), intent, now_ms());
-        let res = q.execute(self.writer()).await?;
-        let stored = self.by_key(&intent.key).await?.ok_or_else(|| corrupt("vanished"))?;
-        if res.rows_affected() == 1 { Ok(Inserted::New(stored.id)) } else { Ok(Inserted::Existing(Box::new(stored))) }
+        super::retry_transient(|| self.insert_if_new_once(intent), RepoError::is_transient).await
     }
 
     async fn insert_many(&self, intents: &[NewIntent]) -> Result<u64, RepoError> {
         let now = now_ms();
         let mut inserted = 0;
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         for chunk in intents.chunks(MAX_ROWS_PER_STATEMENT) {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(chunk.len(), self.backend())));
             for i in chunk {
@@ -171,21 +167,7 @@ impl IntentRepo for Db {
     }
 
     async fn mark_signed(&self, id: i64, tx: &SignedTx) -> Result<bool, RepoError> {
-        let lvbh = i64::try_from(tx.last_valid_block_height).map_err(|_| corrupt("last_valid_block_height"))?;
-        let res = sqlx::query(
-            "UPDATE trade_intents SET state = 'signed', venue = $1, min_amount_out = $2, signed_tx = $3, signature = $4, \
-             last_valid_block_height = $5, updated_at = $6 WHERE id = $7 AND state = 'pending'",
-        )
-        .bind(tx.venue.clone())
-        .bind(tx.min_amount_out.to_string())
-        .bind(tx.bytes.clone())
-        .bind(tx.signature.clone())
-        .bind(lvbh)
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.writer())
-        .await?;
-        Ok(res.rows_affected() == 1)
+        super::retry_transient(|| self.mark_signed_once(id, tx), RepoError::is_transient).await
     }
 
     async fn transition(
@@ -195,20 +177,7 @@ impl IntentRepo for Db {
         to: IntentState,
         error: Option<&str>,
     ) -> Result<bool, RepoError> {
-        if !from.can_move_to(to) {
-            return Ok(false);
-        }
-        let res = sqlx::query(
-            "UPDATE trade_intents SET state = $1, error = COALESCE($2, error), updated_at = $3 WHERE id = $4 AND state = $5",
-        )
-        .bind(to.code())
-        .bind(error.map(str::to_owned))
-        .bind(now_ms())
-        .bind(id)
-        .bind(from.code())
-        .execute(self.writer())
-        .await?;
-        Ok(res.rows_affected() == 1)
+        super::retry_transient(|| self.transition_once(id, from, to, error), RepoError::is_transient).await
     }
 
     async fn unfinished(&self) -> Result<Vec<Intent>, RepoError> {
@@ -253,5 +222,54 @@ mod tests {
         let lite = insert_sql(2, Backend::Sqlite);
         assert_eq!(lite.matches('?').count(), 2 * INSERT_COLS, "{lite}");
         assert!(!lite.contains('$') && lite.matches("'pending'").count() == 2, "{lite}");
+    }
+}
+
+impl Db {
+    async fn insert_if_new_once(&self, intent: &NewIntent) -> Result<Inserted, RepoError> {
+        let sql = insert_sql(1, self.backend());
+        let q = bind_intent(sqlx::query(sqlx::AssertSqlSafe(sql)), intent, now_ms());
+        let res = q.execute(self.writer()).await?;
+        let stored = self.by_key(&intent.key).await?.ok_or_else(|| corrupt("vanished"))?;
+        if res.rows_affected() == 1 { Ok(Inserted::New(stored.id)) } else { Ok(Inserted::Existing(Box::new(stored))) }
+    }
+}
+
+impl Db {
+    async fn mark_signed_once(&self, id: i64, tx: &SignedTx) -> Result<bool, RepoError> {
+        let lvbh = i64::try_from(tx.last_valid_block_height).map_err(|_| corrupt("last_valid_block_height"))?;
+        let res = sqlx::query(
+            "UPDATE trade_intents SET state = 'signed', venue = $1, min_amount_out = $2, signed_tx = $3, signature = $4, \
+             last_valid_block_height = $5, updated_at = $6 WHERE id = $7 AND state = 'pending'",
+        )
+        .bind(tx.venue.clone())
+        .bind(tx.min_amount_out.to_string())
+        .bind(tx.bytes.clone())
+        .bind(tx.signature.clone())
+        .bind(lvbh)
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.writer())
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+}
+
+impl Db {
+    async fn transition_once(&self, id: i64, from: IntentState, to: IntentState, error: Option<&str>) -> Result<bool, RepoError> {
+        if !from.can_move_to(to) {
+            return Ok(false);
+        }
+        let res = sqlx::query(
+            "UPDATE trade_intents SET state = $1, error = COALESCE($2, error), updated_at = $3 WHERE id = $4 AND state = $5",
+        )
+        .bind(to.code())
+        .bind(error.map(str::to_owned))
+        .bind(now_ms())
+        .bind(id)
+        .bind(from.code())
+        .execute(self.writer())
+        .await?;
+        Ok(res.rows_affected() == 1)
     }
 }

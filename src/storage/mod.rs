@@ -165,6 +165,16 @@ impl Db {
         &self.writer
     }
 
+    /// A write transaction. SQLite: `BEGIN IMMEDIATE` on the single writer, so a transaction
+    /// that reads before it writes holds the write lock from its first statement and is never
+    /// upgraded under another writer (no BUSY_SNAPSHOT). PostgreSQL: a plain `BEGIN`.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
+    }
+
     /// Liveness probe for `/healthz`: a read and a write (an unwritable database is unhealthy,
     /// not "ok").
     pub async fn ping(&self) -> bool {
@@ -189,6 +199,29 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+    }
+}
+
+/// Runs `op` again (up to 8 attempts, 5 ms doubling backoff) while it fails with a transient
+/// lock or serialization error; any other result is returned as it is. Every wrapped operation
+/// is a single transaction or statement, so a failed attempt left nothing behind.
+pub(crate) async fn retry_transient<T, E, F, Fut>(mut op: F, transient: impl Fn(&E) -> bool) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let mut delay = Duration::from_millis(5);
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Err(e) if attempt < 8 && transient(&e) => {
+                tracing::warn!(attempt, "transient database error; retrying");
+                tokio::time::sleep(delay).await;
+                delay = delay.saturating_mul(2);
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -110,7 +110,7 @@ impl NoticeStore for Db {
         .bind(code)
         .bind(now_ms)
         .bind(id)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -163,7 +163,7 @@ impl NoticeStore for Db {
     async fn prune_notices(&self, before_ms: i64) -> Result<u64, RepoError> {
         let done = sqlx::query("DELETE FROM outbox_notices WHERE state <> 'pending' AND updated_at < $1")
             .bind(before_ms)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected())
     }

@@ -95,7 +95,120 @@ fn row_to_trade(row: &AnyRow) -> Result<TradeRecord, RepoError> {
 impl PositionRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = f.user.0, intent_id = f.intent_id))]
     async fn record_fill(&self, f: &FillRecord) -> Result<Recorded, RecordError> {
-        let mut tx = self.writer().begin().await.map_err(RepoError::from)?;
+        super::retry_transient(|| self.record_fill_once(f), |e| matches!(e, RecordError::Repo(r) if r.is_transient())).await
+    }
+
+    async fn position(&self, user: UserId, id: i64) -> Result<Option<PositionRecord>, RepoError> {
+        let sql = format!("SELECT {POSITION_COLUMNS} FROM positions WHERE id = $1 AND user_id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(user.0).fetch_optional(self.pool()).await?;
+        row.as_ref().map(row_to_position).transpose()
+    }
+
+    async fn open_position_in(&self, user: UserId, mint: &str) -> Result<Option<PositionRecord>, RepoError> {
+        let sql = format!(
+            "SELECT {POSITION_COLUMNS} FROM positions WHERE user_id = $1 AND mint = $2 AND state = 'open' \
+             ORDER BY is_paper, id LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user.0)
+            .bind(mint.to_owned())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(row_to_position).transpose()
+    }
+
+    async fn live_holders(&self, mint: &str) -> Result<std::collections::HashSet<UserId>, RepoError> {
+        let rows = sqlx::query("SELECT DISTINCT user_id FROM positions WHERE mint = $1 AND state = 'open' AND is_paper = 0")
+            .bind(mint.to_owned())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| Ok(UserId(r.try_get("user_id")?))).collect()
+    }
+
+    async fn open_positions(&self, user: UserId) -> Result<Vec<PositionRecord>, RepoError> {
+        let sql = format!("SELECT {POSITION_COLUMNS} FROM positions WHERE user_id = $1 AND state = 'open' ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user.0).fetch_all(self.pool()).await?;
+        rows.iter().map(row_to_position).collect()
+    }
+
+    async fn all_open_positions(&self) -> Result<Vec<PositionRecord>, RepoError> {
+        let sql = format!("SELECT {POSITION_COLUMNS} FROM positions WHERE state = 'open' ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        rows.iter().map(row_to_position).collect()
+    }
+
+    async fn trade_history(&self, user: UserId, offset: u32, limit: u32) -> Result<Vec<TradeRecord>, RepoError> {
+        let rows = sqlx::query(
+            "SELECT id, position_id, mint, side, sol_lamports, token_amount, fee_network_lamports, fee_priority_lamports, \
+             fee_tip_lamports, fee_protocol_lamports, realized_pnl_lamports, price, signature, is_paper, created_at \
+             FROM trades WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(user.0)
+        .bind(i64::from(limit))
+        .bind(i64::from(offset))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(row_to_trade).collect()
+    }
+
+    async fn realized_trades(&self, user: UserId) -> Result<Vec<RealizedTrade>, RepoError> {
+        let rows = sqlx::query(
+            "SELECT t.realized_pnl_lamports AS pnl, t.created_at AS closed_at, p.opened_at AS opened_at \
+             FROM trades t JOIN positions p ON p.id = t.position_id \
+             WHERE t.user_id = $1 AND t.side = 'sell' ORDER BY t.created_at",
+        )
+        .bind(user.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RealizedTrade {
+                    pnl: r.try_get("pnl")?,
+                    opened_at_ms: r.try_get("opened_at")?,
+                    closed_at_ms: r.try_get("closed_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_peak_prices(&self, peaks: &[(i64, Decimal)]) -> Result<(), RepoError> {
+        let mut tx = self.begin_write().await?;
+        for (id, peak) in peaks {
+            sqlx::query("UPDATE positions SET peak_price = $1 WHERE id = $2")
+                .bind(peak.to_string())
+                .bind(*id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_exit_state(&self, position_id: i64, json: &str) -> Result<(), RepoError> {
+        sqlx::query("UPDATE positions SET exit_rules = $1 WHERE id = $2")
+            .bind(json.to_owned())
+            .bind(position_id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
+    async fn trade_for_intent(&self, intent_id: i64) -> Result<Option<TradeRecord>, RepoError> {
+        let row = sqlx::query(
+            "SELECT id, position_id, mint, side, sol_lamports, token_amount, fee_network_lamports, fee_priority_lamports, \
+             fee_tip_lamports, fee_protocol_lamports, realized_pnl_lamports, price, signature, is_paper, created_at \
+             FROM trades WHERE intent_id = $1",
+        )
+        .bind(intent_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(row_to_trade).transpose()
+    }
+}
+
+impl Db {
+    async fn record_fill_once(&self, f: &FillRecord) -> Result<Recorded, RecordError> {
+        let mut tx = self.begin_write().await.map_err(RepoError::from)?;
         if let Some(intent_id) = f.intent_id {
             let done = sqlx::query("SELECT position_id FROM trades WHERE intent_id = $1")
                 .bind(intent_id)
@@ -221,104 +334,5 @@ impl PositionRepo for Db {
         let position = self.position(f.user, position_id).await?.ok_or_else(|| corrupt("vanished"))?;
         debug_assert_eq!(position.book.tokens, book.tokens);
         Ok(Recorded { position, realization, new: true })
-    }
-
-    async fn position(&self, user: UserId, id: i64) -> Result<Option<PositionRecord>, RepoError> {
-        let sql = format!("SELECT {POSITION_COLUMNS} FROM positions WHERE id = $1 AND user_id = $2");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(user.0).fetch_optional(self.pool()).await?;
-        row.as_ref().map(row_to_position).transpose()
-    }
-
-    async fn open_position_in(&self, user: UserId, mint: &str) -> Result<Option<PositionRecord>, RepoError> {
-        let sql = format!(
-            "SELECT {POSITION_COLUMNS} FROM positions WHERE user_id = $1 AND mint = $2 AND state = 'open' \
-             ORDER BY is_paper, id LIMIT 1"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(user.0)
-            .bind(mint.to_owned())
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(row_to_position).transpose()
-    }
-
-    async fn open_positions(&self, user: UserId) -> Result<Vec<PositionRecord>, RepoError> {
-        let sql = format!("SELECT {POSITION_COLUMNS} FROM positions WHERE user_id = $1 AND state = 'open' ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user.0).fetch_all(self.pool()).await?;
-        rows.iter().map(row_to_position).collect()
-    }
-
-    async fn all_open_positions(&self) -> Result<Vec<PositionRecord>, RepoError> {
-        let sql = format!("SELECT {POSITION_COLUMNS} FROM positions WHERE state = 'open' ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
-        rows.iter().map(row_to_position).collect()
-    }
-
-    async fn trade_history(&self, user: UserId, offset: u32, limit: u32) -> Result<Vec<TradeRecord>, RepoError> {
-        let rows = sqlx::query(
-            "SELECT id, position_id, mint, side, sol_lamports, token_amount, fee_network_lamports, fee_priority_lamports, \
-             fee_tip_lamports, fee_protocol_lamports, realized_pnl_lamports, price, signature, is_paper, created_at \
-             FROM trades WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-        )
-        .bind(user.0)
-        .bind(i64::from(limit))
-        .bind(i64::from(offset))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(row_to_trade).collect()
-    }
-
-    async fn realized_trades(&self, user: UserId) -> Result<Vec<RealizedTrade>, RepoError> {
-        let rows = sqlx::query(
-            "SELECT t.realized_pnl_lamports AS pnl, t.created_at AS closed_at, p.opened_at AS opened_at \
-             FROM trades t JOIN positions p ON p.id = t.position_id \
-             WHERE t.user_id = $1 AND t.side = 'sell' ORDER BY t.created_at",
-        )
-        .bind(user.0)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RealizedTrade {
-                    pnl: r.try_get("pnl")?,
-                    opened_at_ms: r.try_get("opened_at")?,
-                    closed_at_ms: r.try_get("closed_at")?,
-                })
-            })
-            .collect()
-    }
-
-    async fn set_peak_prices(&self, peaks: &[(i64, Decimal)]) -> Result<(), RepoError> {
-        let mut tx = self.writer().begin().await?;
-        for (id, peak) in peaks {
-            sqlx::query("UPDATE positions SET peak_price = $1 WHERE id = $2")
-                .bind(peak.to_string())
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn set_exit_state(&self, position_id: i64, json: &str) -> Result<(), RepoError> {
-        sqlx::query("UPDATE positions SET exit_rules = $1 WHERE id = $2")
-            .bind(json.to_owned())
-            .bind(position_id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
-    }
-
-    async fn trade_for_intent(&self, intent_id: i64) -> Result<Option<TradeRecord>, RepoError> {
-        let row = sqlx::query(
-            "SELECT id, position_id, mint, side, sol_lamports, token_amount, fee_network_lamports, fee_priority_lamports, \
-             fee_tip_lamports, fee_protocol_lamports, realized_pnl_lamports, price, signature, is_paper, created_at \
-             FROM trades WHERE intent_id = $1",
-        )
-        .bind(intent_id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(row_to_trade).transpose()
     }
 }

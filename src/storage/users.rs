@@ -31,39 +31,7 @@ fn row_to_user(row: &sqlx::any::AnyRow) -> Result<User, RepoError> {
 impl UserRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = seen.id.0))]
     async fn register(&self, seen: &SeenUser) -> Result<(User, bool), RepoError> {
-        let now = now_ms();
-        // Config admins (ADMIN_USER_IDS) are authorized from the configuration on every command and
-        // never persisted as admins, so removing an id from the configuration revokes it. Only
-        // `/admin add` writes the admin role.
-        let role = Role::User.code();
-        // Insert-or-ignore is portable (ON CONFLICT DO NOTHING works on both engines).
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, chat_id, username, language, role, is_active, paused, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, 0, $6, $6) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(seen.id.0)
-        .bind(seen.chat_id)
-        .bind(seen.username.clone())
-        .bind(seen.lang.code())
-        .bind(role)
-        .bind(now)
-        .execute(self.writer())
-        .await?
-        .rows_affected()
-            == 1;
-        if !inserted {
-            // The role is left as it is (persisted /admin grants stay).
-            sqlx::query("UPDATE users SET chat_id = $1, username = $2, is_active = 1, updated_at = $3 WHERE id = $4")
-                .bind(seen.chat_id)
-                .bind(seen.username.clone())
-                .bind(now)
-                .bind(seen.id.0)
-                .execute(self.writer())
-                .await?;
-        }
-        let user =
-            self.get(seen.id).await?.ok_or_else(|| RepoError::Corrupt("user vanished after upsert".to_owned()))?;
-        Ok((user, inserted))
+        super::retry_transient(|| self.register_once(seen), RepoError::is_transient).await
     }
 
     async fn get(&self, id: UserId) -> Result<Option<User>, RepoError> {
@@ -115,5 +83,52 @@ impl UserRepo for Db {
         .execute(self.writer())
         .await?;
         Ok(())
+    }
+}
+
+impl Db {
+    async fn register_once(&self, seen: &SeenUser) -> Result<(User, bool), RepoError> {
+        // The common case, a known user with nothing changed, costs one indexed read and no
+        // write (every update registers its sender).
+        if let Some(user) = self.get(seen.id).await?
+            && user.chat_id == seen.chat_id
+            && user.username == seen.username
+            && user.is_active
+        {
+            return Ok((user, false));
+        }
+        let now = now_ms();
+        // Config admins (ADMIN_USER_IDS) are authorized from the configuration on every command and
+        // never persisted as admins, so removing an id from the configuration revokes it. Only
+        // `/admin add` writes the admin role.
+        let role = Role::User.code();
+        // Insert-or-ignore is portable (ON CONFLICT DO NOTHING works on both engines).
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, chat_id, username, language, role, is_active, paused, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, 0, $6, $6) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(seen.id.0)
+        .bind(seen.chat_id)
+        .bind(seen.username.clone())
+        .bind(seen.lang.code())
+        .bind(role)
+        .bind(now)
+        .execute(self.writer())
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            // The role is left as it is (persisted /admin grants stay).
+            sqlx::query("UPDATE users SET chat_id = $1, username = $2, is_active = 1, updated_at = $3 WHERE id = $4")
+                .bind(seen.chat_id)
+                .bind(seen.username.clone())
+                .bind(now)
+                .bind(seen.id.0)
+                .execute(self.writer())
+                .await?;
+        }
+        let user =
+            self.get(seen.id).await?.ok_or_else(|| RepoError::Corrupt("user vanished after upsert".to_owned()))?;
+        Ok((user, inserted))
     }
 }

@@ -59,7 +59,7 @@ impl WalletRepo for Db {
         pubkey: &str,
         seal: SealFn<'_>,
     ) -> Result<WalletRecord, InsertWalletError> {
-        let mut tx = self.writer().begin().await.map_err(RepoError::from)?;
+        let mut tx = self.begin_write().await.map_err(RepoError::from)?;
         let existing = sqlx::query("SELECT id, user_id, removed_at FROM wallets WHERE pubkey = $1")
             .bind(pubkey.to_owned())
             .fetch_optional(&mut *tx)
@@ -161,9 +161,33 @@ impl WalletRepo for Db {
         row.as_ref().map(record).transpose()
     }
 
+    async fn default_wallets(
+        &self,
+        users: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, WalletRecord>, RepoError> {
+        let mut out = std::collections::HashMap::with_capacity(users.len());
+        for chunk in users.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM wallets WHERE is_default = 1 AND removed_at IS NULL AND user_id IN ({}) \
+                 ORDER BY id",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for user in chunk {
+                q = q.bind(user.0);
+            }
+            for row in q.fetch_all(self.pool()).await? {
+                let w = record(&row)?;
+                out.entry(w.user_id).or_insert(w);
+            }
+        }
+        Ok(out)
+    }
+
     #[tracing::instrument(skip_all, fields(user_id = user.0, wallet_id))]
     async fn set_default(&self, user: UserId, wallet_id: i64) -> Result<bool, RepoError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let owned = sqlx::query("SELECT id FROM wallets WHERE id = $1 AND user_id = $2 AND removed_at IS NULL")
             .bind(wallet_id)
             .bind(user.0)
@@ -181,7 +205,7 @@ impl WalletRepo for Db {
 
     #[tracing::instrument(skip_all, fields(user_id = user.0, wallet_id))]
     async fn remove_wallet(&self, user: UserId, wallet_id: i64) -> Result<bool, RepoError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE wallets SET removed_at = $1, is_default = 0 WHERE id = $2 AND user_id = $3 AND removed_at IS NULL",
         )
@@ -246,7 +270,7 @@ impl WalletRepo for Db {
         sealed: &Sealed,
         to_version: i32,
     ) -> Result<bool, RepoError> {
-        let mut tx = self.writer().begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE wallets SET ciphertext = $1, nonce = $2, key_version = $3 WHERE id = $4 AND key_version = $5",
         )

@@ -44,6 +44,18 @@ impl TxSigner for KeyringSigner {
         Ok(Some((w.id, pubkey)))
     }
 
+    async fn default_wallets(
+        &self,
+        users: &[UserId],
+    ) -> Result<std::collections::HashMap<UserId, (i64, Pubkey)>, SignerError> {
+        let mut out = std::collections::HashMap::with_capacity(users.len());
+        for (user, w) in self.repo.default_wallets(users).await? {
+            let pubkey = w.pubkey.parse::<Pubkey>().map_err(|_| SignerError::Failed)?;
+            out.insert(user, (w.id, pubkey));
+        }
+        Ok(out)
+    }
+
     #[tracing::instrument(skip_all, fields(user_id = user.0, wallet_id))]
     async fn sign(
         &self,

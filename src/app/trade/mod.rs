@@ -149,6 +149,8 @@ pub struct ConnectorPorts {
     pub chain: Arc<dyn ChainClient>,
     /// Interrupted alert buys (resume or fail as stale).
     pub intents: Arc<dyn IntentRepo>,
+    /// Which buyers already hold the mint (their token accounts are read with their wallets).
+    pub positions: Arc<dyn PositionRepo>,
     /// Skip reasons and confirm cards.
     pub notifier: Arc<dyn Notifier>,
     /// Time.
@@ -281,6 +283,7 @@ impl Trading {
             signer: p.signer.clone(),
             chain: p.chain.clone(),
             intents: p.intents.clone(),
+            positions: p.positions.clone(),
             notifier: p.notifier.clone(),
             clock: p.clock.clone(),
         }

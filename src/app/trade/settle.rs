@@ -27,15 +27,12 @@ pub async fn execute(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeE
 /// cannot be simulated (the wallet does not hold paper tokens), so it fills at the venue's quote
 /// for the same amount, fees included.
 async fn paper(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeError> {
-    let id = s.intent.id;
     // Paper sells cannot be simulated (the wallet does not hold paper tokens); paper buys of an
     // alert's fan-out fill at the exact venue math of their quote (the on-chain curve formula,
     // checked against the simulator in tests) instead of one simulation per subscriber.
     if s.intent.req.side == Side::Sell || s.intent.req.prefetched.is_some() {
         let (tokens, sol) = quoted_amounts(&s);
-        t.ports.intents.transition(id, IntentState::Pending, IntentState::Confirmed, None).await?;
-        let now = Some(t.ports.clock.now_ms());
-        return record(t, &s, tokens, sol, None, now).await;
+        return record_paper(t, &s, tokens, sol).await;
     }
     let watch = [s.token_account, s.owner];
     let sim = t.ports.chain.simulate(&s.tx, &watch).await;
@@ -55,9 +52,18 @@ async fn paper(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeError> 
         }
         _ => return Ok(super::stages::fail_before_sign(t, &s.intent, TradeFailure::NetworkUnavailable).await?),
     };
-    t.ports.intents.transition(id, IntentState::Pending, IntentState::Confirmed, None).await?;
+    record_paper(t, &s, tokens, sol).await
+}
+
+/// A paper fill: the position is written (and the user told) before the intent is marked
+/// confirmed, as for live fills — a crash in between leaves the intent `pending` with its fill
+/// recorded, which recovery finds (`trade_for_intent`) and confirms; never a confirmed intent
+/// without its position.
+async fn record_paper(t: &Trading, s: &SignedTrade, tokens: u64, sol: Lamports) -> Result<TradeOutcome, TradeError> {
     let now = Some(t.ports.clock.now_ms());
-    record(t, &s, tokens, sol, None, now).await
+    let outcome = record(t, s, tokens, sol, None, now).await?;
+    t.ports.intents.transition(s.intent.id, IntentState::Pending, IntentState::Confirmed, None).await?;
+    Ok(outcome)
 }
 
 fn lamports(account: Option<&Option<AccountData>>) -> u64 {

@@ -6,24 +6,31 @@
 
 use std::time::{Duration, Instant};
 
-/// A token bucket in its GCRA form: `rps` tokens per second, at most `burst` banked.
+/// A token bucket in its GCRA form: `rps` tokens per second, at most `burst` banked, and never
+/// more than `rps` requests in any one-second window (the way providers state their limits:
+/// "10 requests per second" admits 10 at once, then the next 10 a second later).
 ///
 /// A caller *reserves* a token and gets back how long to wait before using it. Reservations are
 /// never returned, so the bucket stays conservative when a caller gives up: in any window of
-/// `t` seconds at most `burst + rps * t` requests are released.
+/// `t` seconds at most `min(burst + rps * t, rps * ceil(t))` requests are released.
 #[derive(Debug, Clone)]
 pub struct TokenBucket {
     interval: Duration,
     tolerance: Duration,
     next_free: Option<Instant>,
+    per_second: usize,
+    /// Release times of the last `per_second` reservations, in order.
+    window: std::collections::VecDeque<Instant>,
 }
 
 impl TokenBucket {
     /// A bucket releasing `rps` requests per second (at least 1) with `burst` banked (at least 1).
     pub fn new(rps: u32, burst: u32) -> Self {
-        let interval = Duration::from_nanos(1_000_000_000 / u64::from(rps.max(1)));
-        let tolerance = interval.saturating_mul(burst.max(1) - 1);
-        Self { interval, tolerance, next_free: None }
+        let rps = rps.max(1);
+        let interval = Duration::from_nanos(1_000_000_000 / u64::from(rps));
+        let tolerance = interval.saturating_mul(burst.clamp(1, rps) - 1);
+        let per_second = usize::try_from(rps).unwrap_or(usize::MAX);
+        Self { interval, tolerance, next_free: None, per_second, window: std::collections::VecDeque::new() }
     }
 
     /// Reserves one token at `now`; returns how long to wait before sending (zero = now).
@@ -32,9 +39,19 @@ impl TokenBucket {
             Some(t) if t > now => t,
             _ => now,
         };
-        let wait = start.saturating_duration_since(now).saturating_sub(self.tolerance);
-        self.next_free = Some(start + self.interval);
-        wait
+        let mut release = now + start.saturating_duration_since(now).saturating_sub(self.tolerance);
+        if self.window.len() >= self.per_second
+            && let Some(oldest) = self.window.get(self.window.len() - self.per_second)
+        {
+            release = release.max(*oldest + Duration::from_secs(1));
+        }
+        let at = self.window.partition_point(|t| *t <= release);
+        self.window.insert(at, release);
+        while self.window.len() > self.per_second {
+            self.window.pop_front();
+        }
+        self.next_free = Some(start.max(release) + self.interval);
+        release.saturating_duration_since(now)
     }
 
     /// The spacing between two requests at the sustained rate.
@@ -202,6 +219,28 @@ mod tests {
         for (i, start) in releases.iter().enumerate() {
             let in_window = releases[i..].iter().filter(|t| **t < *start + Duration::from_secs(1)).count();
             assert!(in_window <= 2 + 20, "{in_window} releases in one second");
+        }
+    }
+
+    #[test]
+    fn a_full_burst_releases_rps_at_once_then_the_next_rps_a_second_later() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(10, 10);
+        let waits: Vec<Duration> = (0..25).map(|_| b.reserve(t0)).collect();
+        assert!(waits[..10].iter().all(|w| w.is_zero()), "{waits:?}");
+        assert!(waits[10..20].iter().all(|w| *w == Duration::from_secs(1)), "{waits:?}");
+        assert!(waits[20..].iter().all(|w| *w == Duration::from_secs(2)), "{waits:?}");
+        // Never more than rps in any one-second window, whatever the arrival pattern.
+        let mut b = TokenBucket::new(10, 10);
+        let mut releases = Vec::new();
+        for i in 0..200u64 {
+            let now = t0 + Duration::from_millis(i * 37 % 900 + i * 20);
+            releases.push(now + b.reserve(now));
+        }
+        releases.sort();
+        for (i, start) in releases.iter().enumerate() {
+            let n = releases[i..].iter().filter(|t| **t < *start + Duration::from_secs(1)).count();
+            assert!(n <= 10, "{n} releases in one second");
         }
     }
 
