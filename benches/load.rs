@@ -38,10 +38,10 @@ use secrecy::SecretString;
 use serde_json::json;
 use solana_pubkey::Pubkey;
 use sqlx::Row;
+use support::TestDb;
 use support::fake_chain::FakeChain;
 use support::fake_chain::pump::{self, Coin};
 use support::fake_telegram::FakeTelegram;
-use support::TestDb;
 
 const MASTER_HEX: &str = "7e0b7f0f8d7e6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3";
 const CHANNEL: i64 = -1_001_555_000_111;
@@ -73,7 +73,7 @@ impl Bot {
             .env("HTTP_LISTEN", &ops)
             .env("JUPITER_API_URL", "http://127.0.0.1:1/swap/v1")
             .env("LOG_FORMAT", "pretty")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("LOAD_RUST_LOG").unwrap_or_else(|_| "warn".to_owned()))
             .stdout(Stdio::from(
                 std::fs::File::create(
                     std::env::var("LOAD_BOT_LOG").unwrap_or_else(|_| "/tmp/quantbot-load.log".to_owned()),
@@ -258,6 +258,18 @@ async fn alert(n: usize, live: bool) {
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let rss_idle = bot.rss_mib();
+    // LOAD_PERF=<file>: a CPU profile of the bot over the fan-out (`perf report -i <file>`).
+    let perf = std::env::var("LOAD_PERF").ok().map(|out| {
+        Command::new("perf")
+            .args(["record", "-F", "2000", "-g", "-o", &out, "-p", &bot.pid().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    });
+    if perf.is_some() {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     let requests_before = chain.requests().len();
     let cpu_before = bot.cpu_ms();
     let posted_ms = chrono::Utc::now().timestamp_millis();
@@ -276,7 +288,8 @@ async fn alert(n: usize, live: bool) {
     let mut last_progress = (0, Instant::now());
     let (trades, done_at) = loop {
         let trades = count(&db, "SELECT COUNT(*) FROM trades").await;
-        let open = count(&db, "SELECT COUNT(*) FROM trade_intents WHERE state IN ('pending','signed','sent','unknown')").await;
+        let open =
+            count(&db, "SELECT COUNT(*) FROM trade_intents WHERE state IN ('pending','signed','sent','unknown')").await;
         let intents = count(&db, "SELECT COUNT(*) FROM trade_intents").await;
         if intents as usize >= n && open == 0 {
             break (trades, posted.elapsed());
@@ -292,6 +305,10 @@ async fn alert(n: usize, live: bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let cpu = bot.cpu_ms() - cpu_before;
+    if let Some(perf) = perf {
+        let _ = Command::new("kill").arg("-INT").arg(perf.id().to_string()).status();
+        let _ = perf.wait_with_output();
+    }
     let failed = count(&db, "SELECT COUNT(*) FROM trade_intents WHERE state IN ('failed','expired')").await;
     let first_trade_ms = count(&db, "SELECT MIN(created_at) FROM trades").await;
     let last_trade_ms = count(&db, "SELECT MAX(created_at) FROM trades").await;
@@ -426,7 +443,7 @@ async fn commands(total: usize, rate: Option<usize>) {
 
 /// `positions` open paper positions over `mints` Pump.fun mints; ticks measured from outside.
 async fn monitor(positions: usize, mints: usize) {
-    use quantbot::domain::position::{Fill, Fees};
+    use quantbot::domain::position::{Fees, Fill};
     use quantbot::ports::{FillRecord, PositionRepo};
     let test_db = scratch_db().await;
     let db = test_db.open().await;

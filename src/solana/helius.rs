@@ -214,7 +214,15 @@ impl HeliusClient {
             };
             Pool::new(http, vec![url], "sender", settings, metrics)
         });
-        Ok(Self { inner: Arc::new(Inner { rpc, sender, config, cached: Mutex::new(Cached::default()), blockhash_refresh: tokio::sync::Mutex::new(()) }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                rpc,
+                sender,
+                config,
+                cached: Mutex::new(Cached::default()),
+                blockhash_refresh: tokio::sync::Mutex::new(()),
+            }),
+        })
     }
 
     /// The configuration in use.

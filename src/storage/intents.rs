@@ -256,7 +256,13 @@ impl Db {
 }
 
 impl Db {
-    async fn transition_once(&self, id: i64, from: IntentState, to: IntentState, error: Option<&str>) -> Result<bool, RepoError> {
+    async fn transition_once(
+        &self,
+        id: i64,
+        from: IntentState,
+        to: IntentState,
+        error: Option<&str>,
+    ) -> Result<bool, RepoError> {
         if !from.can_move_to(to) {
             return Ok(false);
         }

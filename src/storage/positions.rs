@@ -95,7 +95,8 @@ fn row_to_trade(row: &AnyRow) -> Result<TradeRecord, RepoError> {
 impl PositionRepo for Db {
     #[tracing::instrument(skip_all, fields(user_id = f.user.0, intent_id = f.intent_id))]
     async fn record_fill(&self, f: &FillRecord) -> Result<Recorded, RecordError> {
-        super::retry_transient(|| self.record_fill_once(f), |e| matches!(e, RecordError::Repo(r) if r.is_transient())).await
+        super::retry_transient(|| self.record_fill_once(f), |e| matches!(e, RecordError::Repo(r) if r.is_transient()))
+            .await
     }
 
     async fn position(&self, user: UserId, id: i64) -> Result<Option<PositionRecord>, RepoError> {
@@ -118,10 +119,11 @@ impl PositionRepo for Db {
     }
 
     async fn live_holders(&self, mint: &str) -> Result<std::collections::HashSet<UserId>, RepoError> {
-        let rows = sqlx::query("SELECT DISTINCT user_id FROM positions WHERE mint = $1 AND state = 'open' AND is_paper = 0")
-            .bind(mint.to_owned())
-            .fetch_all(self.pool())
-            .await?;
+        let rows =
+            sqlx::query("SELECT DISTINCT user_id FROM positions WHERE mint = $1 AND state = 'open' AND is_paper = 0")
+                .bind(mint.to_owned())
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(|r| Ok(UserId(r.try_get("user_id")?))).collect()
     }
 

@@ -138,7 +138,12 @@ async fn a_burst_of_taps_on_a_buy_button_buys_once(db: &TestDb) {
         .iter()
         .filter(|c| c.method == "sendMessage" && text(c).contains(&reason))
         .count();
-    assert_eq!(refusals, 4);
+    assert_eq!(
+        refusals,
+        4,
+        "{:#?}",
+        env.app.tg.calls().await[cur..].iter().map(|c| format!("{} {}", c.method, c.body)).collect::<Vec<_>>()
+    );
 
     // A shorter window, then a deliberate second buy after it: it goes through.
     say(&env.app, "/livetrade config double_tap_guard_secs 1").await;

@@ -184,6 +184,10 @@ async fn accept_sell(t: &Trading, req: TradeRequest, config: UserConfig) -> Resu
 }
 
 async fn default_wallet(t: &Trading, req: &TradeRequest) -> Result<Option<(i64, Pubkey)>, RepoError> {
+    // An alert's fan-out read every buyer's default wallet in one query.
+    if let Some(w) = req.prefetched.as_ref().and_then(|p| p.wallet.as_ref()) {
+        return Ok(Some((w.id, w.owner)));
+    }
     match t.ports.signer.default_wallet(req.user).await {
         Ok(w) => Ok(w),
         Err(SignerError::Repo(e)) => Err(RepoError::Corrupt(e)),
