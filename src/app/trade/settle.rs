@@ -90,12 +90,17 @@ async fn live(t: &Trading, mut s: SignedTrade) -> Result<TradeOutcome, TradeErro
         SubmitOptions { use_sender: s.protected || s.fees.tip.0 > 0, protected: s.protected, ..t.settings.submit };
     let path = SendPath::of(&s.tx, &options);
     let sent_at_ms = t.ports.clock.now_ms();
-    // The slot at the send (read alongside it, not before it) for the slots-to-land metric.
+    // The slot at the send (read alongside it, not before it, and never holding the trade up
+    // for long) for the slots-to-land metric.
     let chain = t.ports.chain.as_ref();
-    let (send_slot, outcome) = tokio::join!(chain.slot(), submit(chain, &s.tx, s.last_valid_block_height, &options));
-    landing_metrics(t, &s, path, send_slot.ok(), &outcome);
+    let slot = tokio::time::timeout(SLOT_READ_BUDGET, chain.slot());
+    let (send_slot, outcome) = tokio::join!(slot, submit(chain, &s.tx, s.last_valid_block_height, &options));
+    landing_metrics(t, &s, path, send_slot.ok().and_then(Result::ok), &outcome);
     settle_live(t, &s, outcome, sent_at_ms).await
 }
+
+/// How long the send-slot read may take (a metric only; the trade never waits longer for it).
+const SLOT_READ_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Landing metrics per send path: sent, landed, slots to land, fees paid.
 fn landing_metrics(t: &Trading, s: &SignedTrade, path: SendPath, send_slot: Option<u64>, outcome: &SubmitOutcome) {
