@@ -416,6 +416,7 @@ impl App {
         if resent > 0 {
             tracing::info!(resent, "stored notices queued again");
         }
+        let shutdown_notifier: Arc<dyn crate::ports::Notifier> = Arc::new(notifier.clone());
         let trading = build_trading(&config, &db_port, notifier.clone(), chain.clone(), keys, &metrics).await?;
         // Before any new trading: reconcile every unfinished intent with the chain, then notify
         // fills that were recorded without a notice (a crash in between).
@@ -531,7 +532,17 @@ impl App {
         // No new updates arrive: drop the handlers' dependencies (and their notifier senders).
         drop(dispatcher);
         let intents: Arc<dyn crate::ports::IntentRepo> = db_port_for_shutdown;
-        settle_in_flight(intents.as_ref(), deadline).await;
+        let unsettled = settle_in_flight(intents.as_ref(), deadline).await;
+        // Users whose trade is still in flight are told before the exit (through the outbox,
+        // drained below); start-up recovery reports the final result.
+        for intent in unsettled {
+            let notice = crate::ports::TradeNotice::StillConfirmingAtShutdown {
+                mint: intent.new.mint.clone(),
+                signature: intent.signature.clone(),
+            };
+            shutdown_notifier.notify(intent.new.user, notice).await;
+        }
+        drop(shutdown_notifier);
         for (task, name) in [
             (broadcast_runner, "broadcast worker"),
             (monitor_task, "position monitor"),
@@ -577,13 +588,17 @@ const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
 
 /// Waits until no trade is in flight (`pending`, `signed` or `sent`; `unknown` is a stored
 /// outcome the next start reconciles) or `deadline` passes. Trades still in flight at the
-/// deadline stay stored as they are: start-up recovery settles them against the chain.
-async fn settle_in_flight(intents: &dyn crate::ports::IntentRepo, deadline: tokio::time::Instant) {
+/// deadline stay stored as they are (start-up recovery settles them against the chain) and are
+/// returned, so their users can be told.
+async fn settle_in_flight(
+    intents: &dyn crate::ports::IntentRepo,
+    deadline: tokio::time::Instant,
+) -> Vec<crate::domain::intent::Intent> {
     use crate::domain::intent::IntentState;
-    let in_flight = |all: Vec<crate::domain::intent::Intent>| {
+    let in_flight = |all: Vec<crate::domain::intent::Intent>| -> Vec<crate::domain::intent::Intent> {
         all.into_iter()
             .filter(|i| matches!(i.state, IntentState::Pending | IntentState::Signed | IntentState::Sent))
-            .count()
+            .collect()
     };
     // A trade spawned by the last update may not have stored its intent yet.
     tokio::time::sleep(SHUTDOWN_POLL).await;
@@ -592,16 +607,17 @@ async fn settle_in_flight(intents: &dyn crate::ports::IntentRepo, deadline: toki
             Ok(all) => in_flight(all),
             Err(e) => {
                 tracing::error!(error.message = %e, "cannot read in-flight trades at shutdown");
-                return;
+                return Vec::new();
             }
         };
-        if left == 0 {
+        if left.is_empty() {
             tracing::info!("no trade in flight");
-            return;
+            return left;
         }
         if tokio::time::Instant::now() >= deadline {
-            tracing::warn!(in_flight = left, "shutdown deadline reached: in-flight trades stay stored for recovery");
-            return;
+            let n = left.len();
+            tracing::warn!(in_flight = n, "shutdown deadline reached: in-flight trades stay stored for recovery");
+            return left;
         }
         tokio::time::sleep(SHUTDOWN_POLL).await;
     }

@@ -50,6 +50,7 @@ pub struct Metrics {
     admin: AdminMetrics,
     alerts: AlertMetrics,
     monitor: MonitorMetrics,
+    landing: LandingMetrics,
 }
 
 /// Position monitor metrics: tick duration, exits by rule and outcome, price read failures.
@@ -82,6 +83,77 @@ impl MonitorMetrics {
         registry.register("monitor_positions", "Open positions held by the position monitor", positions.clone());
         Self { tick_duration, exits, price_errors, positions }
     }
+}
+
+/// Trade landing metrics per send path (`protected`, `sender`, `rpc`).
+#[derive(Debug)]
+struct LandingMetrics {
+    sent: Family<Labels, Counter>,
+    landed: Family<Labels, Counter>,
+    slots: Family<Labels, Counter>,
+    /// Landed trades with a known send slot (the histogram's count, kept readable for `/stats`).
+    slot_samples: Family<Labels, Counter>,
+    slots_to_land: HistogramFamily,
+    fees: Family<Labels, Counter>,
+}
+
+fn slots_histogram() -> Histogram {
+    // 1 .. 256 slots (a blockhash lives 150 blocks)
+    Histogram::new(exponential_buckets(1.0, 2.0, 9))
+}
+
+impl LandingMetrics {
+    fn new(registry: &mut Registry) -> Self {
+        let m = Self {
+            sent: Family::default(),
+            landed: Family::default(),
+            slots: Family::default(),
+            slot_samples: Family::default(),
+            slots_to_land: HistogramFamily::new_with_constructor(slots_histogram as fn() -> Histogram),
+            fees: Family::default(),
+        };
+        registry.register("trade_sends", "Live trade transactions broadcast, by path", m.sent.clone());
+        registry.register(
+            "trade_landed",
+            "Live trade transactions that landed (succeeded or failed on chain), by path",
+            m.landed.clone(),
+        );
+        registry.register(
+            "trade_land_slots",
+            "Sum of slots from send to landing of landed trades, by path (divide by trade_slots_to_land_count)",
+            m.slots.clone(),
+        );
+        registry.register(
+            "trade_slots_to_land",
+            "Slots from send to landing per landed trade, by path",
+            m.slots_to_land.clone(),
+        );
+        registry.register(
+            "trade_fees_paid_lamports",
+            "Fees paid by landed trades (signature, priority fee, tip if it succeeded), by path",
+            m.fees.clone(),
+        );
+        m
+    }
+}
+
+/// One send path's landing figures since the process started (for `/stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PathLanding {
+    /// Transactions broadcast.
+    pub sent: u64,
+    /// Of those, landed (succeeded or failed on chain).
+    pub landed: u64,
+    /// Sum of slots to land over the landed ones whose send slot was known.
+    pub slots_total: u64,
+    /// How many landed ones had a known send slot.
+    pub slots_samples: u64,
+    /// Fees paid by landed trades, lamports.
+    pub fees_lamports: u64,
+}
+
+fn path_label(path: &str) -> Labels {
+    vec![("path".to_owned(), path.to_owned())]
 }
 
 /// Alert connector metrics: posts by outcome, alert received → sent latency per trade.
@@ -164,7 +236,40 @@ impl Metrics {
         admin.register(&mut registry);
         let alerts = AlertMetrics::new(&mut registry);
         let monitor = MonitorMetrics::new(&mut registry);
-        Self { registry, updates, command_latency, errors, telegram_up, rpc_requests, admin, alerts, monitor }
+        let landing = LandingMetrics::new(&mut registry);
+        Self { registry, updates, command_latency, errors, telegram_up, rpc_requests, admin, alerts, monitor, landing }
+    }
+
+    /// Counts one live trade broadcast through `path` (`protected`, `sender`, `rpc`).
+    pub fn trade_sent(&self, path: &str) {
+        self.landing.sent.get_or_create(&path_label(path)).inc();
+    }
+
+    /// Records a landed live trade on `path`: slots from send to landing when the send slot is
+    /// known, and the fees it paid.
+    pub fn trade_landed(&self, path: &str, slots: Option<u64>, fees_lamports: u64) {
+        let labels = path_label(path);
+        self.landing.landed.get_or_create(&labels).inc();
+        self.landing.fees.get_or_create(&labels).inc_by(fees_lamports);
+        if let Some(n) = slots {
+            self.landing.slots.get_or_create(&labels).inc_by(n);
+            self.landing.slot_samples.get_or_create(&labels).inc();
+            #[allow(clippy::cast_precision_loss)] // slot counts are far below 2^52
+            self.landing.slots_to_land.get_or_create(&labels).observe(n as f64);
+        }
+    }
+
+    /// The landing figures of `path` since the process started.
+    pub fn landing(&self, path: &str) -> PathLanding {
+        let labels = path_label(path);
+        let l = &self.landing;
+        PathLanding {
+            sent: l.sent.get(&labels).map_or(0, |c| c.get()),
+            landed: l.landed.get(&labels).map_or(0, |c| c.get()),
+            slots_total: l.slots.get(&labels).map_or(0, |c| c.get()),
+            slots_samples: l.slot_samples.get(&labels).map_or(0, |c| c.get()),
+            fees_lamports: l.fees.get(&labels).map_or(0, |c| c.get()),
+        }
     }
 
     /// Records one position-monitor tick: its duration, the positions it held and how many of

@@ -73,7 +73,7 @@ fn spawn_bot(w: &World, failpoint: Option<&str>) -> (Child, mpsc::Receiver<Strin
         .env("DRY_RUN", "false")
         .env("HTTP_LISTEN", "127.0.0.1:0")
         .env("JUPITER_API_URL", "http://127.0.0.1:1/swap/v1")
-        .env("HELIUS_SENDER_URL", "http://127.0.0.1:1/fast")
+        .env("HELIUS_SENDER_URL", w.chain.sender_url())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -103,6 +103,24 @@ pub struct UserConfig {
     pub double_tap_guard_secs: Option<u32>,
     /// Pump.fun / PumpSwap volume rewards (`track_volume`), on as in the official SDK and web app.
     pub volume_rewards: bool,
+    /// Sandwich protection for live trades: sent only through the Helius Sender with the tip
+    /// inside the transaction and the `jitodontfront` marker, never through the public
+    /// `sendTransaction` path; the tip is at least the Sender minimum
+    /// ([`PROTECTED_MIN_TIP`]). On by default.
+    pub mev_protection: bool,
+}
+
+/// The smallest tip a protected (Sender, dual-routed through Jito) send carries: the Sender Max
+/// minimum of 0.001 SOL (reference §4.3). A lower `tip_sol` (0 included) is raised to it.
+pub const PROTECTED_MIN_TIP: Lamports = Lamports(1_000_000);
+
+impl UserConfig {
+    /// The tip a live trade carries: `tip_sol` (or `default_tip` when it is 0), raised to
+    /// [`PROTECTED_MIN_TIP`] when `protected`.
+    pub fn effective_tip(&self, default_tip: Lamports, protected: bool) -> Lamports {
+        let tip = if self.sender_tip.0 > 0 { self.sender_tip } else { default_tip };
+        if protected { tip.max(PROTECTED_MIN_TIP) } else { tip }
+    }
 }
 
 impl Default for UserConfig {
@@ -141,6 +159,7 @@ impl Default for UserConfig {
             min_liquidity: None,
             double_tap_guard_secs: Some(5),
             volume_rewards: true,
+            mev_protection: true,
         }
     }
 }
@@ -192,6 +211,8 @@ pub enum ConfigKey {
     DoubleTapGuardSecs,
     /// `volume_rewards`
     VolumeRewards,
+    /// `mev_protection`
+    MevProtection,
 }
 
 /// Why a `set` was refused. Carries the key so the reply can say what is allowed.
@@ -213,7 +234,7 @@ const MAX_SOL_SETTING: Lamports = Lamports(100_000 * super::money::LAMPORTS_PER_
 
 impl ConfigKey {
     /// Every key, in display order.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::MaxPositionSol,
         Self::MaxTotalExposureSol,
         Self::SlippageBps,
@@ -236,6 +257,7 @@ impl ConfigKey {
         Self::MinLiquiditySol,
         Self::DoubleTapGuardSecs,
         Self::VolumeRewards,
+        Self::MevProtection,
     ];
 
     /// The key as the user types it.
@@ -263,6 +285,7 @@ impl ConfigKey {
             Self::MinLiquiditySol => "min_liquidity_sol",
             Self::DoubleTapGuardSecs => "double_tap_guard_secs",
             Self::VolumeRewards => "volume_rewards",
+            Self::MevProtection => "mev_protection",
         }
     }
 
@@ -297,6 +320,7 @@ impl ConfigKey {
             Self::MinLiquiditySol => &["off", "1", "5", "20", "100"],
             Self::DoubleTapGuardSecs => &["off", "3", "5", "10", "30"],
             Self::VolumeRewards => &["on", "off"],
+            Self::MevProtection => &["on", "off"],
         }
     }
 }
@@ -354,6 +378,7 @@ impl UserConfig {
                 next.double_tap_guard_secs = optional(v, |s| int_in(s, 1, 600).map(|n| n as u32)).ok_or_else(bad)?
             }
             ConfigKey::VolumeRewards => next.volume_rewards = parse_bool(v).ok_or_else(bad)?,
+            ConfigKey::MevProtection => next.mev_protection = parse_bool(v).ok_or_else(bad)?,
         }
         if next.max_total_exposure < next.max_position {
             return Err(ConfigSetError::ExposureBelowPosition);
@@ -409,6 +434,7 @@ impl UserConfig {
                 self.double_tap_guard_secs.map_or_else(|| "off".to_owned(), |n| n.to_string())
             }
             ConfigKey::VolumeRewards => if self.volume_rewards { "on" } else { "off" }.to_owned(),
+            ConfigKey::MevProtection => if self.mev_protection { "on" } else { "off" }.to_owned(),
         }
     }
 }
@@ -549,6 +575,28 @@ mod tests {
     fn keys_parse_case_insensitively() {
         assert_eq!(ConfigKey::parse("Slippage-BPS"), Some(ConfigKey::SlippageBps));
         assert_eq!(ConfigKey::parse("nope"), None);
+    }
+
+    #[test]
+    fn mev_protection_defaults_on_and_raises_the_tip_to_the_sender_minimum() {
+        let cfg = UserConfig::default();
+        assert!(cfg.mev_protection);
+        assert_eq!(cfg.effective_tip(Lamports::ZERO, true), PROTECTED_MIN_TIP);
+        assert_eq!(cfg.effective_tip(Lamports::ZERO, false), Lamports::ZERO);
+        assert_eq!(cfg.effective_tip(Lamports(200_000), true), PROTECTED_MIN_TIP);
+        assert_eq!(cfg.effective_tip(Lamports(200_000), false), Lamports(200_000));
+        let tipped = cfg.set(ConfigKey::TipSol, "0.005").unwrap_or_default();
+        assert_eq!(tipped.effective_tip(Lamports::ZERO, true), Lamports(5_000_000));
+        let off = cfg.set(ConfigKey::MevProtection, "off").unwrap_or_default();
+        assert!(!off.mev_protection);
+        assert_eq!(off.display(ConfigKey::MevProtection), "off");
+        assert_eq!(
+            cfg.set(ConfigKey::MevProtection, "maybe"),
+            Err(ConfigSetError::InvalidValue(ConfigKey::MevProtection))
+        );
+        // Stored configs from before the setting get it on (serde default).
+        let old: UserConfig = serde_json::from_str(r#"{"dry_run": false}"#).unwrap_or_default();
+        assert!(old.mev_protection && !old.dry_run);
     }
 
     #[test]

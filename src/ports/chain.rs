@@ -130,6 +130,10 @@ pub trait ChainClient: Send + Sync {
     async fn latest_blockhash(&self) -> Result<BlockhashInfo, ChainError>;
     /// The current block height.
     async fn block_height(&self) -> Result<u64, ChainError>;
+    /// The current (processed) slot: for metrics (slots from send to landing).
+    async fn slot(&self) -> Result<u64, ChainError> {
+        Err(ChainError::Unavailable("slot not supported".to_owned()))
+    }
     /// Rent-exempt minimum for an account of `data_len` bytes.
     async fn rent_exempt_minimum(&self, data_len: usize) -> Result<Lamports, ChainError>;
     /// Priority fee estimate in micro-lamports per CU for a transaction touching `accounts`.
@@ -144,10 +148,11 @@ pub trait ChainClient: Send + Sync {
     /// sent again safely; a timeout means the outcome is unknown.
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError>;
     /// Sends through a fast path (Helius Sender: no preflight, the transaction must carry a
-    /// compute-unit price and a tip). Same safety rules as `send`; by default it is `send` with
-    /// `skip_preflight`.
+    /// compute-unit price and a tip). Same safety rules as `send`. By default there is no such
+    /// path (`Unavailable`, nothing sent): protected sends must never fall back to `send`.
     async fn send_via_sender(&self, tx: &VersionedTransaction) -> Result<Signature, ChainError> {
-        self.send(tx, true).await
+        let _ = tx;
+        Err(ChainError::Unavailable("no Sender configured".to_owned()))
     }
     /// Statuses of up to 256 signatures; `search_history` also looks beyond recent slots.
     async fn signature_statuses(

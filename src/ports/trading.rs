@@ -141,6 +141,14 @@ pub enum TradeNotice {
         /// When a probe may go (unix ms), while open.
         until_ms: i64,
     },
+    /// The bot is stopping while this trade is still in flight: it is still being confirmed
+    /// and its final result is reported after the restart (start-up recovery).
+    StillConfirmingAtShutdown {
+        /// Mint.
+        mint: String,
+        /// Signature, when it was signed.
+        signature: Option<String>,
+    },
     /// Sent but not confirmed yet; the final result follows.
     Pending {
         /// Mint.

@@ -423,6 +423,11 @@ impl ChainClient for HeliusClient {
         wire::context_u64(&result, "getBlockHeight")
     }
 
+    async fn slot(&self) -> Result<u64, ChainError> {
+        let result = self.read("getSlot", json!([{"commitment": "processed"}])).await?;
+        wire::context_u64(&result, "getSlot")
+    }
+
     async fn rent_exempt_minimum(&self, data_len: usize) -> Result<Lamports, ChainError> {
         let result = self.read("getMinimumBalanceForRentExemption", json!([data_len])).await?;
         Ok(Lamports(wire::context_u64(&result, "getMinimumBalanceForRentExemption")?))

@@ -56,6 +56,49 @@ impl Default for SubmitOptions {
     }
 }
 
+/// Which way the bytes of a trade go out (the label of the landing metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SendPath {
+    /// Sandwich-protected: the Helius Sender only, tip with the `jitodontfront` marker.
+    Protected,
+    /// The Helius Sender, falling back to the RPC with the same bytes.
+    Sender,
+    /// The RPC's `sendTransaction`.
+    Rpc,
+}
+
+impl SendPath {
+    /// Every path, in display order.
+    pub const ALL: [Self; 3] = [Self::Protected, Self::Sender, Self::Rpc];
+
+    /// The path `submit` takes for `tx` with `options` (a transaction carrying the marker is
+    /// always protected).
+    pub fn of(tx: &VersionedTransaction, options: &SubmitOptions) -> Self {
+        if options.protected || carries_dont_front(tx) {
+            Self::Protected
+        } else if options.use_sender {
+            Self::Sender
+        } else {
+            Self::Rpc
+        }
+    }
+
+    /// The metrics label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Protected => "protected",
+            Self::Sender => "sender",
+            Self::Rpc => "rpc",
+        }
+    }
+}
+
+/// True when the transaction references the `jitodontfront` marker: it was built for a
+/// protected send and must never reach the public `sendTransaction` path.
+pub fn carries_dont_front(tx: &VersionedTransaction) -> bool {
+    tx.message.static_account_keys().contains(&crate::solana::tip::JITO_DONT_FRONT)
+}
+
 /// How a submission ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubmitOutcome {
@@ -205,6 +248,10 @@ pub async fn submit(
         return SubmitOutcome::NotSent { signature: Signature::default(), error };
     };
     tracing::Span::current().record("signature", tracing::field::display(signature));
+    // Bytes built for a protected send stay protected, whoever submits them (a rebroadcast
+    // after a restart included).
+    let protected = SubmitOptions { protected: options.protected || carries_dont_front(tx), ..*options };
+    let options = &protected;
     let programs = instruction_programs(&tx.message);
     if options.simulate_first {
         match chain.simulate(tx, &[]).await {
@@ -421,6 +468,28 @@ mod tests {
             decide(sig(), &no_height, &limits(), &[]),
             Next::Finish(SubmitOutcome::Unknown { signature: sig() })
         );
+    }
+
+    #[test]
+    fn a_transaction_carrying_the_marker_always_takes_the_protected_path() {
+        use crate::solana::tip::Tip;
+        let payer = Pubkey::new_from_array([3; 32]);
+        let tx_with = |tip: Tip| {
+            let message = solana_message::Message::new(&[tip.instruction(payer)], Some(&payer));
+            VersionedTransaction {
+                signatures: vec![Signature::default()],
+                message: solana_message::VersionedMessage::Legacy(message),
+            }
+        };
+        let amount = crate::solana::tip::MIN_TIP_SENDER_MAX;
+        let marked = tx_with(Tip::protected(amount, 1));
+        let plain = tx_with(Tip::sender(amount, 1));
+        let rpc = SubmitOptions::default();
+        assert!(carries_dont_front(&marked) && !carries_dont_front(&plain));
+        assert_eq!(SendPath::of(&marked, &rpc), SendPath::Protected);
+        assert_eq!(SendPath::of(&plain, &rpc), SendPath::Rpc);
+        assert_eq!(SendPath::of(&plain, &SubmitOptions { use_sender: true, ..rpc }), SendPath::Sender);
+        assert_eq!(SendPath::of(&plain, &SubmitOptions { protected: true, ..rpc }), SendPath::Protected);
     }
 
     #[test]

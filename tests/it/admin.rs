@@ -329,6 +329,7 @@ async fn stats_reports_users_trading_and_alert_sources(db: &TestDb) {
     assert!(body.contains("gems: last post "), "{body}");
     assert!(body.contains("1 alerts, 1 trades"), "{body}");
     assert!(body.contains("Telegram errors: 0 of "), "{body}");
+    assert!(body.contains("Live sends by path (since start):\nno live sends yet"), "{body}");
     app.stop().await;
 }
 on_both_databases!(stats_reports_users_trading_and_alert_sources);

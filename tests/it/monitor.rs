@@ -388,6 +388,7 @@ struct World {
 
 fn helius_config(fake: &FakeChain) -> HeliusConfig {
     let mut c = HeliusConfig::new(vec![SecretString::from(fake.rpc_url(0))]);
+    c.sender_url = Some(SecretString::from(fake.sender_url()));
     c.rps = 1_000;
     c.burst = 1_000;
     c.request_timeout = Duration::from_secs(2);

@@ -12,8 +12,11 @@ use serde_json::json;
 use solana_pubkey::Pubkey;
 
 use crate::on_both_databases;
-use crate::support::fake_chain::FakeChain;
+use quantbot::domain::user_config::PROTECTED_MIN_TIP;
+use solana_transaction::versioned::VersionedTransaction;
+
 use crate::support::fake_chain::pump::{self, Coin};
+use crate::support::fake_chain::{FakeChain, Node, decode_tx, has_dont_front, tip_transfers};
 use crate::support::fake_telegram::Call;
 use crate::support::{TestApp, TestDb};
 
@@ -233,3 +236,80 @@ async fn a_live_position_is_still_sold_live_after_the_user_turns_dry_run_on(db: 
     env.app.stop().await;
 }
 on_both_databases!(a_live_position_is_still_sold_live_after_the_user_turns_dry_run_on);
+
+/// `(node, transaction)` of every sendTransaction request so far.
+fn sends(chain: &FakeChain) -> Vec<(Node, VersionedTransaction)> {
+    chain
+        .requests_for("sendTransaction")
+        .into_iter()
+        .map(|r| (r.node, decode_tx(&r.params).expect("a sent transaction decodes")))
+        .collect()
+}
+
+async fn metrics(app: &TestApp) -> String {
+    reqwest::get(format!("http://{}/metrics", app.ops)).await.unwrap().text().await.unwrap()
+}
+
+async fn mev_protection_sends_live_buys_through_the_sender_with_marker_and_tip_and_off_uses_rpc(db: &TestDb) {
+    let env = setup(db, true).await;
+    // This Sender refuses anything without the jitodontfront marker.
+    env.chain.require_dont_front(true);
+    let shown = say(&env.app, "/livetrade config mev_protection").await;
+    assert!(text(&shown).contains("0.001 SOL"), "the settings text names the minimum tip: {}", text(&shown));
+
+    // Default (on): the Sender only, the marker on the tip transfer, the Sender minimum tip.
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    let protected = sends(&env.chain);
+    assert!(!protected.is_empty());
+    for (node, tx) in &protected {
+        assert_eq!(*node, Node::Sender, "a protected trade never goes to the RPC's sendTransaction");
+        assert!(has_dont_front(tx));
+        let tips = tip_transfers(tx);
+        assert_eq!(tips.len(), 1, "{tips:?}");
+        assert_eq!(tips[0].1, PROTECTED_MIN_TIP.0, "tip_sol 0 → the Sender minimum");
+        assert!(tips[0].2, "the marker rides on the tip transfer");
+    }
+    let sig = protected[0].1.signatures[0];
+    assert!(env.chain.landed(&sig).is_some_and(|(_, err)| err.is_none()));
+    let m = metrics(&env.app).await;
+    assert!(m.contains("quantbot_trade_sends_total{path=\"protected\"} 1"), "{m}");
+    assert!(m.contains("quantbot_trade_landed_total{path=\"protected\"} 1"), "{m}");
+    assert!(m.contains("quantbot_trade_slots_to_land_count{path=\"protected\"} 1"), "{m}");
+    assert!(!m.contains("quantbot_trade_sends_total{path=\"rpc\"}"), "{m}");
+    let fees = m
+        .lines()
+        .find_map(|l| l.strip_prefix("quantbot_trade_fees_paid_lamports_total{path=\"protected\"} "))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or_default();
+    assert!(fees > PROTECTED_MIN_TIP.0 + 5_000, "signature + priority fee + tip: {fees}");
+
+    // Off: tip_sol 0 → the RPC's sendTransaction, no marker, no tip.
+    let off = say(&env.app, "/livetrade config mev_protection off").await;
+    assert!(text(&off).contains("mev_protection"), "{}", text(&off));
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.05", env.coin.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    let all = sends(&env.chain);
+    let open = &all[protected.len()..];
+    assert!(!open.is_empty());
+    for (node, tx) in open {
+        assert_eq!(*node, Node::Rpc(0));
+        assert!(!has_dont_front(tx) && tip_transfers(tx).is_empty());
+    }
+    let m = metrics(&env.app).await;
+    assert!(m.contains("quantbot_trade_sends_total{path=\"rpc\"} 1"), "{m}");
+    assert!(m.contains("quantbot_trade_landed_total{path=\"rpc\"} 1"), "{m}");
+    assert!(m.contains("quantbot_trade_sends_total{path=\"protected\"} 1"), "{m}");
+
+    // /stats shows both paths.
+    let cur = env.app.tg.call_count().await;
+    env.app.tg.send_private(1, "en", "/stats").await;
+    let stats = text(&env.app.tg.next_text_to(cur, 1).await);
+    assert!(stats.contains("Protected (Sender + jitodontfront): 1 sent, 1 landed (100%)"), "{stats}");
+    assert!(stats.contains("RPC: 1 sent, 1 landed (100%)"), "{stats}");
+    assert!(!stats.contains("\nSender: "), "{stats}");
+    env.app.stop().await;
+}
+on_both_databases!(mev_protection_sends_live_buys_through_the_sender_with_marker_and_tip_and_off_uses_rpc);

@@ -492,6 +492,7 @@ on_both_databases!(live_fill_notice_carries_the_solscan_link_and_fees);
 
 fn helius(fake: &FakeChain) -> HeliusConfig {
     let mut c = HeliusConfig::new(vec![SecretString::from(fake.rpc_url(0))]);
+    c.sender_url = Some(SecretString::from(fake.sender_url()));
     c.rps = 1_000;
     c.burst = 1_000;
     c.request_timeout = Duration::from_millis(1_500);

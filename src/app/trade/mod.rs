@@ -356,7 +356,7 @@ impl Trading {
         TradeOutcome::Refused { intent_id, reason }
     }
 
-    fn metrics(&self) -> Option<&Arc<crate::telemetry::Metrics>> {
+    pub(crate) fn metrics(&self) -> Option<&Arc<crate::telemetry::Metrics>> {
         self.metrics.get()
     }
 

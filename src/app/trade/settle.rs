@@ -12,7 +12,7 @@ use crate::domain::money::{Lamports, TokenAmount};
 use crate::domain::position::{Fees, Fill, Side};
 use crate::domain::risk::TradeMode;
 use crate::ports::{AccountData, FillRecord, RecordError, RepoError, SignedTx, TradeNotice};
-use crate::solana::submit::{SubmitOptions, SubmitOutcome, submit};
+use crate::solana::submit::{SendPath, SubmitOptions, SubmitOutcome, submit};
 use crate::solana::tx::serialize;
 
 /// Stage 4: paper or live.
@@ -90,10 +90,40 @@ async fn live(t: &Trading, mut s: SignedTrade) -> Result<TradeOutcome, TradeErro
         return Ok(TradeOutcome::Failed { intent_id: id, reason: TradeFailure::State });
     }
     crate::failpoint::hit("after_sign");
-    let options = SubmitOptions { use_sender: s.fees.tip.0 > 0, ..t.settings.submit };
+    // Protected: the Sender only (never the public `sendTransaction`); otherwise the Sender
+    // with an RPC fallback when the trade carries a tip, or the RPC.
+    let options =
+        SubmitOptions { use_sender: s.protected || s.fees.tip.0 > 0, protected: s.protected, ..t.settings.submit };
+    let path = SendPath::of(&s.tx, &options);
     let sent_at_ms = t.ports.clock.now_ms();
-    let outcome = submit(t.ports.chain.as_ref(), &s.tx, s.last_valid_block_height, &options).await;
+    // The slot at the send (read alongside it, not before it, and never holding the trade up
+    // for long) for the slots-to-land metric.
+    let chain = t.ports.chain.as_ref();
+    let slot = tokio::time::timeout(SLOT_READ_BUDGET, chain.slot());
+    let (send_slot, outcome) = tokio::join!(slot, submit(chain, &s.tx, s.last_valid_block_height, &options));
+    landing_metrics(t, &s, path, send_slot.ok().and_then(Result::ok), &outcome);
     settle_live(t, &s, outcome, sent_at_ms).await
+}
+
+/// How long the send-slot read may take (a metric only; the trade never waits longer for it).
+const SLOT_READ_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Landing metrics per send path: sent, landed, slots to land, fees paid.
+fn landing_metrics(t: &Trading, s: &SignedTrade, path: SendPath, send_slot: Option<u64>, outcome: &SubmitOutcome) {
+    let Some(m) = t.metrics() else { return };
+    let f = &s.fees;
+    let base = f.network.0.saturating_add(f.priority.0);
+    let (landed_slot, fees) = match outcome {
+        SubmitOutcome::SimulationFailed { .. } | SubmitOutcome::NotSent { .. } => return,
+        SubmitOutcome::Expired { .. } | SubmitOutcome::Unknown { .. } => (None, 0),
+        SubmitOutcome::Confirmed { slot, .. } => (Some(*slot), base.saturating_add(f.tip.0)),
+        // A failed transaction pays its fees but not the tip (the transfer is rolled back).
+        SubmitOutcome::Failed { slot, .. } => (Some(*slot), base),
+    };
+    m.trade_sent(path.label());
+    if let Some(slot) = landed_slot {
+        m.trade_landed(path.label(), send_slot.map(|at| slot.saturating_sub(at)), fees);
+    }
 }
 
 async fn settle_live(

@@ -70,6 +70,8 @@ pub struct SignedTrade {
     pub(super) quote: Quote,
     /// Token account and owner before the trade (fill amounts from balance changes).
     pub(super) pre: Option<Vec<Option<AccountData>>>,
+    /// Sandwich protection: sent through the Sender only (the tip carries `jitodontfront`).
+    pub(super) protected: bool,
 }
 
 /// What stage 1 decided.
@@ -349,7 +351,8 @@ async fn risk(t: &Trading, q: Quoted) -> Result<Result<RiskApproved<Quoted>, Tra
             return Ok(Err(TradeFailure::NetworkUnavailable));
         }
     };
-    let tip = tip(t, &q.intent.config);
+    let paper = snap.global_dry_run || q.intent.config.dry_run;
+    let tip = q.intent.config.effective_tip(t.settings.default_tip, !paper && q.intent.config.mev_protection);
     let proposal = EntryProposal {
         amount: Lamports(q.quote.request.amount_in),
         fees: Lamports(fee_estimate(&q.intent.config, 200_000, tip)),
@@ -358,7 +361,6 @@ async fn risk(t: &Trading, q: Quoted) -> Result<Result<RiskApproved<Quoted>, Tra
     };
     // The execution breaker: live entries only (paper sends nothing). The probe it lets through
     // after the cooldown reports back when it settles.
-    let paper = snap.global_dry_run || q.intent.config.dry_run;
     if !paper {
         let admission = t.breaker.lock().unwrap_or_else(std::sync::PoisonError::into_inner).admit(now_ms);
         if let Admission::Refused { failures, .. } = admission {
@@ -367,10 +369,6 @@ async fn risk(t: &Trading, q: Quoted) -> Result<Result<RiskApproved<Quoted>, Tra
     }
     let config = q.intent.config.clone();
     Ok(approve_entry(q, &proposal, &config, &snap, &t.settings.limits).map_err(TradeFailure::Risk))
-}
-
-fn tip(t: &Trading, config: &UserConfig) -> Lamports {
-    if config.sender_tip.0 > 0 { config.sender_tip } else { t.settings.default_tip }
 }
 
 /// Stage 3: plans, compiles, checks and signs. Nothing is stored or sent here.
@@ -395,6 +393,7 @@ struct SignedParts {
     rent: Lamports,
     rent_refund: Lamports,
     pre: Option<Vec<Option<AccountData>>>,
+    protected: bool,
 }
 
 impl SignedParts {
@@ -419,6 +418,7 @@ impl SignedParts {
             rent_refund: self.rent_refund,
             quote,
             pre: self.pre,
+            protected: self.protected,
         }
     }
 }
@@ -476,9 +476,15 @@ async fn sign(
         }));
         rent_refund = account.lamports;
     }
-    let tip = tip(t, config);
-    if tip.0 > 0 {
-        draft.set_tip(Some(Tip::sender(tip, u64::from(quote.request.mint.to_bytes()[0]))));
+    // Sandwich protection (live only): the Sender with at least its minimum tip and the
+    // `jitodontfront` marker on the tip transfer; settle sends it through the Sender alone.
+    let protected = mode == TradeMode::Live && config.mev_protection;
+    let tip = config.effective_tip(t.settings.default_tip, protected);
+    let salt = u64::from(quote.request.mint.to_bytes()[0]);
+    if protected {
+        draft.set_tip(Some(Tip::protected(tip, salt)));
+    } else if tip.0 > 0 {
+        draft.set_tip(Some(Tip::sender(tip, salt)));
     }
     draft.set_lookup_tables(plan.lookup_tables.clone());
     let blockhash = t.ports.chain.latest_blockhash().await.map_err(|_| TradeFailure::NetworkUnavailable)?;
@@ -513,5 +519,6 @@ async fn sign(
         rent: plan.rent,
         rent_refund,
         pre,
+        protected,
     })
 }

@@ -150,6 +150,7 @@ async fn stats(deps: &BotDeps, actor: AdminActor) -> Result<AdminReply, RepoErro
         telegram_requests: totals.sum("updates", |_| true) + totals.sum("broadcast_deliveries", |_| true),
         telegram_errors: totals.sum("errors", |l| l.contains("component=\"telegram"))
             + totals.sum("broadcast_deliveries", |l| !l.contains("outcome=\"sent\"")),
+        landing: crate::solana::submit::SendPath::ALL.map(|p| deps.metrics.landing(p.label())),
         breaker_open: deps.trading.as_ref().and_then(|t| match t.breaker_state() {
             BreakerState::Closed { .. } => None,
             BreakerState::Open { failures, until_ms } => Some((failures, until_ms)),

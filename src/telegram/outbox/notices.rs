@@ -56,7 +56,7 @@ fn kind(notice: &TradeNotice) -> &'static str {
         TradeNotice::Filled { .. } => "fill",
         TradeNotice::Refused { .. } => "refused",
         TradeNotice::Failed { .. } => "failed",
-        TradeNotice::Pending { .. } => "pending",
+        TradeNotice::Pending { .. } | TradeNotice::StillConfirmingAtShutdown { .. } => "pending",
         TradeNotice::PositionAdjusted { .. } => "adjusted",
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => "alert",
         TradeNotice::ExecutionBreaker { .. } => "admin",

@@ -9,8 +9,10 @@ use crate::domain::money::LAMPORTS_PER_SOL;
 use crate::domain::risk::KillSwitch;
 use crate::i18n::tr;
 use crate::ports::admin::{BotStats, BroadcastProgress, BroadcastState};
+use crate::solana::submit::SendPath;
 use crate::telegram::callback::Callback;
 use crate::telegram::command::AdminCommand;
+use crate::telemetry::PathLanding;
 
 /// Error rates shown by `/stats` (counters since the process started).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -26,6 +28,8 @@ pub struct ErrorRates {
     /// The execution breaker while it refuses entries: (consecutive failures, next probe at
     /// unix ms); `None` when closed.
     pub breaker_open: Option<(u32, i64)>,
+    /// Live trade landing per send path, in [`SendPath::ALL`] order.
+    pub landing: [PathLanding; 3],
 }
 
 /// An admin message.
@@ -264,6 +268,8 @@ fn stats_text(lang: Lang, s: &BotStats, e: &ErrorRates) -> String {
         }
     });
     text.push_str("\n\n");
+    text.push_str(&landing_text(lang, &e.landing));
+    text.push_str("\n\n");
     text.push_str(&tr(lang, "stats.sources_header", &[]));
     if s.sources.is_empty() {
         text.push('\n');
@@ -281,6 +287,38 @@ fn stats_text(lang: Lang, s: &BotStats, e: &ErrorRates) -> String {
                 ("trades", &src.trades.to_string()),
             ],
         ));
+    }
+    text
+}
+
+/// Landing per send path: sent, landed (rate), average slots to land, fees paid.
+fn landing_text(lang: Lang, landing: &[PathLanding; 3]) -> String {
+    let mut text = tr(lang, "stats.landing_header", &[]);
+    let mut any = false;
+    for (path, l) in SendPath::ALL.iter().zip(landing).filter(|(_, l)| l.sent > 0) {
+        any = true;
+        let slots = if l.slots_samples == 0 {
+            "?".to_owned()
+        } else {
+            (Decimal::from(l.slots_total) / Decimal::from(l.slots_samples)).round_dp(1).normalize().to_string()
+        };
+        text.push('\n');
+        text.push_str(&tr(
+            lang,
+            "stats.landing_path",
+            &[
+                ("path", &tr(lang, &format!("stats.path_{}", path.label()), &[])),
+                ("sent", &l.sent.to_string()),
+                ("landed", &l.landed.to_string()),
+                ("rate", &percent(l.landed, l.sent)),
+                ("slots", &slots),
+                ("fees", &sol(i64::try_from(l.fees_lamports).unwrap_or(i64::MAX))),
+            ],
+        ));
+    }
+    if !any {
+        text.push('\n');
+        text.push_str(&tr(lang, "stats.landing_none", &[]));
     }
     text
 }

@@ -70,6 +70,11 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             text.push_str(&link(lang, signature.as_ref()));
             text
         }
+        TradeNotice::StillConfirmingAtShutdown { mint, signature } => {
+            let mut text = tr(lang, "trade.shutdown_pending", &[("mint", &short(mint))]);
+            text.push_str(&link(lang, signature.as_ref()));
+            text
+        }
         TradeNotice::Pending { mint, signature } => {
             let mut text = tr(lang, "trade.pending", &[("mint", &short(mint))]);
             text.push_str(&link(lang, Some(signature)));

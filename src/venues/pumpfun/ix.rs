@@ -13,7 +13,8 @@
 //! - fewer write locks (no quote-side fee ATAs), so less contention on hot coins.
 //!
 //! Limits: legacy trades only SOL-quoted curves (`BondingCurve::quote_mint` unset); USDC coins
-//! would need `*_v2` and are refused with [`IxError::NotSolQuoted`]. `buy` (exact tokens, max
+//! would need `*_v2` (built in [`super::ix_v2`], not routed to yet) and are refused with
+//! [`IxError::NotSolQuoted`]. `buy` (exact tokens, max
 //! cost) is the default; `buy_exact_sol_in`'s two remaining accounts are assumed equal to `buy`'s
 //! (reference §8, **UNCERTAIN** until a simulation confirms). v3 is not used (unannounced).
 

@@ -7,5 +7,6 @@ pub mod accounts;
 pub mod curve;
 pub mod events;
 pub mod ix;
+pub mod ix_v2;
 pub mod pda;
 pub mod venue;

@@ -34,7 +34,9 @@ use solana_signature::Signature;
 
 #[allow(unused_imports)] // re-exported for handler authors
 pub use programs::{Account, Accounts, Ix, IxAccount, ProgramHandler};
-use runtime::{Refusal, decode_tx, execute, has_sender_tip, refusal_err};
+use runtime::{Refusal, execute, has_sender_tip, refusal_err};
+#[allow(unused_imports)] // not every test binary inspects sent transactions
+pub use runtime::{decode_tx, has_dont_front, tip_transfers};
 
 /// Which fake server a request hit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,6 +100,7 @@ struct State {
     status_cache_slots: Option<u64>,
     parse_token_accounts: bool,
     sender_min_tip: u64,
+    sender_requires_dont_front: bool,
     handlers: HashMap<Pubkey, Arc<dyn ProgramHandler>>,
 }
 
@@ -136,6 +139,7 @@ impl FakeChain {
             status_cache_slots: None,
             parse_token_accounts: true,
             sender_min_tip: 5_000,
+            sender_requires_dont_front: false,
             handlers,
         };
         let shared: Shared = Arc::new(Mutex::new(state));
@@ -162,6 +166,12 @@ impl FakeChain {
 
     pub fn sender_url(&self) -> String {
         format!("{}/fast", self.base)
+    }
+
+    /// The Sender refuses transactions without the `jitodontfront` marker (a protected-only
+    /// Sender, to prove a path sends protected bytes).
+    pub fn require_dont_front(&self, require: bool) {
+        self.with(|s| s.sender_requires_dont_front = require);
     }
 
     // ---- ledger ----
@@ -406,6 +416,7 @@ fn dispatch(s: &mut State, node: Node, method: &str, params: &Value, drop_send: 
             rpc_ok(id, json!({"context": ctx, "value": {"blockhash": hash.to_string(), "lastValidBlockHeight": lvbh}}))
         }
         "getBlockHeight" => rpc_ok(id, json!(s.block_height)),
+        "getSlot" => rpc_ok(id, json!(s.slot)),
         "getMinimumBalanceForRentExemption" => match params[0].as_u64() {
             Some(len) => rpc_ok(id, json!(programs::rent_exempt(len as usize))),
             None => rpc_err(id, -32602, "Invalid params", None),
@@ -579,6 +590,9 @@ fn send(s: &mut State, node: Node, params: &Value, drop_send: bool, id: &Value) 
         if !has_sender_tip(&tx, s.sender_min_tip) {
             return rpc_err(id, -32602, "Sender requires a compute unit price and a tip transfer", None);
         }
+        if s.sender_requires_dont_front && !has_dont_front(&tx) {
+            return rpc_err(id, -32602, "this Sender only takes transactions carrying jitodontfront", None);
+        }
     }
     if s.landed.contains_key(&sig) {
         return match skip_preflight {
@@ -632,4 +646,10 @@ pub fn sent_payloads(requests: &[Recorded]) -> HashSet<String> {
         .filter(|r| r.method == "sendTransaction")
         .filter_map(|r| r.params[0].as_str().map(str::to_owned))
         .collect()
+}
+
+/// `{base}/fast` for a fake chain RPC URL `{base}/rpc/{i}`.
+pub fn sender_url_for(rpc: &str) -> Option<String> {
+    let (base, node) = rpc.rsplit_once("/rpc/")?;
+    node.parse::<usize>().ok().map(|_| format!("{base}/fast"))
 }

@@ -138,6 +138,12 @@ impl TestApp {
         for (k, v) in extra {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
+        // A fake chain's RPC (`{base}/rpc/{i}`) comes with its Helius Sender (`{base}/fast`):
+        // live trades are sandwich-protected by default and go out through the Sender only.
+        let fake_sender = vars.get("HELIUS_RPC_URL").and_then(|rpc| fake_chain::sender_url_for(rpc));
+        if let Some(sender) = fake_sender.filter(|_| !extra.iter().any(|(k, _)| *k == "HELIUS_SENDER_URL")) {
+            vars.insert("HELIUS_SENDER_URL".to_owned(), sender);
+        }
         let config = Config::from_vars(&vars, Needs::Bot).expect("config");
         let app = App::build(config).await.expect("build app");
         let db = app.db().clone();

@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use quantbot::solana::ids::{COMPUTE_BUDGET_PROGRAM, SYSTEM_PROGRAM};
 use quantbot::solana::tip::is_tip_account;
 use serde_json::{Value, json};
+use solana_pubkey::Pubkey;
 use solana_transaction::versioned::VersionedTransaction;
 
 use super::State;
@@ -139,6 +140,30 @@ pub fn refusal_err(r: &Refusal) -> Value {
         Refusal::InsufficientFundsForFee => json!("InsufficientFundsForFee"),
         Refusal::Malformed(m) => json!(m),
     }
+}
+
+/// True when any instruction references the `jitodontfront` marker.
+pub fn has_dont_front(tx: &VersionedTransaction) -> bool {
+    tx.message.static_account_keys().contains(&quantbot::solana::tip::JITO_DONT_FRONT)
+}
+
+/// `(tip account, lamports, carries the marker)` of every System transfer to a Sender tip account.
+pub fn tip_transfers(tx: &VersionedTransaction) -> Vec<(Pubkey, u64, bool)> {
+    let keys = tx.message.static_account_keys();
+    let mut out = Vec::new();
+    for ix in tx.message.instructions() {
+        let program = keys[usize::from(ix.program_id_index)];
+        if program == SYSTEM_PROGRAM && ix.data.get(0..4) == Some(&[2, 0, 0, 0]) && ix.data.len() >= 12 {
+            let Some(to) = ix.accounts.get(1).map(|i| keys[usize::from(*i)]) else { continue };
+            if is_tip_account(&to) {
+                let amount = u64::from_le_bytes(ix.data[4..12].try_into().unwrap());
+                let marked =
+                    ix.accounts.iter().any(|i| keys[usize::from(*i)] == quantbot::solana::tip::JITO_DONT_FRONT);
+                out.push((to, amount, marked));
+            }
+        }
+    }
+    out
 }
 
 pub fn has_sender_tip(tx: &VersionedTransaction, min: u64) -> bool {
