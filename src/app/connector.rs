@@ -31,6 +31,7 @@ use crate::domain::intent::{IdempotencyKey, Intent, IntentOrigin, IntentState};
 use crate::domain::money::{Bps, Lamports};
 use crate::domain::position::Side;
 use crate::domain::risk::TradeMode;
+use crate::domain::safety::{Level, SafetyOverrides, TokenSafety, classify, evaluate};
 use crate::domain::user::UserId;
 use crate::ports::alerts::{AlertInsert, AlertRepo, AlertSource, LatencySink, NewAlert, StoredAlert, Subscriber};
 use crate::ports::{Quote, QuoteRequest, RepoError, TradeNotice};
@@ -276,7 +277,9 @@ impl Connector {
         }
         let now = self.ports.clock.now_ms();
         let buys_today = self.services.repo.alert_buys_since(crate::app::livetrade::utc_day_start_ms(now)).await?;
-        let market = self.market(call.parsed.mint, &subscribers).await;
+        // The token's safety facts, read once for everybody, concurrently with the market.
+        let (market, safety) =
+            tokio::join!(self.market(call.parsed.mint, &subscribers), self.trading.safety().read(&call.parsed.mint));
         let receipt_price = market.as_ref().ok().map(|(_, quote)| quote.price);
         if let Some(price) = receipt_price {
             self.services.repo.set_receipt_price(call.alert_id, price).await?;
@@ -285,10 +288,13 @@ impl Connector {
         let plans = plan(&subscribers, view, &buys_today, now, call.posted_at_ms);
         let buyers: Vec<UserId> =
             plans.iter().filter_map(|p| if let Plan::Buy(user, _) = p { Some(*user) } else { None }).collect();
-        let mut prefetched = match &market {
-            Ok((_, quote)) if !buyers.is_empty() => self.prefetch(&buyers, quote).await,
-            _ => HashMap::new(),
+        let (mut prefetched, safety) = match &market {
+            Ok((_, quote)) if !buyers.is_empty() => self.prefetch(&buyers, quote, safety).await,
+            _ => (HashMap::new(), safety),
         };
+        // Safety rules per subscriber (user rules + source overrides): a refused token creates
+        // no intent; each subscriber is told the rule.
+        let plans = self.safety_gate(plans, &subscribers, safety.as_deref()).await;
         let plans: Vec<(Plan, Option<Prefetched>)> = plans
             .into_iter()
             .map(|p| {
@@ -411,40 +417,94 @@ impl Connector {
             price_guard,
             resume: false,
             prefetched: None,
+            safety_overrides: settings.safety,
         }
     }
 
     /// One batched read of every buyer's wallet: their default wallets (storage), then each
     /// wallet's SOL and its token account for the mint in `getMultipleAccounts` calls (100 keys
     /// each), and the mint's priority fee once. A failed read leaves everyone on the normal path.
-    async fn prefetch(&self, buyers: &[UserId], market: &Arc<Quote>) -> HashMap<UserId, Prefetched> {
+    ///
+    /// The token's round trip (simulated buy + sell, cached per mint) runs concurrently with the
+    /// wallet read, paid by the first buyer's wallet; the facts come back with its result.
+    async fn prefetch(
+        &self,
+        buyers: &[UserId],
+        market: &Arc<Quote>,
+        safety: Option<Arc<TokenSafety>>,
+    ) -> (HashMap<UserId, Prefetched>, Option<Arc<TokenSafety>>) {
         let mint = market.request.mint;
         let mut wallets = Vec::with_capacity(buyers.len());
-        let mut out = HashMap::with_capacity(buyers.len());
+        let mut no_wallet = Vec::new();
         let priority_fee = self.ports.chain.priority_fee_estimate(&[mint]).await.ok();
-        let none = Prefetched { market: market.clone(), priority_fee, wallet: None };
         for user in buyers {
             match self.ports.signer.default_wallet(*user).await {
                 Ok(Some((id, owner))) => wallets.push((*user, id, owner)),
-                Ok(None) => {
-                    out.insert(*user, none.clone());
-                }
+                Ok(None) => no_wallet.push(*user),
                 Err(e) => tracing::warn!(user_id = user.0, error.message = %e, "wallet lookup failed"),
             }
         }
+        let wants_trip = safety.as_ref().is_some_and(|s| s.round_trip.is_none());
+        let payer = wallets.first().map(|(_, _, owner)| *owner);
+        let trip = async {
+            match (safety.clone(), payer) {
+                (Some(s), Some(payer)) if wants_trip => {
+                    Some(self.trading.safety().with_round_trip(s, market, payer).await)
+                }
+                (s, _) => s,
+            }
+        };
         let mut keys = Vec::with_capacity(wallets.len() * 2);
         for (_, _, owner) in &wallets {
             keys.push(*owner);
             keys.push(AtaSpec { owner: *owner, mint, token_program: market.token_program }.address());
         }
-        let accounts = match self.ports.chain.accounts(&keys).await {
+        let (accounts, safety) = tokio::join!(self.ports.chain.accounts(&keys), trip);
+        let none = Prefetched { market: market.clone(), priority_fee, wallet: None, safety: safety.clone() };
+        let accounts = match accounts {
             Ok(a) if a.len() == keys.len() => a,
-            Ok(_) | Err(_) => return HashMap::new(),
+            Ok(_) | Err(_) => return (HashMap::new(), safety),
         };
+        let mut out: HashMap<UserId, Prefetched> = no_wallet.into_iter().map(|user| (user, none.clone())).collect();
         for (i, (user, id, owner)) in wallets.into_iter().enumerate() {
             let lamports = accounts[2 * i].as_ref().map_or(Lamports::ZERO, |a| a.lamports);
             let wallet = PrefetchedWallet { id, owner, lamports, token_account: accounts[2 * i + 1].clone() };
             out.insert(user, Prefetched { wallet: Some(wallet), ..none.clone() });
+        }
+        (out, safety)
+    }
+
+    /// Turns the buys and confirm cards of subscribers whose safety rules refuse the token into
+    /// skips naming the rule. A subscriber's rules are read only when the token is not clean.
+    async fn safety_gate(&self, plans: Vec<Plan>, subs: &[Subscriber], safety: Option<&TokenSafety>) -> Vec<Plan> {
+        let clean = safety.is_some_and(|s| classify(s).iter().all(|(_, level)| *level == Level::Ok));
+        if clean {
+            return plans;
+        }
+        let overrides: HashMap<UserId, SafetyOverrides> = subs.iter().map(|s| (s.user, s.settings.safety)).collect();
+        let mut out = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let user = match &plan {
+                Plan::Buy(user, _) | Plan::Confirm(user, _) => *user,
+                Plan::Skip(..) => {
+                    out.push(plan);
+                    continue;
+                }
+            };
+            let rules = match self.ports.users.config(user).await {
+                Ok(config) => config.safety,
+                Err(e) => {
+                    // The trading core reads the config again and decides; nothing is skipped here.
+                    tracing::warn!(user_id = user.0, error.message = %e, "config load failed; safety decided by the core");
+                    out.push(plan);
+                    continue;
+                }
+            };
+            let rules = rules.with(&overrides.get(&user).copied().unwrap_or_default());
+            match evaluate(safety, &rules) {
+                Err(refusal) => out.push(Plan::Skip(user, RuleSkip::Safety(refusal))),
+                Ok(()) => out.push(plan),
+            }
         }
         out
     }
@@ -662,6 +722,7 @@ fn skip_notice(mint: &str, source: &str, skip: &RuleSkip) -> TradeNotice {
     let sol = |l: Lamports| l.to_sol().normalize().to_string();
     let (reason, limit) = match skip {
         RuleSkip::NoMarket(code) => (code.clone(), String::new()),
+        RuleSkip::Safety(refusal) => (format!("safety.{}", refusal.rule()), refusal.detail()),
         RuleSkip::Stale { max_age_secs } => (format!("rule.{}", skip.code()), max_age_secs.to_string()),
         RuleSkip::Hours(h) => (format!("rule.{}", skip.code()), format!("{:02}-{:02}", h.start, h.end)),
         RuleSkip::DailyCap(n) => (format!("rule.{}", skip.code()), n.to_string()),

@@ -473,6 +473,26 @@ impl SafetyRefusal {
         }
     }
 
+    /// The value and limit (or the failed sell's error), language-neutral (`%{detail}`).
+    pub fn detail(&self) -> String {
+        let pct = |b: u32| {
+            let whole = b / 100;
+            match b % 100 {
+                0 => format!("{whole}%"),
+                f if f % 10 == 0 => format!("{whole}.{}%", f / 10),
+                f => format!("{whole}.{f:02}%"),
+            }
+        };
+        match self {
+            Self::TransferFee { bps, max } | Self::Top10 { bps, max } | Self::DevShare { bps, max } => {
+                format!("{} > {}", pct(*bps), pct(*max))
+            }
+            Self::TooYoung { min_secs } => format!("< {min_secs} s"),
+            Self::CannotSell(e) => e.clone(),
+            _ => String::new(),
+        }
+    }
+
     /// Reads back a rule name (stored intents keep the code only).
     pub fn from_rule(rule: &str) -> Option<Self> {
         Some(match rule {

@@ -291,3 +291,10 @@ proptest! {
         let _ = decode_mint(&TOKEN_2022_PROGRAM, &data);
     }
 }
+
+#[test]
+fn refusal_details_show_value_and_limit() {
+    assert_eq!(SafetyRefusal::Top10 { bps: 8_050, max: 3_500 }.detail(), "80.5% > 35%");
+    assert_eq!(SafetyRefusal::TransferFee { bps: 125, max: 0 }.detail(), "1.25% > 0%");
+    assert_eq!(SafetyRefusal::CannotSell("x".into()).detail(), "x");
+}

@@ -274,13 +274,20 @@ async fn a_fan_out_reads_the_market_once_and_wallets_in_batches(db: &TestDb) {
     assert_eq!((report.subscribers, report.executed), (150, 150), "{report:?}");
     let calls: Vec<String> = w.fake.requests()[before..].iter().map(|r| r.method.clone()).collect();
     let count = |m: &str| calls.iter().filter(|c| *c == m).count();
-    assert_eq!(count("getMultipleAccounts"), 1 + 3, "{calls:?}");
+    // Market (1) + the token-safety read (1, concurrent with it) + wallets (3 batches of 100).
+    assert_eq!(count("getMultipleAccounts"), 1 + 1 + 3, "{calls:?}");
+    // The safety read's holder list (same round trip as its getMultipleAccounts) and the one
+    // round-trip simulation (a tiny buy + sell, concurrent with the wallet batches).
+    assert_eq!(count("getTokenLargestAccounts"), 1, "{calls:?}");
+    assert_eq!(count("simulateTransaction"), 1, "{calls:?}");
     assert_eq!(count("getPriorityFeeEstimate"), 1, "{calls:?}");
     assert!(count("getLatestBlockhash") <= 2, "the blockhash is cached: {calls:?}");
-    assert!(calls.len() <= 1 + 1 + 3 + 2, "{calls:?}");
-    for per_user in ["getBalance", "getAccountInfo", "simulateTransaction", "sendTransaction"] {
+    assert!(calls.len() <= 1 + 1 + 3 + 2 + 3, "{calls:?}");
+    for per_user in ["getBalance", "getAccountInfo", "sendTransaction"] {
         assert_eq!(count(per_user), 0, "{per_user}: {calls:?}");
     }
+    let safety = w.trading.safety().cached(&w.coin.mint).expect("the fan-out's safety read is cached");
+    assert_eq!(safety.round_trip, Some(quantbot::domain::safety::RoundTrip::Sellable), "a clean pump coin sells");
     // Call, quote and fill price are recorded for every alert trade.
     let row = sqlx::query(
         "SELECT i.call_price, i.quote_price, t.price FROM trade_intents i JOIN trades t ON t.intent_id = i.id \

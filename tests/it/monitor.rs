@@ -492,6 +492,7 @@ impl World {
             price_guard: None,
             resume: false,
             prefetched: None,
+            safety_overrides: Default::default(),
         };
         let TradeOutcome::Filled { position, .. } = self.trading.execute(req).await.unwrap() else {
             panic!("buy did not fill")

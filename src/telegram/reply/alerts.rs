@@ -197,6 +197,8 @@ fn overview(lang: Lang, sources: &[AlertSource], subscribed: &[(AlertSource, Sub
 pub fn skip_reason_text(lang: Lang, reason: &str, limit: &str) -> String {
     match reason.strip_prefix("rule.") {
         Some(code) if RULE_CODES.contains(&code) => tr(lang, &format!("alerts.rule.{code}"), &[("limit", limit)]),
+        // Safety refusals carry their detail (value > limit, or the failed sell's error).
+        _ if reason.starts_with("safety.") => super::reason::reason_with_detail(lang, reason, limit),
         _ => reason_text(lang, reason),
     }
 }

@@ -12,7 +12,7 @@ use crate::domain::position::Side;
 use crate::i18n::tr;
 use crate::ports::TradeNotice;
 
-pub use super::reason::{RISK_CODES, reason_codes, reason_text};
+pub use super::reason::{RISK_CODES, failure_text, reason_codes, reason_text};
 
 fn sol(l: Lamports) -> String {
     l.to_sol().normalize().to_string()
@@ -62,10 +62,10 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             text
         }
         TradeNotice::Refused { mint, reason } => {
-            tr(lang, "trade.refused", &[("mint", &short(mint)), ("reason", &reason_text(lang, &reason.code()))])
+            tr(lang, "trade.refused", &[("mint", &short(mint)), ("reason", &failure_text(lang, reason))])
         }
         TradeNotice::Failed { mint, reason, signature } => {
-            let reason = reason_text(lang, &reason.code());
+            let reason = failure_text(lang, reason);
             let mut text = tr(lang, "trade.failed", &[("mint", &short(mint)), ("reason", &reason)]);
             text.push_str(&link(lang, signature.as_ref()));
             text
