@@ -304,7 +304,7 @@ impl Connector {
             .collect();
         let mint = call.parsed.mint.to_string();
         let results: Vec<Done> = futures::stream::iter(plans)
-            .map(|(p, pre)| self.run_plan(p, source, call, receipt_price, pre, &mint))
+            .map(|(p, pre)| self.run_plan(p, source, call, receipt_price, pre, &mint, safety.clone()))
             .buffer_unordered(self.services.settings.pool.max(1))
             .collect()
             .await;
@@ -351,6 +351,7 @@ impl Connector {
         receipt_price: Option<Decimal>,
         prefetched: Option<Prefetched>,
         mint: &str,
+        safety: Option<Arc<TokenSafety>>,
     ) -> Done {
         let notifier = &self.ports.notifier;
         match plan {
@@ -365,6 +366,7 @@ impl Connector {
                     source: source.name.clone(),
                     sol,
                     alert_id: call.alert_id,
+                    safety,
                 };
                 notifier.notify(user, notice).await;
                 Done::Confirm

@@ -94,6 +94,11 @@ impl SafetyReader {
             .and_then(|e| e.safety.clone())
     }
 
+    /// Drops the cached facts of `mint` (a card's Refresh reads them again).
+    pub fn forget(&self, mint: &Pubkey) {
+        self.lock().remove(mint);
+    }
+
     /// The safety facts of `mint`: from the cache, else one batched read (retried). `None` =
     /// safety data unavailable.
     pub async fn read(&self, mint: &Pubkey) -> Option<Arc<TokenSafety>> {
