@@ -151,6 +151,13 @@ pub struct Connector {
     ports: ConnectorPorts,
 }
 
+/// What one alert's fan-out read about its token, shared by every subscriber's plan.
+struct Token<'a> {
+    mint: &'a str,
+    receipt_price: Option<Decimal>,
+    safety: Option<Arc<TokenSafety>>,
+}
+
 /// One subscriber's planned action.
 enum Plan {
     Skip(UserId, RuleSkip),
@@ -303,8 +310,9 @@ impl Connector {
             })
             .collect();
         let mint = call.parsed.mint.to_string();
+        let token = Token { mint: &mint, receipt_price, safety };
         let results: Vec<Done> = futures::stream::iter(plans)
-            .map(|(p, pre)| self.run_plan(p, source, call, receipt_price, pre, &mint, safety.clone()))
+            .map(|(p, pre)| self.run_plan(p, source, call, &token, pre))
             .buffer_unordered(self.services.settings.pool.max(1))
             .collect()
             .await;
@@ -348,11 +356,10 @@ impl Connector {
         plan: Plan,
         source: &AlertSource,
         call: &Call<'_>,
-        receipt_price: Option<Decimal>,
+        token: &Token<'_>,
         prefetched: Option<Prefetched>,
-        mint: &str,
-        safety: Option<Arc<TokenSafety>>,
     ) -> Done {
+        let (mint, receipt_price, safety) = (token.mint, token.receipt_price, token.safety.clone());
         let notifier = &self.ports.notifier;
         match plan {
             Plan::Skip(user, skip) => {

@@ -355,7 +355,7 @@ impl SubscriptionSettings {
                 }
             }
             // `0` is a limit for the fee (no fee at all).
-            SettingKey::Fee => next.safety.max_transfer_fee_bps = limit(v, |s| zero_or_percent(s)).ok_or_else(bad)?,
+            SettingKey::Fee => next.safety.max_transfer_fee_bps = limit(v, zero_or_percent).ok_or_else(bad)?,
             SettingKey::Top10 => next.safety.max_top10_bps = limit(v, |s| percent_bps(s, 10_000)).ok_or_else(bad)?,
             SettingKey::Dev => next.safety.max_dev_bps = limit(v, |s| percent_bps(s, 10_000)).ok_or_else(bad)?,
             SettingKey::MinAge => {

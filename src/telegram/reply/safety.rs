@@ -31,36 +31,29 @@ pub fn safety_details(lang: Lang, mint: &str, safety: Option<&TokenSafety>) -> S
     let none = || tr(lang, "safety.none", &[]);
     let unknown = || tr(lang, "safety.unknown", &[]);
     let key = |k: &Option<solana_pubkey::Pubkey>| k.map_or_else(none, |k| k.to_string());
+    let ext_key = |name: &str, value: &str| tr(lang, &format!("safety.ext.{name}"), &[("value", value)]);
     let mut ext = Vec::new();
     if let Some(f) = m.transfer_fee {
-        ext.push(format!("transfer fee {}", pct(u32::from(f.bps))));
+        ext.push(ext_key("transfer_fee", &pct(u32::from(f.bps))));
     }
     match m.transfer_hook {
-        Some(Some(p)) => ext.push(format!("transfer hook {p}")),
-        Some(None) => ext.push("transfer hook (no program)".to_owned()),
+        Some(Some(p)) => ext.push(ext_key("transfer_hook", &p.to_string())),
+        Some(None) => ext.push(ext_key("transfer_hook_unset", "")),
         None => {}
     }
     if let Some(d) = m.permanent_delegate {
-        ext.push(format!("permanent delegate {d}"));
+        ext.push(ext_key("permanent_delegate", &d.to_string()));
     }
-    if m.non_transferable {
-        ext.push("non-transferable".to_owned());
-    }
-    if m.default_frozen {
-        ext.push("default state frozen".to_owned());
-    }
-    if let Some(paused) = m.pausable {
-        ext.push(if paused { "pausable (paused)" } else { "pausable" }.to_owned());
-    }
-    if m.mint_close_authority.is_some() {
-        ext.push("mint close authority".to_owned());
-    }
-    if m.scaled_ui_amount {
-        ext.push("scaled UI amount".to_owned());
-    }
-    if m.confidential {
-        ext.push("confidential transfers".to_owned());
-    }
+    let flags = [
+        (m.non_transferable, "non_transferable"),
+        (m.default_frozen, "default_frozen"),
+        (m.pausable == Some(true), "pausable_paused"),
+        (m.pausable == Some(false), "pausable"),
+        (m.mint_close_authority.is_some(), "mint_close_authority"),
+        (m.scaled_ui_amount, "scaled_ui_amount"),
+        (m.confidential, "confidential"),
+    ];
+    ext.extend(flags.iter().filter(|(on, _)| *on).map(|(_, name)| ext_key(name, "")));
     let extensions = if ext.is_empty() { none() } else { ext.join(", ") };
     let venue = match s.venue {
         VenueFacts::Curve { progress_bps } => tr(lang, "safety.curve", &[("pct", &pct(progress_bps).replace('%', ""))]),
@@ -77,7 +70,7 @@ pub fn safety_details(lang: Lang, mint: &str, safety: Option<&TokenSafety>) -> S
         "safety.details",
         &[
             ("mint", mint),
-            ("program", if m.token_2022 { "Token-2022" } else { "SPL Token" }),
+            ("program", &tr(lang, if m.token_2022 { "safety.program.t22" } else { "safety.program.spl" }, &[])),
             ("mint_auth", &key(&m.mint_authority)),
             ("freeze", &key(&m.freeze_authority)),
             ("supply", &crate::domain::money::TokenAmount::new(m.supply, m.decimals).to_string()),
