@@ -40,5 +40,34 @@ async fn a_manual_buy_of_a_hook_token_that_cannot_be_sold_is_refused(db: &TestDb
     // A clean coin still buys.
     let position = paper_buy(&env).await;
     assert_eq!(position.mint, env.coin.mint.to_string());
+    env.app.stop().await;
 }
 on_both_databases!(a_manual_buy_of_a_hook_token_that_cannot_be_sold_is_refused);
+
+/// The token card carries one safety line and a "Safety details" button; the details name the
+/// hazard. A freezable mint shows ⛔ freeze; a clean one ✅.
+async fn the_token_card_shows_a_safety_line_and_details(db: &TestDb) {
+    use crate::trading_commands::{buttons, text};
+    let env = setup(db, false).await;
+    let mint = env.coin.mint.to_string();
+    let card = say(&env.app, &mint).await;
+    let body = text(&card);
+    let freeze_ok = format!("✅ {}", tr(Lang::En, "safety.check.freeze", &[]));
+    assert!(body.contains(&prefix("safety.line")) && body.contains(&freeze_ok), "{body}");
+    assert!(buttons(&card).contains(&format!("sf:{mint}")), "{:?}", buttons(&card));
+
+    let mut curve = pump::fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = SOL;
+    let risky = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
+    let authority = Pubkey::new_unique();
+    pump::set_mint(&env.chain, &risky, MintSpec { freeze_authority: Some(authority), ..MintSpec::default() });
+    let card = say(&env.app, &risky.mint.to_string()).await;
+    let freeze_bad = format!("⛔ {}", tr(Lang::En, "safety.check.freeze", &[]));
+    assert!(text(&card).contains(&freeze_bad), "{}", text(&card));
+    let cur = env.app.tg.call_count().await;
+    env.app.tg.press(ALICE, ALICE, card.message_id(), &format!("sf:{}", risky.mint)).await;
+    let details = notice(&env.app, cur, &prefix("safety.details")).await;
+    assert!(text(&details).contains(&authority.to_string()), "the freeze authority is named: {}", text(&details));
+    env.app.stop().await;
+}
+on_both_databases!(the_token_card_shows_a_safety_line_and_details);
