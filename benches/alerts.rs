@@ -6,6 +6,10 @@
 //! * `fan_out_rules_and_risk/{1000,10000}`: rule matching plus the risk check for every
 //!   subscriber of one alert. Targets: ≤ 60 ms and ≤ 600 ms.
 //!
+//! * `safety_classify_mint`: decode a Token-2022 mint (metadata pointer + transfer fee + hook)
+//!   with `spl-token-2022-interface`, then the card summary and the rules. Target ≤ 20 µs.
+//!   `alert_to_signed_tx` includes the safety rules over cached safety facts.
+//!
 //! Run: `cargo bench --bench alerts -- --warm-up-time 1 --measurement-time 3`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -19,6 +23,8 @@ use quantbot::domain::alert::rules::{self, MarketView, SubscriptionSettings};
 use quantbot::domain::alert::{self, AlertKind, EntityKind, Post, PostEntity};
 use quantbot::domain::money::{Bps, Lamports};
 use quantbot::domain::risk::{EntryProposal, GlobalLimits, RiskSnapshot, approve_entry};
+use quantbot::domain::safety::fixtures::{self, MintSpec};
+use quantbot::domain::safety::{RoundTrip, SafetyRules, TokenSafety, VenueFacts, classify, decode_mint, evaluate};
 use quantbot::domain::user::UserId;
 use quantbot::domain::user_config::UserConfig;
 use quantbot::ports::alerts::Subscriber;
@@ -115,9 +121,11 @@ fn post_text() -> String {
 }
 
 /// Post received → first signed transaction ready (no network).
-fn alert_to_signed(c: &Cached, text: &str, entities: &[PostEntity], salt: u64) -> Vec<u8> {
+fn alert_to_signed(c: &Cached, safety: &TokenSafety, text: &str, entities: &[PostEntity], salt: u64) -> Vec<u8> {
     let parsed = alert::parse(AlertKind::CaDrop, &Post { text, entities, button_urls: &[] }).unwrap();
     rules::check(&c.settings, Ok(&c.market), 0, c.snapshot.now_ms).unwrap();
+    // Safety facts come from the fan-out's shared (cached) read: only the rules run per user.
+    evaluate(Some(safety), &c.config.safety.with(&c.settings.safety)).unwrap();
     let proposal = EntryProposal {
         amount: c.settings.buy,
         fees: Lamports(40_000),
@@ -143,6 +151,49 @@ fn alert_to_signed(c: &Cached, text: &str, entities: &[PostEntity], salt: u64) -
     let tx = sign(message, &c.keypair).unwrap();
     black_box(approved.get());
     serialize(&tx).unwrap()
+}
+
+/// A pump `create_v2`-shaped Token-2022 mint with a transfer fee and a hook (worst-case TLV walk).
+fn t22_mint_bytes() -> Vec<u8> {
+    let spec = MintSpec {
+        supply: ONE_BILLION_SUPPLY,
+        decimals: 6,
+        extensions: vec![
+            fixtures::transfer_fee(100, 1_000_000, Some(Pubkey::new_from_array([7; 32]))),
+            fixtures::transfer_hook(None, Some(Pubkey::new_from_array([8; 32]))),
+            fixtures::metadata_pointer(Pubkey::new_from_array([9; 32])),
+        ],
+        token_2022: true,
+        ..MintSpec::default()
+    };
+    spec.bytes()
+}
+
+/// Decode + classify + rules for one mint (the per-mint CPU cost of the safety gate).
+fn classify_mint(bytes: &[u8]) -> bool {
+    let mint = decode_mint(&TOKEN_2022_PROGRAM, bytes).unwrap();
+    let safety = TokenSafety {
+        mint,
+        top10_bps: Some(2_100),
+        creator_bps: Some(300),
+        age_secs: None,
+        venue: VenueFacts::Curve { progress_bps: 1_200 },
+        round_trip: Some(RoundTrip::Sellable),
+    };
+    black_box(classify(&safety));
+    evaluate(Some(&safety), &SafetyRules::default()).is_ok()
+}
+
+fn clean_safety() -> TokenSafety {
+    let spec = MintSpec { supply: ONE_BILLION_SUPPLY, decimals: 6, ..MintSpec::default() };
+    TokenSafety {
+        mint: decode_mint(&quantbot::domain::safety::TOKEN_PROGRAM, &spec.bytes()).unwrap(),
+        top10_bps: Some(1_500),
+        creator_bps: Some(0),
+        age_secs: None,
+        venue: VenueFacts::Curve { progress_bps: 1_000 },
+        round_trip: Some(RoundTrip::Sellable),
+    }
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
@@ -198,10 +249,20 @@ fn bench_alerts(cr: &mut Criterion) {
     let head = "🚀 NEW CALL: $PEPE\nCA: ";
     let entities =
         [PostEntity { kind: EntityKind::Code, offset: head.encode_utf16().count(), length: MINT.len(), url: None }];
+    let safety = clean_safety();
+    let mint_bytes = t22_mint_bytes();
+    let mut classify_runs = Vec::with_capacity(20_000);
+    for _ in 0..20_000 {
+        let started = Instant::now();
+        black_box(classify_mint(black_box(&mint_bytes)));
+        classify_runs.push(started.elapsed());
+    }
+    let (p50, p99, max) = percentiles(classify_runs);
+    println!("safety_classify_mint: p50 {p50:?}  p99 {p99:?}  max {max:?}  (20,000 runs)");
     let mut samples = Vec::with_capacity(20_000);
     for salt in 0..20_000u64 {
         let started = Instant::now();
-        black_box(alert_to_signed(&c, &text, &entities, salt));
+        black_box(alert_to_signed(&c, &safety, &text, &entities, salt));
         samples.push(started.elapsed());
     }
     let (p50, p99, max) = percentiles(samples);
@@ -223,9 +284,10 @@ fn bench_alerts(cr: &mut Criterion) {
     cr.bench_function("alert_to_signed_tx", |b| {
         b.iter(|| {
             salt = salt.wrapping_add(1);
-            black_box(alert_to_signed(black_box(&c), &text, &entities, salt))
+            black_box(alert_to_signed(black_box(&c), &safety, &text, &entities, salt))
         });
     });
+    cr.bench_function("safety_classify_mint", |b| b.iter(|| black_box(classify_mint(black_box(&mint_bytes)))));
     cr.bench_function("alert_parse_ca_drop", |b| {
         b.iter(|| {
             black_box(alert::parse(AlertKind::CaDrop, &Post { text: &text, entities: &entities, button_urls: &[] }))

@@ -470,7 +470,8 @@ impl App {
             trading.ports().positions.clone(),
             trading.ports().users.clone(),
             trading.ports().swapper.clone(),
-        );
+        )
+        .with_safety(trading.safety().clone());
         let deps = Arc::new(BotDeps {
             outbox,
             users: db_port,

@@ -31,6 +31,7 @@ use crate::domain::intent::{IdempotencyKey, Intent, IntentOrigin, IntentState};
 use crate::domain::money::{Bps, Lamports};
 use crate::domain::position::Side;
 use crate::domain::risk::TradeMode;
+use crate::domain::safety::{Level, SafetyOverrides, TokenSafety, classify, evaluate};
 use crate::domain::user::UserId;
 use crate::ports::alerts::{AlertInsert, AlertRepo, AlertSource, LatencySink, NewAlert, StoredAlert, Subscriber};
 use crate::ports::{Quote, QuoteRequest, RepoError, TradeNotice};
@@ -148,6 +149,13 @@ pub struct Connector {
     services: AlertServices,
     trading: Trading,
     ports: ConnectorPorts,
+}
+
+/// What one alert's fan-out read about its token, shared by every subscriber's plan.
+struct Token<'a> {
+    mint: &'a str,
+    receipt_price: Option<Decimal>,
+    safety: Option<Arc<TokenSafety>>,
 }
 
 /// One subscriber's planned action.
@@ -282,7 +290,9 @@ impl Connector {
         }
         let now = self.ports.clock.now_ms();
         let buys_today = self.services.repo.alert_buys_since(crate::app::livetrade::utc_day_start_ms(now)).await?;
-        let market = self.market(call.parsed.mint, &subscribers).await;
+        // The token's safety facts, read once for everybody, concurrently with the market.
+        let (market, safety) =
+            tokio::join!(self.market(call.parsed.mint, &subscribers), self.trading.safety().read(&call.parsed.mint));
         let receipt_price = market.as_ref().ok().map(|(_, quote)| quote.price);
         if let Some(price) = receipt_price {
             self.services.repo.set_receipt_price(call.alert_id, price).await?;
@@ -290,8 +300,19 @@ impl Connector {
         let view = market.as_ref().map(|(v, _)| v).map_err(String::as_str);
         let plans = plan(&subscribers, view, &buys_today, now, call.posted_at_ms);
         let mint = call.parsed.mint.to_string();
-        let (buys, others): (Vec<Plan>, Vec<Plan>) = plans.into_iter().partition(|p| matches!(p, Plan::Buy(..)));
         let pool = self.services.settings.pool.max(1);
+        let buyers: Vec<UserId> = plans.iter().filter_map(Plan::buyer).collect();
+        // Read once for every buyer: priority fee, default wallets, holders, and the token's
+        // round trip (simulated buy + sell, cached per mint) paid by the first buyer's wallet.
+        let (shared, safety) = match &market {
+            Ok((_, quote)) if !buyers.is_empty() => self.shared_inputs(&buyers, quote, safety).await,
+            _ => (SharedInputs::default(), safety),
+        };
+        // Safety rules per subscriber (user rules + source overrides): a refused token creates
+        // no intent; each subscriber is told the rule.
+        let plans = self.safety_gate(plans, &subscribers, safety.as_deref()).await;
+        let token = Token { mint: &mint, receipt_price, safety };
+        let (buys, others): (Vec<Plan>, Vec<Plan>) = plans.into_iter().partition(|p| matches!(p, Plan::Buy(..)));
         // Buyers first: skip reasons and confirm cards only queue messages.
         let mut results: Vec<Done> = Vec::with_capacity(subscribers.len());
         if let Ok((_, quote)) = &market
@@ -300,8 +321,6 @@ impl Connector {
             // Buyers in chunks of one `getMultipleAccounts` call: each chunk trades as soon as
             // its own wallets are read, so the first buy leaves after the market read and one
             // wallet read, not after every subscriber's.
-            let users: Vec<UserId> = buys.iter().filter_map(Plan::buyer).collect();
-            let shared = self.shared_inputs(&users, quote).await;
             let mut chunks: Vec<Vec<Plan>> = Vec::new();
             let mut buys = buys.into_iter().peekable();
             while buys.peek().is_some() {
@@ -309,15 +328,14 @@ impl Connector {
             }
             let per_chunk = futures::stream::iter(chunks)
                 .map(|chunk| {
-                    let shared = &shared;
-                    let mint = &mint;
+                    let (shared, token) = (&shared, &token);
                     async move {
                         let users: Vec<UserId> = chunk.iter().filter_map(Plan::buyer).collect();
-                        let mut pre = self.prefetch(&users, quote, shared).await;
+                        let mut pre = self.prefetch(&users, quote, shared, token.safety.clone()).await;
                         futures::stream::iter(chunk)
                             .map(|p| {
                                 let pre = p.buyer().and_then(|u| pre.remove(&u));
-                                self.run_plan(p, source, call, receipt_price, pre, mint)
+                                self.run_plan(p, source, call, token, pre)
                             })
                             .buffer_unordered(pool)
                             .collect::<Vec<Done>>()
@@ -330,14 +348,14 @@ impl Connector {
             results.extend(per_chunk.into_iter().flatten());
         } else {
             let buys: Vec<Done> = futures::stream::iter(buys)
-                .map(|p| self.run_plan(p, source, call, receipt_price, None, &mint))
+                .map(|p| self.run_plan(p, source, call, &token, None))
                 .buffer_unordered(pool)
                 .collect()
                 .await;
             results.extend(buys);
         }
         let rest: Vec<Done> = futures::stream::iter(others)
-            .map(|p| self.run_plan(p, source, call, receipt_price, None, &mint))
+            .map(|p| self.run_plan(p, source, call, &token, None))
             .buffer_unordered(pool)
             .collect()
             .await;
@@ -382,10 +400,10 @@ impl Connector {
         plan: Plan,
         source: &AlertSource,
         call: &Call<'_>,
-        receipt_price: Option<Decimal>,
+        token: &Token<'_>,
         prefetched: Option<Prefetched>,
-        mint: &str,
     ) -> Done {
+        let (mint, receipt_price, safety) = (token.mint, token.receipt_price, token.safety.clone());
         let notifier = &self.ports.notifier;
         match plan {
             Plan::Skip(user, skip) => {
@@ -399,6 +417,7 @@ impl Connector {
                     source: source.name.clone(),
                     sol,
                     alert_id: call.alert_id,
+                    safety,
                 };
                 notifier.notify(user, notice).await;
                 Done::Confirm
@@ -451,14 +470,22 @@ impl Connector {
             price_guard,
             resume: false,
             prefetched: None,
+            safety_overrides: settings.safety,
         }
     }
 
     /// What every buyer of an alert shares, read once: the mint's priority fee, every buyer's
     /// default wallet (storage, in a few reads) and which buyers hold a live position in the
     /// mint (only their token accounts are read: anyone else's buy creates the account
-    /// idempotently, and a paper position has no token account).
-    async fn shared_inputs(&self, buyers: &[UserId], market: &Arc<Quote>) -> SharedInputs {
+    /// idempotently, and a paper position has no token account). Then the token's round trip
+    /// (simulated buy + sell, cached per mint), paid by the first buyer's wallet, so the safety
+    /// rules are decided before the first buy.
+    async fn shared_inputs(
+        &self,
+        buyers: &[UserId],
+        market: &Arc<Quote>,
+        safety: Option<Arc<TokenSafety>>,
+    ) -> (SharedInputs, Option<Arc<TokenSafety>>) {
         let mints = [market.request.mint];
         let mint_text = mints[0].to_string();
         let (priority_fee, wallets, holders) = tokio::join!(
@@ -474,7 +501,14 @@ impl Connector {
             tracing::warn!(error.message = %e, "holder lookup failed; reading every token account");
             buyers.iter().copied().collect()
         });
-        SharedInputs { priority_fee: priority_fee.ok(), wallets, holders }
+        let payer = buyers.iter().find_map(|u| wallets.get(u)).map(|(_, owner)| *owner);
+        let safety = match (safety, payer) {
+            (Some(s), Some(payer)) if s.round_trip.is_none() => {
+                Some(self.trading.safety().with_round_trip(s, market, payer).await)
+            }
+            (s, _) => s,
+        };
+        (SharedInputs { priority_fee: priority_fee.ok(), wallets, holders }, safety)
     }
 
     /// One `getMultipleAccounts` read for a chunk of buyers: each wallet's SOL and, for holders,
@@ -485,9 +519,10 @@ impl Connector {
         buyers: &[UserId],
         market: &Arc<Quote>,
         shared: &SharedInputs,
+        safety: Option<Arc<TokenSafety>>,
     ) -> HashMap<UserId, Prefetched> {
         let mint = market.request.mint;
-        let none = Prefetched { market: market.clone(), priority_fee: shared.priority_fee, wallet: None };
+        let none = Prefetched { market: market.clone(), priority_fee: shared.priority_fee, wallet: None, safety };
         let mut out = HashMap::with_capacity(buyers.len());
         let mut keys = Vec::with_capacity(buyers.len());
         let mut wallets = Vec::with_capacity(buyers.len());
@@ -516,6 +551,41 @@ impl Connector {
             let token_account = ata_at.and_then(|i| accounts[i].clone());
             let wallet = PrefetchedWallet { id, owner, lamports, token_account };
             out.insert(user, Prefetched { wallet: Some(wallet), ..none.clone() });
+        }
+        out
+    }
+
+    /// Turns the buys and confirm cards of subscribers whose safety rules refuse the token into
+    /// skips naming the rule. A subscriber's rules are read only when the token is not clean.
+    async fn safety_gate(&self, plans: Vec<Plan>, subs: &[Subscriber], safety: Option<&TokenSafety>) -> Vec<Plan> {
+        let clean = safety.is_some_and(|s| classify(s).iter().all(|(_, level)| *level == Level::Ok));
+        if clean {
+            return plans;
+        }
+        let overrides: HashMap<UserId, SafetyOverrides> = subs.iter().map(|s| (s.user, s.settings.safety)).collect();
+        let mut out = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let user = match &plan {
+                Plan::Buy(user, _) | Plan::Confirm(user, _) => *user,
+                Plan::Skip(..) => {
+                    out.push(plan);
+                    continue;
+                }
+            };
+            let rules = match self.ports.users.config(user).await {
+                Ok(config) => config.safety,
+                Err(e) => {
+                    // The trading core reads the config again and decides; nothing is skipped here.
+                    tracing::warn!(user_id = user.0, error.message = %e, "config load failed; safety decided by the core");
+                    out.push(plan);
+                    continue;
+                }
+            };
+            let rules = rules.with(&overrides.get(&user).copied().unwrap_or_default());
+            match evaluate(safety, &rules) {
+                Err(refusal) => out.push(Plan::Skip(user, RuleSkip::Safety(refusal))),
+                Ok(()) => out.push(plan),
+            }
         }
         out
     }
@@ -690,6 +760,7 @@ const WALLETS_PER_READ: usize = 100;
 const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Read once per alert, shared by every buyer.
+#[derive(Default)]
 struct SharedInputs {
     priority_fee: Option<u64>,
     wallets: HashMap<UserId, (i64, Pubkey)>,
@@ -745,6 +816,7 @@ fn skip_notice(mint: &str, source: &str, skip: &RuleSkip) -> TradeNotice {
     let sol = |l: Lamports| l.to_sol().normalize().to_string();
     let (reason, limit) = match skip {
         RuleSkip::NoMarket(code) => (code.clone(), String::new()),
+        RuleSkip::Safety(refusal) => (format!("safety.{}", refusal.rule()), refusal.detail()),
         RuleSkip::Stale { max_age_secs } => (format!("rule.{}", skip.code()), max_age_secs.to_string()),
         RuleSkip::Hours(h) => (format!("rule.{}", skip.code()), format!("{:02}-{:02}", h.start, h.end)),
         RuleSkip::DailyCap(n) => (format!("rule.{}", skip.code()), n.to_string()),

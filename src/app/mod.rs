@@ -10,6 +10,7 @@ pub mod positions;
 pub mod prices;
 pub mod reclaim;
 pub mod recovery;
+pub mod safety;
 pub mod trade;
 pub mod wallet;
 pub mod withdraw;

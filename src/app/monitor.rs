@@ -315,6 +315,7 @@ impl Monitor {
             price_guard: None,
             resume: false,
             prefetched: None,
+            safety_overrides: Default::default(),
         };
         let outcome = self.trading.execute(req).await;
         let (filled, label) = match outcome {

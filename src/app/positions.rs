@@ -45,6 +45,8 @@ pub struct TokenCard {
     pub holding: Option<PositionRecord>,
     /// The user's buy presets.
     pub presets: Vec<Lamports>,
+    /// The token's safety facts (`None`: unavailable).
+    pub safety: Option<Arc<crate::domain::safety::TokenSafety>>,
 }
 
 /// What `/sell` and `/positions close` name.
@@ -62,6 +64,7 @@ pub struct Positions {
     positions: Arc<dyn PositionRepo>,
     users: Arc<dyn UserRepo>,
     swapper: Arc<dyn Swapper>,
+    safety: Option<crate::app::safety::SafetyReader>,
 }
 
 impl std::fmt::Debug for Positions {
@@ -73,7 +76,23 @@ impl std::fmt::Debug for Positions {
 impl Positions {
     /// Wires the use-cases.
     pub fn new(positions: Arc<dyn PositionRepo>, users: Arc<dyn UserRepo>, swapper: Arc<dyn Swapper>) -> Self {
-        Self { positions, users, swapper }
+        Self { positions, users, swapper, safety: None }
+    }
+
+    /// Shows token safety on cards, from the trading core's shared reader.
+    #[must_use]
+    pub fn with_safety(mut self, reader: crate::app::safety::SafetyReader) -> Self {
+        self.safety = Some(reader);
+        self
+    }
+
+    /// The safety facts of `mint` (cached; `fresh` reads them again). `None`: unavailable.
+    pub async fn safety(&self, mint: Pubkey, fresh: bool) -> Option<Arc<crate::domain::safety::TokenSafety>> {
+        let reader = self.safety.as_ref()?;
+        if fresh {
+            reader.forget(&mint);
+        }
+        reader.read(&mint).await
     }
 
     /// The user's open positions with their current value.
@@ -129,13 +148,15 @@ impl Positions {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn card(&self, user: UserId, mint: Pubkey) -> Result<TokenCard, RepoError> {
+    pub async fn card(&self, user: UserId, mint: Pubkey, refresh: bool) -> Result<TokenCard, RepoError> {
         let config = self.users.config(user).await?;
         let probe = config.buy_presets.first().copied().unwrap_or(Lamports(100_000_000));
         let req = QuoteRequest { mint, side: Side::Buy, amount_in: probe.0, slippage: config.slippage };
-        let quote = self.swapper.quote(&req).await.map_err(|e| crate::app::trade::venue_failure(&e));
+        // The safety read runs concurrently with the quote.
+        let (quote, safety) = tokio::join!(self.swapper.quote(&req), self.safety(mint, refresh));
+        let quote = quote.map_err(|e| crate::app::trade::venue_failure(&e));
         let holding = self.positions.open_position_in(user, &mint.to_string()).await?;
-        Ok(TokenCard { quote, holding, presets: config.buy_presets })
+        Ok(TokenCard { quote, holding, presets: config.buy_presets, safety })
     }
 
     async fn value_of(&self, p: &PositionRecord) -> Option<Lamports> {

@@ -3,6 +3,7 @@
 //! only the Telegram layer turns them into words (`reason.<code>` locale keys).
 
 use super::risk::RiskRefusal;
+use super::safety::SafetyRefusal;
 
 /// Why a venue could not quote or plan a trade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +29,8 @@ pub enum VenueFailure {
 pub enum TradeFailure {
     /// A risk rule refused the entry (or the exit, for the kill switch).
     Risk(RiskRefusal),
+    /// A token-safety rule refused the entry (never an exit).
+    Safety(SafetyRefusal),
     /// A venue could not quote or plan it.
     Venue(VenueFailure),
     /// The user has no wallet.
@@ -136,13 +139,14 @@ impl TradeFailure {
     pub fn code(&self) -> String {
         match self {
             Self::Risk(r) => format!("risk.{}", r.rule()),
+            Self::Safety(r) => format!("safety.{}", r.rule()),
             other => other.static_code().unwrap_or("trade.failed").to_owned(),
         }
     }
 
     fn static_code(&self) -> Option<&'static str> {
         Some(match self {
-            Self::Risk(_) => return None,
+            Self::Risk(_) | Self::Safety(_) => return None,
             Self::Venue(v) => match v {
                 VenueFailure::CurveComplete => "venue.curve_complete",
                 VenueFailure::NoRoute => "venue.no_route",
@@ -186,6 +190,9 @@ impl TradeFailure {
     /// Reads back a stored code (intents keep their failure as text). Risk refusals are stored
     /// with their rule only, so they read back as the rule's plain variant where one exists.
     pub fn from_code(code: &str) -> Option<Self> {
+        if let Some(rule) = code.strip_prefix("safety.") {
+            return SafetyRefusal::from_rule(rule).map(Self::Safety);
+        }
         let all = [
             Self::Venue(VenueFailure::CurveComplete),
             Self::Venue(VenueFailure::NoRoute),

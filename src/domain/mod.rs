@@ -9,6 +9,7 @@ pub mod lang;
 pub mod money;
 pub mod position;
 pub mod risk;
+pub mod safety;
 pub mod stats;
 pub mod user;
 pub mod user_config;

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::money::{Bps, Lamports};
+use super::safety::{SafetyLevel, SafetyRules};
 use crate::config::parse_bool;
 
 /// Priority fee policy for the compute-unit price.
@@ -108,6 +109,8 @@ pub struct UserConfig {
     /// `sendTransaction` path; the tip is at least the Sender minimum
     /// ([`PROTECTED_MIN_TIP`]). On by default.
     pub mev_protection: bool,
+    /// Token safety rules for buys (`safety` preset and its individual keys).
+    pub safety: SafetyRules,
 }
 
 /// The smallest tip a protected (Sender, dual-routed through Jito) send carries: the Sender Max
@@ -160,6 +163,7 @@ impl Default for UserConfig {
             double_tap_guard_secs: Some(5),
             volume_rewards: true,
             mev_protection: true,
+            safety: SafetyRules::default(),
         }
     }
 }
@@ -213,6 +217,22 @@ pub enum ConfigKey {
     VolumeRewards,
     /// `mev_protection`
     MevProtection,
+    /// `safety`: strict | normal | off (resets the individual safety keys to the preset).
+    Safety,
+    /// `deny_freeze`
+    DenyFreeze,
+    /// `deny_mint_authority`
+    DenyMintAuthority,
+    /// `max_transfer_fee_pct`
+    MaxTransferFeePct,
+    /// `max_top10_pct`
+    MaxTop10Pct,
+    /// `max_dev_pct`
+    MaxDevPct,
+    /// `min_age_secs`
+    MinAgeSecs,
+    /// `require_sellable`
+    RequireSellable,
 }
 
 /// Why a `set` was refused. Carries the key so the reply can say what is allowed.
@@ -234,7 +254,7 @@ const MAX_SOL_SETTING: Lamports = Lamports(100_000 * super::money::LAMPORTS_PER_
 
 impl ConfigKey {
     /// Every key, in display order.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 31] = [
         Self::MaxPositionSol,
         Self::MaxTotalExposureSol,
         Self::SlippageBps,
@@ -258,6 +278,14 @@ impl ConfigKey {
         Self::DoubleTapGuardSecs,
         Self::VolumeRewards,
         Self::MevProtection,
+        Self::Safety,
+        Self::DenyFreeze,
+        Self::DenyMintAuthority,
+        Self::MaxTransferFeePct,
+        Self::MaxTop10Pct,
+        Self::MaxDevPct,
+        Self::MinAgeSecs,
+        Self::RequireSellable,
     ];
 
     /// The key as the user types it.
@@ -286,6 +314,14 @@ impl ConfigKey {
             Self::DoubleTapGuardSecs => "double_tap_guard_secs",
             Self::VolumeRewards => "volume_rewards",
             Self::MevProtection => "mev_protection",
+            Self::Safety => "safety",
+            Self::DenyFreeze => "deny_freeze",
+            Self::DenyMintAuthority => "deny_mint_authority",
+            Self::MaxTransferFeePct => "max_transfer_fee_pct",
+            Self::MaxTop10Pct => "max_top10_pct",
+            Self::MaxDevPct => "max_dev_pct",
+            Self::MinAgeSecs => "min_age_secs",
+            Self::RequireSellable => "require_sellable",
         }
     }
 
@@ -321,6 +357,12 @@ impl ConfigKey {
             Self::DoubleTapGuardSecs => &["off", "3", "5", "10", "30"],
             Self::VolumeRewards => &["on", "off"],
             Self::MevProtection => &["on", "off"],
+            Self::Safety => &["strict", "normal", "off"],
+            Self::DenyFreeze | Self::DenyMintAuthority | Self::RequireSellable => &["on", "off"],
+            Self::MaxTransferFeePct => &["off", "0", "1", "5", "10"],
+            Self::MaxTop10Pct => &["off", "20", "30", "50"],
+            Self::MaxDevPct => &["off", "5", "10", "20"],
+            Self::MinAgeSecs => &["off", "60", "300", "3600"],
         }
     }
 }
@@ -379,6 +421,22 @@ impl UserConfig {
             }
             ConfigKey::VolumeRewards => next.volume_rewards = parse_bool(v).ok_or_else(bad)?,
             ConfigKey::MevProtection => next.mev_protection = parse_bool(v).ok_or_else(bad)?,
+            ConfigKey::Safety => next.safety = SafetyRules::preset(SafetyLevel::parse(v).ok_or_else(bad)?),
+            ConfigKey::DenyFreeze => next.safety.deny_freeze = parse_bool(v).ok_or_else(bad)?,
+            ConfigKey::DenyMintAuthority => next.safety.deny_mint_authority = parse_bool(v).ok_or_else(bad)?,
+            ConfigKey::RequireSellable => next.safety.require_sellable = parse_bool(v).ok_or_else(bad)?,
+            // `0` is a limit here (no fee at all), not "off".
+            ConfigKey::MaxTransferFeePct => {
+                next.safety.max_transfer_fee_bps =
+                    if v.eq_ignore_ascii_case("off") { None } else { Some(pct_bps(v, 0, 100).ok_or_else(bad)?) }
+            }
+            ConfigKey::MaxTop10Pct => {
+                next.safety.max_top10_bps = optional(v, |s| pct_bps(s, 1, 100)).ok_or_else(bad)?
+            }
+            ConfigKey::MaxDevPct => next.safety.max_dev_bps = optional(v, |s| pct_bps(s, 1, 100)).ok_or_else(bad)?,
+            ConfigKey::MinAgeSecs => {
+                next.safety.min_age_secs = optional(v, |s| int_in(s, 1, 604_800).map(|n| n as u32)).ok_or_else(bad)?
+            }
         }
         if next.max_total_exposure < next.max_position {
             return Err(ConfigSetError::ExposureBelowPosition);
@@ -435,8 +493,20 @@ impl UserConfig {
             }
             ConfigKey::VolumeRewards => if self.volume_rewards { "on" } else { "off" }.to_owned(),
             ConfigKey::MevProtection => if self.mev_protection { "on" } else { "off" }.to_owned(),
+            ConfigKey::Safety => self.safety.level.code().to_owned(),
+            ConfigKey::DenyFreeze => on_off(self.safety.deny_freeze),
+            ConfigKey::DenyMintAuthority => on_off(self.safety.deny_mint_authority),
+            ConfigKey::RequireSellable => on_off(self.safety.require_sellable),
+            ConfigKey::MaxTransferFeePct => self.safety.max_transfer_fee_bps.map_or_else(|| "off".to_owned(), bps_pct),
+            ConfigKey::MaxTop10Pct => self.safety.max_top10_bps.map_or_else(|| "off".to_owned(), bps_pct),
+            ConfigKey::MaxDevPct => self.safety.max_dev_bps.map_or_else(|| "off".to_owned(), bps_pct),
+            ConfigKey::MinAgeSecs => self.safety.min_age_secs.map_or_else(|| "off".to_owned(), |n| n.to_string()),
         }
     }
+}
+
+fn on_off(v: bool) -> String {
+    if v { "on" } else { "off" }.to_owned()
 }
 
 fn is_off(v: &str) -> bool {
@@ -548,6 +618,11 @@ mod tests {
             (ConfigKey::MaxOpenPositions, "0"),
             (ConfigKey::TimeExitHours, "1000"),
             (ConfigKey::BuyPresets, "0.1,x"),
+            (ConfigKey::Safety, "paranoid"),
+            (ConfigKey::DenyFreeze, "deny?"),
+            (ConfigKey::MaxTop10Pct, "101"),
+            (ConfigKey::MaxTransferFeePct, "-1"),
+            (ConfigKey::MinAgeSecs, "soon"),
         ];
         for (key, value) in cases {
             assert_eq!(cfg.set(key, value), Err(ConfigSetError::InvalidValue(key)), "{} {value}", key.name());
@@ -569,6 +644,21 @@ mod tests {
             vec![TakeProfitStep { gain_bps: 5_000, sell_pct: 50 }, TakeProfitStep { gain_bps: 15_050, sell_pct: 100 }]
         );
         assert_eq!(cfg.display(ConfigKey::TakeProfit), "50:50,150.5:100");
+    }
+
+    #[test]
+    fn safety_preset_resets_the_individual_keys() {
+        let cfg = UserConfig::default().set(ConfigKey::MaxTop10Pct, "35").unwrap_or_default();
+        assert_eq!(cfg.safety.max_top10_bps, Some(3_500));
+        assert_eq!(cfg.display(ConfigKey::Safety), "normal");
+        let strict = cfg.set(ConfigKey::Safety, "strict").unwrap_or_default();
+        assert_eq!(strict.safety, SafetyRules::preset(SafetyLevel::Strict));
+        let no_fee = strict.set(ConfigKey::MaxTransferFeePct, "0").unwrap_or_default();
+        assert_eq!(
+            (no_fee.safety.max_transfer_fee_bps, no_fee.display(ConfigKey::MaxTransferFeePct).as_str()),
+            (Some(0), "0")
+        );
+        assert!(UserConfig::default().safety.deny_freeze, "normal (the default) refuses freeze authority");
     }
 
     #[test]

@@ -144,6 +144,16 @@ pub trait ChainClient: Send + Sync {
         tx: &VersionedTransaction,
         post_accounts: &[Pubkey],
     ) -> Result<SimulationReport, ChainError>;
+    /// Simulates an unsigned transaction (`sigVerify` off, the recent blockhash replaced): probes
+    /// such as the token-safety round trip (a tiny buy and its sell) that nobody signs.
+    async fn simulate_unsigned(
+        &self,
+        tx: &VersionedTransaction,
+        post_accounts: &[Pubkey],
+    ) -> Result<SimulationReport, ChainError>;
+    /// The largest token accounts of a mint (at most 20, largest first): `(token account, raw
+    /// amount)`.
+    async fn token_largest_accounts(&self, mint: &Pubkey) -> Result<Vec<(Pubkey, u64)>, ChainError>;
     /// Sends a signed transaction (no preflight when `skip_preflight`). The same bytes may be
     /// sent again safely; a timeout means the outcome is unknown.
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError>;

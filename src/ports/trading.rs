@@ -177,6 +177,8 @@ pub enum TradeNotice {
         sol: Lamports,
         /// Stored alert row id (the buttons carry it).
         alert_id: i64,
+        /// The token's safety facts, as the fan-out read them (`None`: unavailable).
+        safety: Option<std::sync::Arc<crate::domain::safety::TokenSafety>>,
     },
 }
 

@@ -244,27 +244,6 @@ impl HeliusClient {
         signature_answer(tx, &result)
     }
 
-    /// `simulateTransaction` with `sigVerify: false` and `replaceRecentBlockhash: true`: for
-    /// operator dry runs of a transaction nobody signed (e.g. `quantbot simulate-buy` for any
-    /// address). Same answer shape as [`ChainClient::simulate`]; never used before sending.
-    ///
-    /// # Errors
-    /// As [`ChainClient::simulate`].
-    pub async fn simulate_unsigned(
-        &self,
-        tx: &VersionedTransaction,
-        post_accounts: &[Pubkey],
-    ) -> Result<SimulationReport, ChainError> {
-        let mut config = json!({"encoding": "base64", "sigVerify": false, "replaceRecentBlockhash": true,
-            "commitment": "confirmed"});
-        if !post_accounts.is_empty() {
-            let list: Vec<String> = post_accounts.iter().map(Pubkey::to_string).collect();
-            config["accounts"] = json!({"addresses": list, "encoding": "base64"});
-        }
-        let result = self.read("simulateTransaction", json!([wire::tx_base64(tx)?, config])).await?;
-        wire::simulation(&result)
-    }
-
     /// The cached blockhash if younger than `blockhash_max_age`.
     pub fn cached_blockhash(&self) -> Option<BlockhashInfo> {
         let cached = self.lock_cache();
@@ -459,6 +438,32 @@ impl ChainClient for HeliusClient {
             return Err(ChainError::Decode("simulateTransaction accounts length".to_owned()));
         }
         Ok(report)
+    }
+
+    /// `simulateTransaction` with `sigVerify: false` and `replaceRecentBlockhash: true`: for
+    /// operator dry runs of a transaction nobody signed (e.g. `quantbot simulate-buy` for any
+    /// address). Same answer shape as [`ChainClient::simulate`]; never used before sending.
+    ///
+    /// # Errors
+    /// As [`ChainClient::simulate`].
+    async fn simulate_unsigned(
+        &self,
+        tx: &VersionedTransaction,
+        post_accounts: &[Pubkey],
+    ) -> Result<SimulationReport, ChainError> {
+        let mut config = json!({"encoding": "base64", "sigVerify": false, "replaceRecentBlockhash": true,
+            "commitment": "confirmed"});
+        if !post_accounts.is_empty() {
+            let list: Vec<String> = post_accounts.iter().map(Pubkey::to_string).collect();
+            config["accounts"] = json!({"addresses": list, "encoding": "base64"});
+        }
+        let result = self.read("simulateTransaction", json!([wire::tx_base64(tx)?, config])).await?;
+        wire::simulation(&result)
+    }
+
+    async fn token_largest_accounts(&self, mint: &Pubkey) -> Result<Vec<(Pubkey, u64)>, ChainError> {
+        let params = json!([mint.to_string(), {"commitment": "confirmed"}]);
+        wire::largest_accounts(&self.read("getTokenLargestAccounts", params).await?)
     }
 
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError> {

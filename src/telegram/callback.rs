@@ -3,7 +3,7 @@
 //! Formats (each ≤ 64 bytes, Telegram's limit; kept compatible with buttons already sent):
 //! `lang:<code>`, `lt:on|off`, `cfg:menu`, `cfg:k:<key>`, `cfg:s:<key>:<value>`, `w:y|n:<nonce>`,
 //! `pos:close:<id>:<pct>`, `pos:hist:<page>`, `pos:chart`, `tc:b:<mint>:<lamports>`,
-//! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`.
+//! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`.
 
 use std::str::FromStr;
 
@@ -67,6 +67,8 @@ pub enum Callback {
     BroadcastCancel(i64),
     /// Stop a running broadcast.
     BroadcastStop(i64),
+    /// Token card / alert confirm card: the token's safety details.
+    SafetyDetails(Pubkey),
     /// Alert confirm card: buy.
     AlertBuy(i64),
     /// Alert confirm card: dismiss.
@@ -123,6 +125,7 @@ impl Callback {
             }
             ["tc", "c", m] => Self::CardCustom(mint(m)?),
             ["tc", "r", m] => Self::CardRefresh(mint(m)?),
+            ["sf", m] => Self::SafetyDetails(mint(m)?),
             ["bc", "y", id] => Self::BroadcastConfirm(positive(id)?),
             ["bc", "n", id] => Self::BroadcastCancel(positive(id)?),
             ["bc", "s", id] => Self::BroadcastStop(positive(id)?),
@@ -150,6 +153,7 @@ impl Callback {
             Self::CardSell { mint, pct } => format!("tc:s:{mint}:{pct}"),
             Self::CardCustom(mint) => format!("tc:c:{mint}"),
             Self::CardRefresh(mint) => format!("tc:r:{mint}"),
+            Self::SafetyDetails(mint) => format!("sf:{mint}"),
             Self::BroadcastConfirm(id) => format!("bc:y:{id}"),
             Self::BroadcastCancel(id) => format!("bc:n:{id}"),
             Self::BroadcastStop(id) => format!("bc:s:{id}"),
@@ -167,6 +171,7 @@ impl Callback {
             Self::WalletConfirm(_) | Self::WalletCancel(_) => "wallet",
             Self::ClosePosition { .. } | Self::HistoryPage(_) | Self::Chart => "positions",
             Self::CardBuy { .. } | Self::CardSell { .. } | Self::CardCustom(_) | Self::CardRefresh(_) => "card",
+            Self::SafetyDetails(_) => "safety",
             Self::BroadcastConfirm(_) | Self::BroadcastCancel(_) | Self::BroadcastStop(_) => "broadcast",
             Self::AlertBuy(_) | Self::AlertSkip(_) => "alert",
         }
@@ -193,6 +198,7 @@ mod tests {
             Callback::CardSell { mint, pct: 100 },
             Callback::CardCustom(mint),
             Callback::CardRefresh(mint),
+            Callback::SafetyDetails(mint),
             Callback::BroadcastConfirm(i64::MAX),
             Callback::BroadcastCancel(i64::MAX),
             Callback::BroadcastStop(i64::MAX),
@@ -237,6 +243,8 @@ mod tests {
             "bc:y:1:2",
             "al:buy:abc",
             "w:y:short",
+            "sf:notamint",
+            "sf:",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

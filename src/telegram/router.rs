@@ -171,7 +171,8 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             Callback::CardBuy { .. }
             | Callback::CardSell { .. }
             | Callback::CardCustom(_)
-            | Callback::CardRefresh(_) => trading::card_button(&ctx, &cb).await,
+            | Callback::CardRefresh(_)
+            | Callback::SafetyDetails(_) => trading::card_button(&ctx, &cb).await,
             Callback::BroadcastConfirm(_) | Callback::BroadcastCancel(_) | Callback::BroadcastStop(_) => {
                 admin::broadcast_button(&ctx, &cb).await
             }

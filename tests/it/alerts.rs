@@ -254,8 +254,8 @@ on_both_databases!(one_post_buys_for_the_right_subscribers_and_explains_the_rest
 
 /// The fan-out reads the market once and every buyer's wallet in batches: for 150 paper buyers
 /// the reads are one market read, one priority-fee read, ⌈150/100⌉ batched account reads (the
-/// SOL of every wallet; token accounts only of buyers already holding the mint, none here) and
-/// the cached blockhash — no per-subscriber balance,
+/// SOL of every wallet; token accounts only of buyers already holding the mint, none here), the
+/// token-safety read and round trip, and the cached blockhash — no per-subscriber balance,
 /// account or simulation call. Each paper fill is the
 /// exact curve math of its quote, which the simulator confirms for the same buy.
 async fn a_fan_out_reads_the_market_once_and_wallets_in_batches(db: &TestDb) {
@@ -276,13 +276,20 @@ async fn a_fan_out_reads_the_market_once_and_wallets_in_batches(db: &TestDb) {
     assert_eq!((report.subscribers, report.executed), (150, 150), "{report:?}");
     let calls: Vec<String> = w.fake.requests()[before..].iter().map(|r| r.method.clone()).collect();
     let count = |m: &str| calls.iter().filter(|c| *c == m).count();
-    assert_eq!(count("getMultipleAccounts"), 1 + 2, "{calls:?}");
+    // Market (1) + the token-safety read (1, concurrent with it) + wallets (2 batches of 100).
+    assert_eq!(count("getMultipleAccounts"), 1 + 1 + 2, "{calls:?}");
+    // The safety read's holder list (same round trip as its getMultipleAccounts) and the one
+    // round-trip simulation (a tiny buy + sell, before the first buy).
+    assert_eq!(count("getTokenLargestAccounts"), 1, "{calls:?}");
+    assert_eq!(count("simulateTransaction"), 1, "{calls:?}");
     assert_eq!(count("getPriorityFeeEstimate"), 1, "{calls:?}");
     assert!(count("getLatestBlockhash") <= 2, "the blockhash is cached: {calls:?}");
-    assert!(calls.len() <= 1 + 1 + 2 + 2, "{calls:?}");
-    for per_user in ["getBalance", "getAccountInfo", "simulateTransaction", "sendTransaction"] {
+    assert!(calls.len() <= 1 + 1 + 2 + 2 + 3, "{calls:?}");
+    for per_user in ["getBalance", "getAccountInfo", "sendTransaction"] {
         assert_eq!(count(per_user), 0, "{per_user}: {calls:?}");
     }
+    let safety = w.trading.safety().cached(&w.coin.mint).expect("the fan-out's safety read is cached");
+    assert_eq!(safety.round_trip, Some(quantbot::domain::safety::RoundTrip::Sellable), "a clean pump coin sells");
     // Call, quote and fill price are recorded for every alert trade.
     let row = sqlx::query(
         "SELECT i.call_price, i.quote_price, t.price FROM trade_intents i JOIN trades t ON t.intent_id = i.id \
@@ -626,3 +633,100 @@ async fn a_channel_post_through_the_bot_api_buys_for_the_right_subscribers(db: &
     app.stop().await;
 }
 on_both_databases!(a_channel_post_through_the_bot_api_buys_for_the_right_subscribers);
+
+/// An alert on a mint with a freeze authority: no intent for anyone under the default rules,
+/// every subscriber (auto and confirm) is told the rule; a source that allows freezable mints
+/// (`freeze=allow`) still buys. A clean mint from the same source then buys as before.
+async fn an_alert_on_a_freezable_mint_creates_no_intent_and_names_the_rule(db: &TestDb) {
+    use quantbot::domain::safety::fixtures::MintSpec;
+    let w = world(db).await;
+    let source = w.source(AlertKind::CaDrop).await;
+    w.trader(61, source, &["sol=0.01"]).await;
+    w.trader(62, source, &["sol=0.02", "mode=confirm"]).await;
+    w.trader(63, source, &["sol=0.01", "top10=35"]).await;
+    let risky = seed_coin(&w.fake, TOKEN_PROGRAM, &fresh_curve(Pubkey::new_unique()));
+    pump::set_mint(&w.fake, &risky, MintSpec { freeze_authority: Some(Pubkey::new_unique()), ..MintSpec::default() });
+    let services = w.services();
+    let connector = w.connector(&services);
+    let PostOutcome::Dispatched(report) =
+        connector.handle_post(&w.post(7001, &format!("CA: {}", risky.mint))).await.unwrap()
+    else {
+        panic!("not dispatched")
+    };
+    assert_eq!((report.subscribers, report.rule_skips, report.executed, report.confirm_cards), (3, 3, 0, 0));
+    assert!(w.intents().await.is_empty(), "a refused token creates no intent");
+    for user in [61, 62, 63] {
+        let notices = w.notices.of(user);
+        assert!(
+            matches!(notices.as_slice(), [TradeNotice::AlertSkipped { reason, .. }] if reason == "safety.freeze"),
+            "{user}: {notices:?}"
+        );
+        let text = quantbot::telegram::reply::alerts::render_alert_notice(Lang::Ru, &notices[0]);
+        assert!(text.contains("deny_freeze"), "the rule is named, localized: {text}");
+    }
+    // A source whose subscription allows freezable mints buys them.
+    let allowing = SubscriptionSettings::default().apply(&["sol=0.01", "freeze=allow"]).unwrap();
+    w.db.subscribe(UserId(61), source, &allowing).await.unwrap();
+    // (A fresh connector: the duplicate-call filter would drop the same mint from this source.)
+    let connector = w.connector(&w.services());
+    let PostOutcome::Dispatched(report) =
+        connector.handle_post(&w.post(7002, &format!("again CA: {}", risky.mint))).await.unwrap()
+    else {
+        panic!("not dispatched")
+    };
+    assert_eq!(report.executed, 1, "{report:?}");
+    // A clean mint still buys for everyone in auto mode.
+    let PostOutcome::Dispatched(report) =
+        connector.handle_post(&w.post(7003, &format!("CA: {}", w.coin.mint))).await.unwrap()
+    else {
+        panic!("not dispatched")
+    };
+    assert_eq!((report.executed, report.confirm_cards, report.rule_skips), (2, 1, 0), "{report:?}");
+}
+on_both_databases!(an_alert_on_a_freezable_mint_creates_no_intent_and_names_the_rule);
+
+/// A position bought while the token was clean; the mint then shows a freeze authority and a
+/// mint authority. The sell still goes through (safety never blocks sells); a new buy is
+/// refused with the rule.
+async fn a_sell_of_a_position_whose_token_became_risky_still_goes_through(db: &TestDb) {
+    use quantbot::app::trade::{TradeAmount, TradeRequest};
+    use quantbot::domain::intent::IdempotencyKey;
+    use quantbot::domain::safety::fixtures::MintSpec;
+    let w = world(db).await;
+    let source = w.source(AlertKind::CaDrop).await;
+    w.trader(71, source, &["sol=0.01"]).await;
+    let connector = w.connector(&w.services());
+    let PostOutcome::Dispatched(report) =
+        connector.handle_post(&w.post(7101, &format!("CA: {}", w.coin.mint))).await.unwrap()
+    else {
+        panic!("not dispatched")
+    };
+    assert_eq!(report.executed, 1);
+    let spec = MintSpec {
+        freeze_authority: Some(Pubkey::new_unique()),
+        mint_authority: Some(Pubkey::new_unique()),
+        ..MintSpec::default()
+    };
+    pump::set_mint(&w.fake, &w.coin, spec);
+    w.trading.safety().forget(&w.coin.mint);
+    let before = w.fake.requests().len();
+    let sell = TradeRequest::sell(
+        UserId(71),
+        w.coin.mint,
+        None,
+        TradeAmount::PercentOfPosition(100),
+        IdempotencyKey::command(UserId(71), 71, 1),
+    );
+    let outcome = w.trading.execute(sell).await.unwrap();
+    assert!(matches!(outcome, TradeOutcome::Filled { .. }), "{outcome:?}");
+    let calls: Vec<String> = w.fake.requests()[before..].iter().map(|r| r.method.clone()).collect();
+    assert!(!calls.iter().any(|c| c == "getTokenLargestAccounts"), "a sell reads no safety data: {calls:?}");
+    let buy =
+        TradeRequest::buy(UserId(71), w.coin.mint, Lamports(10_000_000), IdempotencyKey::command(UserId(71), 71, 2));
+    let outcome = w.trading.execute(buy).await.unwrap();
+    assert!(
+        matches!(&outcome, TradeOutcome::Refused { reason, .. } if reason.code() == "safety.freeze"),
+        "{outcome:?}"
+    );
+}
+on_both_databases!(a_sell_of_a_position_whose_token_became_risky_still_goes_through);

@@ -10,6 +10,7 @@ mod i18n;
 mod monitor;
 mod ops;
 mod outbox;
+mod safety;
 mod storage;
 mod telegram_flows;
 mod trade_pipeline;

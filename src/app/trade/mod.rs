@@ -188,6 +188,8 @@ pub struct Trading {
     record_lock: Arc<Mutex<()>>,
     position_events: Arc<OnceLock<mpsc::UnboundedSender<PositionRecord>>>,
     metrics: Arc<OnceLock<Arc<crate::telemetry::Metrics>>>,
+    /// The shared token-safety reader (one cache for every user and every fan-out).
+    safety: crate::app::safety::SafetyReader,
 }
 
 /// Exit rules and ladder progress, stored as JSON with a position.
@@ -236,6 +238,16 @@ impl Trading {
     pub fn new(ports: TradingPorts, settings: TradingSettings) -> Self {
         Self {
             breaker: Arc::new(StdMutex::new(ExecutionBreaker::new(settings.breaker))),
+            safety: crate::app::safety::SafetyReader::new(
+                ports.chain.clone(),
+                ports.swapper.clone(),
+                ports.clock.clone(),
+                crate::app::safety::SafetySettings {
+                    attempts: settings.read_retry.attempts,
+                    first_delay: settings.read_retry.first_delay,
+                    ..crate::app::safety::SafetySettings::default()
+                },
+            ),
             ports,
             settings,
             sell_locks: guard::SellLocks::default(),
@@ -245,6 +257,11 @@ impl Trading {
             position_events: Arc::new(OnceLock::new()),
             metrics: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The shared token-safety reader.
+    pub fn safety(&self) -> &crate::app::safety::SafetyReader {
+        &self.safety
     }
 
     /// Reports breaker transitions to `/metrics` (first call wins).

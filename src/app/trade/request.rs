@@ -69,6 +69,8 @@ pub struct TradeRequest {
     /// Reads an alert's fan-out already made for everyone (market, wallet): with them the trade
     /// is CPU only until its send.
     pub prefetched: Option<Prefetched>,
+    /// A source's overrides of the user's safety rules (alert buys); empty = the user's rules.
+    pub safety_overrides: crate::domain::safety::SafetyOverrides,
 }
 
 /// What an alert's fan-out read once for all subscribers, plus this subscriber's wallet from
@@ -81,6 +83,8 @@ pub struct Prefetched {
     pub priority_fee: Option<u64>,
     /// The subscriber's default wallet as read in the batch (`None`: no wallet).
     pub wallet: Option<PrefetchedWallet>,
+    /// The fan-out's one safety read of the mint (`None`: safety data unavailable).
+    pub safety: Option<std::sync::Arc<crate::domain::safety::TokenSafety>>,
 }
 
 /// A subscriber's default wallet as the fan-out read it.
@@ -115,6 +119,7 @@ impl TradeRequest {
             price_guard: None,
             resume: false,
             prefetched: None,
+            safety_overrides: crate::domain::safety::SafetyOverrides::default(),
         }
     }
 

@@ -274,11 +274,23 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
     };
     let slippage = p.req.slippage.unwrap_or(p.config.slippage);
     let request = QuoteRequest { mint: p.req.mint, side: p.req.side, amount_in: p.amount_in, slippage };
-    let quote = match &p.req.prefetched {
-        // An alert's fan-out read the market once: requote this size from it (no chain read).
-        Some(pre) => t.ports.swapper.requote(&request, &pre.market).await,
-        None => with_retry(t, venue_retryable, || t.ports.swapper.quote(&request)).await,
+    let quoting = async {
+        match &p.req.prefetched {
+            // An alert's fan-out read the market once: requote this size from it (no chain read).
+            Some(pre) => t.ports.swapper.requote(&request, &pre.market).await,
+            None => with_retry(t, venue_retryable, || t.ports.swapper.quote(&request)).await,
+        }
     };
+    // Buys only: the token's safety facts, read concurrently with the quote (the fan-out's
+    // shared read, else the cache, else one batched read). Sells are never checked.
+    let safety_read = async {
+        match (&p.req.prefetched, p.req.side) {
+            (_, Side::Sell) => None,
+            (Some(pre), Side::Buy) => Some(pre.safety.clone()),
+            (None, Side::Buy) => Some(t.safety.read(&p.req.mint).await),
+        }
+    };
+    let (quote, safety) = tokio::join!(quoting, safety_read);
     let quote = match quote {
         Ok(q) if p.req.side == Side::Sell && q.expected_out == 0 => {
             return Ok(Err(super::settle::close_as_dust(t, &p).await?));
@@ -295,6 +307,11 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
             return Ok(Err(fail_before_sign(t, &p, failure).await?));
         }
     };
+    if let Some(safety) = safety
+        && let Err(refusal) = check_safety(t, &p, safety, &quote, owner).await
+    {
+        return Ok(Err(fail_before_sign(t, &p, TradeFailure::Safety(refusal)).await?));
+    }
     if p.req.origin == IntentOrigin::Alert {
         let prices = AlertPrices { call: p.req.price_guard.map(|g| g.reference), quote: Some(quote.price) };
         t.ports.intents.record_prices(p.id, &prices).await?;
@@ -311,6 +328,28 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
         Ok(approved) => Ok(Ok(approved)),
         Err(failure) => Ok(Err(fail_intent(t, id, &req, failure).await?)),
     }
+}
+
+/// The user's safety rules (with the source's overrides) against the token; runs the round
+/// trip (cached per mint) when the rules need it and it has not run yet.
+async fn check_safety(
+    t: &Trading,
+    p: &PendingIntent,
+    safety: Option<std::sync::Arc<crate::domain::safety::TokenSafety>>,
+    quote: &Quote,
+    owner: Pubkey,
+) -> Result<(), crate::domain::safety::SafetyRefusal> {
+    use crate::domain::safety::{evaluate, needs_round_trip};
+    let rules = p.config.safety.with(&p.req.safety_overrides);
+    let safety = match safety {
+        Some(s) if needs_round_trip(Some(&s), &rules) => Some(t.safety.with_round_trip(s, quote, owner).await),
+        other => other,
+    };
+    let verdict = evaluate(safety.as_deref(), &rules);
+    if safety.is_none() && verdict.is_ok() && rules.level != crate::domain::safety::SafetyLevel::Off {
+        tracing::warn!(user_id = p.req.user.0, mint = %p.req.mint, "buying without safety data (rules: normal)");
+    }
+    verdict
 }
 
 async fn risk(t: &Trading, q: Quoted) -> Result<Result<RiskApproved<Quoted>, TradeFailure>, RepoError> {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::SignalLevels;
 use crate::domain::exit::ExitRules;
 use crate::domain::money::{Bps, LAMPORTS_PER_SOL, Lamports};
+use crate::domain::safety::{Limit, SafetyLevel, SafetyOverrides, SafetyRefusal};
 use crate::domain::user_config::{ConfigKey, TakeProfitStep, Trailing, UserConfig};
 
 /// Default buy size of a new subscription.
@@ -90,6 +91,8 @@ pub struct SubscriptionSettings {
     pub max_age_secs: Option<u32>,
     /// Largest rise of the quote price over the call, basis points (`None` = off).
     pub max_drift_bps: Option<u32>,
+    /// Overrides of the user's token-safety rules for this source.
+    pub safety: SafetyOverrides,
 }
 
 impl Default for SubscriptionSettings {
@@ -107,6 +110,7 @@ impl Default for SubscriptionSettings {
             active_hours: None,
             max_age_secs: Some(super::freshness::DEFAULT_MAX_AGE_SECS),
             max_drift_bps: Some(super::freshness::DEFAULT_MAX_DRIFT_BPS),
+            safety: SafetyOverrides::default(),
         }
     }
 }
@@ -138,11 +142,27 @@ pub enum SettingKey {
     MaxAge,
     /// `max_drift`: percent | off.
     MaxDrift,
+    /// `safety`: strict | normal | off | default.
+    Safety,
+    /// `freeze`: deny | allow | default.
+    Freeze,
+    /// `mint_auth`: deny | allow | default.
+    MintAuth,
+    /// `fee`: max transfer fee percent | off | default.
+    Fee,
+    /// `top10`: max top-10 holder percent | off | default.
+    Top10,
+    /// `dev`: max creator percent | off | default.
+    Dev,
+    /// `min_age`: seconds | off | default.
+    MinAge,
+    /// `sellable`: require | off | default.
+    Sellable,
 }
 
 impl SettingKey {
     /// Every key, in display order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 20] = [
         Self::Sol,
         Self::Mode,
         Self::MaxMcap,
@@ -155,6 +175,14 @@ impl SettingKey {
         Self::Hours,
         Self::MaxAge,
         Self::MaxDrift,
+        Self::Safety,
+        Self::Freeze,
+        Self::MintAuth,
+        Self::Fee,
+        Self::Top10,
+        Self::Dev,
+        Self::MinAge,
+        Self::Sellable,
     ];
 
     /// The key as typed.
@@ -172,6 +200,14 @@ impl SettingKey {
             Self::Hours => "hours",
             Self::MaxAge => "max_age",
             Self::MaxDrift => "max_drift",
+            Self::Safety => "safety",
+            Self::Freeze => "freeze",
+            Self::MintAuth => "mint_auth",
+            Self::Fee => "fee",
+            Self::Top10 => "top10",
+            Self::Dev => "dev",
+            Self::MinAge => "min_age",
+            Self::Sellable => "sellable",
         }
     }
 
@@ -190,6 +226,10 @@ impl SettingKey {
             "active_hours" => "hours",
             "age" | "max_age_secs" => "max_age",
             "drift" | "max_drift_pct" => "max_drift",
+            "mint" | "mint_authority" => "mint_auth",
+            "transfer_fee" | "max_fee" => "fee",
+            "creator" | "dev_share" => "dev",
+            "sell" => "sellable",
             other => other,
         };
         Self::ALL.into_iter().find(|k| k.name() == t)
@@ -301,6 +341,28 @@ impl SubscriptionSettings {
                 next.max_age_secs = opt(v, secs).ok_or_else(bad)?
             }
             SettingKey::MaxDrift => next.max_drift_bps = opt(v, |s| percent_bps(s, 100_000)).ok_or_else(bad)?,
+            SettingKey::Safety => {
+                next.safety.level = if is_default(v) { None } else { Some(SafetyLevel::parse(v).ok_or_else(bad)?) }
+            }
+            SettingKey::Freeze => next.safety.deny_freeze = deny_allow(v).ok_or_else(bad)?,
+            SettingKey::MintAuth => next.safety.deny_mint_authority = deny_allow(v).ok_or_else(bad)?,
+            SettingKey::Sellable => {
+                next.safety.require_sellable = match v.to_ascii_lowercase().as_str() {
+                    "require" | "on" | "yes" => Some(true),
+                    "off" | "no" => Some(false),
+                    _ if is_default(v) => None,
+                    _ => return Err(bad()),
+                }
+            }
+            // `0` is a limit for the fee (no fee at all).
+            SettingKey::Fee => next.safety.max_transfer_fee_bps = limit(v, zero_or_percent).ok_or_else(bad)?,
+            SettingKey::Top10 => next.safety.max_top10_bps = limit(v, |s| percent_bps(s, 10_000)).ok_or_else(bad)?,
+            SettingKey::Dev => next.safety.max_dev_bps = limit(v, |s| percent_bps(s, 10_000)).ok_or_else(bad)?,
+            SettingKey::MinAge => {
+                let secs =
+                    |s: &str| s.trim().trim_end_matches('s').parse::<u32>().ok().filter(|n| (1..=604_800).contains(n));
+                next.safety.min_age_secs = limit(v, secs).ok_or_else(bad)?
+            }
         }
         Ok(next)
     }
@@ -354,6 +416,18 @@ impl SubscriptionSettings {
             SettingKey::Hours => self.active_hours.map_or_else(off, |h| format!("{}-{}", h.start, h.end)),
             SettingKey::MaxAge => self.max_age_secs.map_or_else(off, |n| n.to_string()),
             SettingKey::MaxDrift => self.max_drift_bps.map_or_else(off, pct),
+            SettingKey::Safety => self.safety.level.map_or_else(|| "default".to_owned(), |l| l.code().to_owned()),
+            SettingKey::Freeze => deny_allow_text(self.safety.deny_freeze),
+            SettingKey::MintAuth => deny_allow_text(self.safety.deny_mint_authority),
+            SettingKey::Sellable => match self.safety.require_sellable {
+                None => "default".to_owned(),
+                Some(true) => "require".to_owned(),
+                Some(false) => "off".to_owned(),
+            },
+            SettingKey::Fee => limit_text(self.safety.max_transfer_fee_bps, pct),
+            SettingKey::Top10 => limit_text(self.safety.max_top10_bps, pct),
+            SettingKey::Dev => limit_text(self.safety.max_dev_bps, pct),
+            SettingKey::MinAge => limit_text(self.safety.min_age_secs, |n| n.to_string()),
         }
     }
 
@@ -378,6 +452,46 @@ impl SubscriptionSettings {
     /// The freshness limits of this subscription.
     pub fn freshness(&self) -> super::freshness::FreshnessLimits {
         super::freshness::FreshnessLimits { max_age_secs: self.max_age_secs, max_drift_bps: self.max_drift_bps }
+    }
+}
+
+fn deny_allow(v: &str) -> Option<Option<bool>> {
+    match v.to_ascii_lowercase().as_str() {
+        "deny" | "on" | "yes" => Some(Some(true)),
+        "allow" | "off" | "no" => Some(Some(false)),
+        _ if is_default(v) => Some(None),
+        _ => None,
+    }
+}
+
+fn deny_allow_text(v: Option<bool>) -> String {
+    match v {
+        None => "default",
+        Some(true) => "deny",
+        Some(false) => "allow",
+    }
+    .to_owned()
+}
+
+fn zero_or_percent(v: &str) -> Option<u32> {
+    if v.trim() == "0" { Some(0) } else { percent_bps(v, 10_000) }
+}
+
+fn limit(v: &str, f: impl Fn(&str) -> Option<u32>) -> Option<Limit> {
+    if is_off(v) {
+        Some(Limit::Off)
+    } else if is_default(v) {
+        Some(Limit::Inherit)
+    } else {
+        f(v).map(Limit::Set)
+    }
+}
+
+fn limit_text(l: Limit, f: impl Fn(u32) -> String) -> String {
+    match l {
+        Limit::Inherit => "default".to_owned(),
+        Limit::Off => "off".to_owned(),
+        Limit::Set(v) => f(v),
     }
 }
 
@@ -443,6 +557,8 @@ pub enum RuleSkip {
         /// The limit, seconds.
         max_age_secs: u32,
     },
+    /// A token-safety rule refused the token.
+    Safety(SafetyRefusal),
 }
 
 impl RuleSkip {
@@ -456,6 +572,7 @@ impl RuleSkip {
             Self::PriceImpact { .. } => "max_impact",
             Self::NoMarket(_) => "no_market",
             Self::Stale { .. } => "stale",
+            Self::Safety(_) => "safety",
         }
     }
 }

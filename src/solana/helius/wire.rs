@@ -83,6 +83,20 @@ pub fn multiple_accounts(result: &Value, expected: usize) -> Result<Vec<Option<A
     items.iter().map(account).collect()
 }
 
+/// `getTokenLargestAccounts` result: `(token account, raw amount)`; amounts are decimal strings,
+/// parsed as integers (never through `uiAmount`).
+pub fn largest_accounts(result: &Value) -> Result<Vec<(Pubkey, u64)>, ChainError> {
+    let items = result["value"].as_array().ok_or_else(|| bad("getTokenLargestAccounts value"))?;
+    items
+        .iter()
+        .map(|v| {
+            let address = v["address"].as_str().and_then(|s| Pubkey::from_str(s).ok());
+            let amount = v["amount"].as_str().and_then(|s| s.parse::<u64>().ok());
+            address.zip(amount).ok_or_else(|| bad("getTokenLargestAccounts entry"))
+        })
+        .collect()
+}
+
 /// One token account as listed by `getTokenAccountsByOwner`; decimals are known only when the
 /// node answered `jsonParsed`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -227,22 +227,23 @@ pub async fn paste(ctx: &Ctx, text: &str) -> HandlerResult {
     if trading(ctx).is_none() {
         return Ok(());
     }
-    let card = token_card(ctx, mint).await?;
+    let card = token_card(ctx, mint, false).await?;
     ctx.reply(card);
     Ok(())
 }
 
-async fn token_card(ctx: &Ctx, mint: Pubkey) -> Result<TradeReply, crate::ports::RepoError> {
+async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<TradeReply, crate::ports::RepoError> {
     let Some(positions) = ctx.deps.positions.as_ref() else {
         return Ok(TradeReply::Unavailable);
     };
-    let card = positions.card(ctx.user_id, mint).await?;
+    let card = positions.card(ctx.user_id, mint, refresh).await?;
     Ok(match card.quote {
         Ok(q) => TradeReply::Card {
             mint: mint.to_string(),
             quote: Box::new(q),
             holding: card.holding,
             presets: card.presets,
+            safety: card.safety,
         },
         Err(code) => TradeReply::CardUnavailable {
             mint: mint.to_string(),
@@ -290,8 +291,16 @@ pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
         }
         Callback::CardRefresh(mint) => {
             ctx.answer(None);
-            let card = token_card(ctx, mint).await?;
+            let card = token_card(ctx, mint, true).await?;
             ctx.edit(card);
+        }
+        Callback::SafetyDetails(mint) => {
+            ctx.answer(None);
+            let safety = match ctx.deps.positions.as_ref() {
+                Some(p) => p.safety(mint, false).await,
+                None => None,
+            };
+            ctx.reply(TradeReply::SafetyDetails { mint: mint.to_string(), safety });
         }
         _ => ctx.answer(Some(Reply::StaleButton)),
     }

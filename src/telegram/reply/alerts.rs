@@ -197,6 +197,8 @@ fn overview(lang: Lang, sources: &[AlertSource], subscribed: &[(AlertSource, Sub
 pub fn skip_reason_text(lang: Lang, reason: &str, limit: &str) -> String {
     match reason.strip_prefix("rule.") {
         Some(code) if RULE_CODES.contains(&code) => tr(lang, &format!("alerts.rule.{code}"), &[("limit", limit)]),
+        // Safety refusals carry their detail (value > limit, or the failed sell's error).
+        _ if reason.starts_with("safety.") => super::reason::reason_with_detail(lang, reason, limit),
         _ => reason_text(lang, reason),
     }
 }
@@ -209,8 +211,11 @@ pub fn render_alert_notice(lang: Lang, notice: &TradeNotice) -> String {
             "alerts.skipped",
             &[("source", source), ("mint", &short(mint)), ("reason", &skip_reason_text(lang, reason, limit))],
         ),
-        TradeNotice::AlertConfirm { mint, source, sol: amount, .. } => {
-            tr(lang, "alerts.confirm", &[("source", source), ("mint", mint), ("sol", &sol(*amount))])
+        TradeNotice::AlertConfirm { mint, source, sol: amount, safety, .. } => {
+            let mut text = tr(lang, "alerts.confirm", &[("source", source), ("mint", mint), ("sol", &sol(*amount))]);
+            text.push('\n');
+            text.push_str(&super::safety::safety_line(lang, safety.as_deref()));
+            text
         }
         _ => String::new(),
     }
@@ -218,14 +223,21 @@ pub fn render_alert_notice(lang: Lang, notice: &TradeNotice) -> String {
 
 /// Buttons of a notice: the confirm card's buy and skip buttons.
 pub fn notice_keyboard(lang: Lang, notice: &TradeNotice) -> Option<InlineKeyboardMarkup> {
-    let TradeNotice::AlertConfirm { sol: amount, alert_id, .. } = notice else {
+    let TradeNotice::AlertConfirm { sol: amount, alert_id, mint, .. } = notice else {
         return None;
     };
-    Some(InlineKeyboardMarkup::new(vec![vec![
+    let mut rows = vec![vec![
         InlineKeyboardButton::callback(
             tr(lang, "alerts.button_buy", &[("sol", &sol(*amount))]),
             Callback::AlertBuy(*alert_id).data(),
         ),
         InlineKeyboardButton::callback(tr(lang, "alerts.button_skip", &[]), Callback::AlertSkip(*alert_id).data()),
-    ]]))
+    ]];
+    if let Ok(mint) = mint.parse::<solana_pubkey::Pubkey>() {
+        rows.push(vec![InlineKeyboardButton::callback(
+            tr(lang, "safety.button", &[]),
+            Callback::SafetyDetails(mint).data(),
+        )]);
+    }
+    Some(InlineKeyboardMarkup::new(rows))
 }

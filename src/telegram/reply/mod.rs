@@ -7,6 +7,7 @@ pub mod chart;
 pub mod keyboards;
 pub mod labels;
 pub mod reason;
+pub mod safety;
 pub mod trade;
 pub mod wallet;
 

@@ -12,7 +12,7 @@ use crate::domain::position::Side;
 use crate::i18n::tr;
 use crate::ports::TradeNotice;
 
-pub use super::reason::{RISK_CODES, reason_codes, reason_text};
+pub use super::reason::{RISK_CODES, failure_text, reason_codes, reason_text};
 
 fn sol(l: Lamports) -> String {
     l.to_sol().normalize().to_string()
@@ -62,10 +62,10 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             text
         }
         TradeNotice::Refused { mint, reason } => {
-            tr(lang, "trade.refused", &[("mint", &short(mint)), ("reason", &reason_text(lang, &reason.code()))])
+            tr(lang, "trade.refused", &[("mint", &short(mint)), ("reason", &failure_text(lang, reason))])
         }
         TradeNotice::Failed { mint, reason, signature } => {
-            let reason = reason_text(lang, &reason.code());
+            let reason = failure_text(lang, reason);
             let mut text = tr(lang, "trade.failed", &[("mint", &short(mint)), ("reason", &reason)]);
             text.push_str(&link(lang, signature.as_ref()));
             text
@@ -116,6 +116,13 @@ pub enum TradeReply {
     SellUsage,
     /// `/positions` usage.
     PositionsUsage,
+    /// A token's safety details (the card's button).
+    SafetyDetails {
+        /// Mint.
+        mint: String,
+        /// The facts (`None`: unavailable).
+        safety: Option<std::sync::Arc<crate::domain::safety::TokenSafety>>,
+    },
     /// Not a mint address or link.
     BadMint {
         /// What the user typed.
@@ -184,6 +191,8 @@ pub enum TradeReply {
         holding: Option<crate::ports::PositionRecord>,
         /// The user's buy presets (buttons).
         presets: Vec<Lamports>,
+        /// The token's safety facts (`None`: unavailable).
+        safety: Option<std::sync::Arc<crate::domain::safety::TokenSafety>>,
     },
     /// No card: the token cannot be quoted.
     CardUnavailable {
@@ -253,7 +262,8 @@ impl TradeReply {
             Self::Unavailable => tr(lang, "tradecmd.unavailable", &[]),
             Self::Internal => tr(lang, "errors.internal", &[]),
             Self::StaleButton => tr(lang, "errors.stale_button", &[]),
-            Self::Card { mint, quote, holding, .. } => {
+            Self::SafetyDetails { mint, safety } => super::safety::safety_details(lang, mint, safety.as_deref()),
+            Self::Card { mint, quote, holding, safety, .. } => {
                 let venue = tr(lang, &format!("venue.name.{}", quote.venue.code()), &[]);
                 let mcap = quote.market_cap.map_or_else(|| tr(lang, "livetrade.stats_na", &[]), sol);
                 let mut text = tr(
@@ -268,6 +278,8 @@ impl TradeReply {
                         ("impact", &(Decimal::from(quote.price_impact.0) / Decimal::from(100)).normalize().to_string()),
                     ],
                 );
+                text.push('\n');
+                text.push_str(&super::safety::safety_line(lang, safety.as_deref()));
                 text.push('\n');
                 match holding {
                     Some(p) => text.push_str(&position_line(lang, p, None)),
@@ -373,7 +385,10 @@ fn card_keyboard(
                 .collect(),
         );
     }
-    rows.push(vec![button(tr(lang, "button.refresh", &[]), &Callback::CardRefresh(*mint))]);
+    rows.push(vec![
+        button(tr(lang, "safety.button", &[]), &Callback::SafetyDetails(*mint)),
+        button(tr(lang, "button.refresh", &[]), &Callback::CardRefresh(*mint)),
+    ]);
     InlineKeyboardMarkup::new(rows)
 }
 

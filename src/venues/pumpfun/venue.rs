@@ -191,6 +191,29 @@ pub fn plan(input: &PumpPlanInput<'_>) -> Result<SwapPlan, VenueError> {
     Ok(SwapPlan { instructions, lookup_tables: Vec::new(), compute_unit_limit, rent })
 }
 
+/// A Pump.fun buy quote whose curve state is the one after its own buy (reserves moved by the
+/// tokens out and the SOL in), to plan the sell of what it bought in the same transaction (the
+/// token-safety round trip). `None` for other venues or impossible amounts.
+pub fn after_buy(q: &Quote) -> Option<Quote> {
+    let QuoteRoute::PumpFun { curve_account } = &q.route else {
+        return None;
+    };
+    let curve = BondingCurve::decode(curve_account).ok()?;
+    let into_curve = q.request.amount_in.saturating_sub(q.venue_fee.0);
+    let mut data = curve_account.clone();
+    // The reserves are the four u64 after the discriminator, in `BondingCurve::decode` order.
+    let reserves = [
+        curve.virtual_token_reserves.checked_sub(q.expected_out)?,
+        curve.virtual_quote_reserves.checked_add(into_curve)?,
+        curve.real_token_reserves.checked_sub(q.expected_out)?,
+        curve.real_quote_reserves.checked_add(into_curve)?,
+    ];
+    for (i, v) in reserves.iter().enumerate() {
+        data.get_mut(8 + 8 * i..16 + 8 * i)?.copy_from_slice(&v.to_le_bytes());
+    }
+    Some(Quote { route: QuoteRoute::PumpFun { curve_account: data }, ..q.clone() })
+}
+
 /// The user's token account a Pump.fun trade of `quote` uses (to check whether it exists).
 pub fn user_token_account(quote: &Quote, owner: &solana_pubkey::Pubkey) -> solana_pubkey::Pubkey {
     crate::solana::instructions::AtaSpec { owner: *owner, mint: quote.request.mint, token_program: quote.token_program }

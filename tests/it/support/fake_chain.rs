@@ -411,6 +411,7 @@ fn dispatch(s: &mut State, node: Node, method: &str, params: &Value, drop_send: 
             }
         }
         "getTokenAccountsByOwner" => token_accounts_by_owner(s, params, id, ctx),
+        "getTokenLargestAccounts" => largest_accounts(s, params, id, ctx),
         "getLatestBlockhash" => {
             let (hash, lvbh) = s.blockhashes.last().unwrap().clone();
             rpc_ok(id, json!({"context": ctx, "value": {"blockhash": hash.to_string(), "lastValidBlockHeight": lvbh}}))
@@ -455,6 +456,29 @@ fn key(v: &Value) -> Option<Pubkey> {
 fn account_json(a: &Account) -> Value {
     json!({"lamports": a.lamports, "owner": a.owner.to_string(), "data": [B64.encode(&a.data), "base64"],
         "executable": false, "rentEpoch": u64::MAX, "space": a.data.len()})
+}
+
+/// `getTokenLargestAccounts`: the 20 largest token accounts of a mint (amounts as strings).
+fn largest_accounts(s: &State, params: &Value, id: &Value, ctx: Value) -> Response {
+    let Some(mint) = key(&params[0]) else { return rpc_err(id, -32602, "Invalid param: Invalid", None) };
+    let Some(decimals) = s.accounts.get(&mint).and_then(|m| m.data.get(44).copied()) else {
+        return rpc_err(id, -32602, "Invalid param: could not find mint", None);
+    };
+    let mut holders: Vec<(Pubkey, u64)> = s
+        .accounts
+        .map
+        .iter()
+        .filter(|(_, a)| (a.owner == TOKEN_PROGRAM || a.owner == TOKEN_2022_PROGRAM) && a.data.len() >= 165)
+        .filter(|(_, a)| a.data[..32] == mint.to_bytes())
+        .map(|(k, a)| (*k, u64::from_le_bytes(a.data[64..72].try_into().unwrap())))
+        .collect();
+    holders.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let value: Vec<Value> = holders
+        .iter()
+        .take(20)
+        .map(|(k, amount)| json!({"address": k.to_string(), "amount": amount.to_string(), "decimals": decimals}))
+        .collect();
+    rpc_ok(id, json!({"context": ctx, "value": value}))
 }
 
 fn token_accounts_by_owner(s: &State, params: &Value, id: &Value, ctx: Value) -> Response {

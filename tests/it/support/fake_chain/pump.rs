@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use quantbot::domain::money::TokenAmount;
+use quantbot::domain::safety::decode_mint;
 use quantbot::solana::ids::{PUMP_PROGRAM, TOKEN_PROGRAM, WSOL_MINT};
 use quantbot::solana::instructions::AtaSpec;
 use quantbot::venues::pumpfun::accounts::{
@@ -512,6 +513,12 @@ fn sell(ix: &Ix<'_>, accounts: &mut Accounts, amount: u64, min_sol_output: u64) 
         return Err(custom(6027));
     }
     let c = context(ix, accounts, 9, 8)?;
+    // A Token-2022 transfer hook that refuses transfers into the curve (a honeypot): the sell's
+    // token transfer fails inside the hook program.
+    let hooked = accounts.get(&c.mint).and_then(|m| decode_mint(&m.owner, &m.data).ok()).and_then(|f| f.transfer_hook);
+    if hooked.flatten().is_some() {
+        return Err(custom(HOOK_REFUSES_SELLS));
+    }
     let state =
         CurveState { global: &c.global, fee_config: c.fee_config.as_ref(), curve: &c.curve, mint_supply: c.supply };
     if token_balance(accounts, &c.user_ata)? < amount {
@@ -534,6 +541,25 @@ fn sell(ix: &Ix<'_>, accounts: &mut Accounts, amount: u64, min_sol_output: u64) 
     curve.real_quote_reserves -= q.sol_from_curve.0;
     write_curve(accounts, &c.bonding_curve, &curve);
     Ok(())
+}
+
+/// The error the fake hook program answers a sell with.
+pub const HOOK_REFUSES_SELLS: u32 = 0xa261_c2c0;
+
+/// Replaces `coin`'s mint account with `spec` (authorities, Token-2022 extensions) under the
+/// coin's token program; supply and decimals are kept.
+#[allow(dead_code)]
+pub fn set_mint(fake: &FakeChain, coin: &Coin, spec: quantbot::domain::safety::fixtures::MintSpec) {
+    let old = fake.account(&coin.mint).unwrap();
+    let supply = u64::from_le_bytes(old.data[36..44].try_into().unwrap());
+    let spec = quantbot::domain::safety::fixtures::MintSpec {
+        supply,
+        decimals: old.data[44],
+        token_2022: coin.token_program == quantbot::solana::ids::TOKEN_2022_PROGRAM,
+        ..spec
+    };
+    let data = spec.bytes();
+    fake.set_account(&coin.mint, Account { lamports: rent_exempt(data.len()), owner: coin.token_program, data });
 }
 
 /// Token account bytes (re-exported for tests that seed holdings directly).

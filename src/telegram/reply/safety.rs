@@ -1,0 +1,88 @@
+//! The token-safety line of the token card and the alert confirm card, and its details.
+
+use crate::domain::lang::Lang;
+use crate::domain::safety::{RoundTrip, TokenSafety, VenueFacts, classify};
+use crate::i18n::tr;
+
+/// One compact line: `Safety: ✅ mint · ⛔ freeze · …`, or "safety data unavailable".
+pub fn safety_line(lang: Lang, safety: Option<&TokenSafety>) -> String {
+    let Some(s) = safety else {
+        return tr(lang, "safety.unavailable", &[]);
+    };
+    let items: Vec<String> = classify(s)
+        .iter()
+        .map(|(check, level)| {
+            format!("{} {}", level.symbol(), tr(lang, &format!("safety.check.{}", check.code()), &[]))
+        })
+        .collect();
+    tr(lang, "safety.line", &[("items", &items.join(" · "))])
+}
+
+fn pct(bps: u32) -> String {
+    (rust_decimal::Decimal::from(bps) / rust_decimal::Decimal::from(100)).normalize().to_string() + "%"
+}
+
+/// The details behind the card's "Safety details" button.
+pub fn safety_details(lang: Lang, mint: &str, safety: Option<&TokenSafety>) -> String {
+    let Some(s) = safety else {
+        return tr(lang, "safety.unavailable", &[]);
+    };
+    let m = &s.mint;
+    let none = || tr(lang, "safety.none", &[]);
+    let unknown = || tr(lang, "safety.unknown", &[]);
+    let key = |k: &Option<solana_pubkey::Pubkey>| k.map_or_else(none, |k| k.to_string());
+    let ext_key = |name: &str, value: &str| tr(lang, &format!("safety.ext.{name}"), &[("value", value)]);
+    let mut ext = Vec::new();
+    if let Some(f) = m.transfer_fee {
+        ext.push(ext_key("transfer_fee", &pct(u32::from(f.bps))));
+    }
+    match m.transfer_hook {
+        Some(Some(p)) => ext.push(ext_key("transfer_hook", &p.to_string())),
+        Some(None) => ext.push(ext_key("transfer_hook_unset", "")),
+        None => {}
+    }
+    if let Some(d) = m.permanent_delegate {
+        ext.push(ext_key("permanent_delegate", &d.to_string()));
+    }
+    let flags = [
+        (m.non_transferable, "non_transferable"),
+        (m.default_frozen, "default_frozen"),
+        (m.pausable == Some(true), "pausable_paused"),
+        (m.pausable == Some(false), "pausable"),
+        (m.mint_close_authority.is_some(), "mint_close_authority"),
+        (m.scaled_ui_amount, "scaled_ui_amount"),
+        (m.confidential, "confidential"),
+    ];
+    ext.extend(flags.iter().filter(|(on, _)| *on).map(|(_, name)| ext_key(name, "")));
+    let extensions = if ext.is_empty() { none() } else { ext.join(", ") };
+    let venue = match s.venue {
+        VenueFacts::Curve { progress_bps } => tr(lang, "safety.curve", &[("pct", &pct(progress_bps).replace('%', ""))]),
+        VenueFacts::Pool => tr(lang, "safety.pool", &[]),
+        VenueFacts::Unknown => unknown(),
+    };
+    let sell = match &s.round_trip {
+        Some(RoundTrip::Sellable) => tr(lang, "safety.sellable", &[]),
+        Some(RoundTrip::CannotSell(e)) => tr(lang, "safety.cannot_sell", &[("error", e)]),
+        None => tr(lang, "safety.not_run", &[]),
+    };
+    let mut text = tr(
+        lang,
+        "safety.details",
+        &[
+            ("mint", mint),
+            ("program", &tr(lang, if m.token_2022 { "safety.program.t22" } else { "safety.program.spl" }, &[])),
+            ("mint_auth", &key(&m.mint_authority)),
+            ("freeze", &key(&m.freeze_authority)),
+            ("supply", &crate::domain::money::TokenAmount::new(m.supply, m.decimals).to_string()),
+            ("decimals", &m.decimals.to_string()),
+            ("extensions", &extensions),
+            ("top10", &s.top10_bps.map_or_else(unknown, pct)),
+            ("dev", &s.creator_bps.map_or_else(unknown, pct)),
+            ("venue", &venue),
+            ("sell", &sell),
+        ],
+    );
+    text.push('\n');
+    text.push_str(&safety_line(lang, Some(s)));
+    text
+}

@@ -1,0 +1,73 @@
+//! Token safety through the fake Bot API and the fake chain: a manual `/buy` of a Token-2022
+//! coin whose transfer hook refuses sells is refused with "cannot sell" after the round-trip
+//! simulation; a clean coin still buys.
+
+use quantbot::domain::lang::Lang;
+use quantbot::domain::safety::fixtures::{self, MintSpec};
+use quantbot::domain::user::UserId;
+use quantbot::i18n::tr;
+use quantbot::ports::PositionRepo;
+use solana_pubkey::Pubkey;
+
+use crate::on_both_databases;
+use crate::support::TestDb;
+use crate::support::fake_chain::pump;
+use crate::trading_commands::{ALICE, SOL, notice, paper_buy, prefix, say, setup};
+
+async fn a_manual_buy_of_a_hook_token_that_cannot_be_sold_is_refused(db: &TestDb) {
+    let env = setup(db, false).await;
+    let mut curve = pump::fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = 5 * SOL;
+    let hooked = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_2022_PROGRAM, &curve);
+    let hook = fixtures::transfer_hook(Some(Pubkey::new_unique()), Some(Pubkey::new_unique()));
+    pump::set_mint(&env.chain, &hooked, MintSpec { extensions: vec![hook], ..MintSpec::default() });
+    let before = env.chain.requests_for("simulateTransaction").len();
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", hooked.mint)).await;
+    let refused = notice(&env.app, cur, &prefix("reason.safety.cannot_sell")).await;
+    let text = refused.body["text"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains(&pump::HOOK_REFUSES_SELLS.to_string()), "the program error is shown: {text}");
+    assert_eq!(env.chain.requests_for("simulateTransaction").len(), before + 1, "one round-trip simulation");
+    assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());
+    let code: String = sqlx::query_scalar("SELECT error FROM trade_intents WHERE user_id = $1")
+        .bind(ALICE)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(code, "safety.cannot_sell");
+    // The refusal is localized like every risk refusal.
+    assert!(tr(Lang::Zh, "reason.safety.cannot_sell", &[("detail", "x")]).contains("require_sellable"));
+    // A clean coin still buys.
+    let position = paper_buy(&env).await;
+    assert_eq!(position.mint, env.coin.mint.to_string());
+    env.app.stop().await;
+}
+on_both_databases!(a_manual_buy_of_a_hook_token_that_cannot_be_sold_is_refused);
+
+/// The token card carries one safety line and a "Safety details" button; the details name the
+/// hazard. A freezable mint shows ⛔ freeze; a clean one ✅.
+async fn the_token_card_shows_a_safety_line_and_details(db: &TestDb) {
+    use crate::trading_commands::{buttons, text};
+    let env = setup(db, false).await;
+    let mint = env.coin.mint.to_string();
+    let card = say(&env.app, &mint).await;
+    let body = text(&card);
+    let freeze_ok = format!("✅ {}", tr(Lang::En, "safety.check.freeze", &[]));
+    assert!(body.contains(&prefix("safety.line")) && body.contains(&freeze_ok), "{body}");
+    assert!(buttons(&card).contains(&format!("sf:{mint}")), "{:?}", buttons(&card));
+
+    let mut curve = pump::fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = SOL;
+    let risky = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
+    let authority = Pubkey::new_unique();
+    pump::set_mint(&env.chain, &risky, MintSpec { freeze_authority: Some(authority), ..MintSpec::default() });
+    let card = say(&env.app, &risky.mint.to_string()).await;
+    let freeze_bad = format!("⛔ {}", tr(Lang::En, "safety.check.freeze", &[]));
+    assert!(text(&card).contains(&freeze_bad), "{}", text(&card));
+    let cur = env.app.tg.call_count().await;
+    env.app.tg.press(ALICE, ALICE, card.message_id(), &format!("sf:{}", risky.mint)).await;
+    let details = notice(&env.app, cur, &prefix("safety.details")).await;
+    assert!(text(&details).contains(&authority.to_string()), "the freeze authority is named: {}", text(&details));
+    env.app.stop().await;
+}
+on_both_databases!(the_token_card_shows_a_safety_line_and_details);
