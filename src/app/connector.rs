@@ -411,6 +411,7 @@ impl Connector {
             price_guard,
             resume: false,
             prefetched: None,
+            exit_reason: None,
         }
     }
 

@@ -581,6 +581,7 @@ async fn unknown_outcome_is_reported_pending_then_final(db: &TestDb) {
         price_guard: None,
         resume: false,
         prefetched: None,
+        exit_reason: None,
     };
     let outcome = trading.execute(req).await.unwrap();
     let TradeOutcome::Pending { intent_id, signature, .. } = outcome else {
@@ -634,6 +635,7 @@ async fn reconciler_loop_runs_passes_and_stops(db: &TestDb) {
         price_guard: None,
         resume: false,
         prefetched: None,
+        exit_reason: None,
     };
     let TradeOutcome::Pending { intent_id, .. } = trading.execute(req).await.unwrap() else { panic!("not pending") };
     env.chain.lag_statuses(0);

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 
-use crate::domain::exit::ExitRules;
+use crate::domain::exit::{ExitReason, ExitRules};
 use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin, IntentState};
 use crate::domain::money::{Bps, Lamports};
@@ -69,6 +69,8 @@ pub struct TradeRequest {
     /// Reads an alert's fan-out already made for everyone (market, wallet): with them the trade
     /// is CPU only until its send.
     pub prefetched: Option<Prefetched>,
+    /// Why a sell is made (exits, panic): named in the fill notice.
+    pub exit_reason: Option<ExitReason>,
 }
 
 /// What an alert's fan-out read once for all subscribers, plus this subscriber's wallet from
@@ -115,6 +117,7 @@ impl TradeRequest {
             price_guard: None,
             resume: false,
             prefetched: None,
+            exit_reason: None,
         }
     }
 
