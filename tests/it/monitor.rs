@@ -822,3 +822,59 @@ async fn monitor_memory_with_10k_users_and_100k_positions() {
     assert!(after < 128 * 1024, "VmRSS {after} KiB");
     db.cleanup().await;
 }
+
+/// `/panic`'s use-case: 20 open live positions → entries turned off, 20 sells (each an intent
+/// keyed by position), all landed on the fake chain, every notice says "panic"; a second press
+/// adds no intent and sends nothing.
+async fn panic_sells_every_open_position_once_and_turns_entries_off(db: &TestDb) {
+    use quantbot::app::panic::panic_sell;
+    use quantbot::domain::exit::ExitReason;
+    use quantbot::ports::TradeNotice;
+    let w = world(db, |c| {
+        c.stop_loss = None;
+        c.take_profit = Vec::new();
+        c.trailing_stop = None;
+        c.time_exit_hours = None;
+        c.max_open_positions = 20;
+    })
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..20_i64 {
+        let coin = new_coin(&w.chain);
+        let key = IdempotencyKey::command(UserId(ALICE), ALICE, 1_000 + n);
+        let out =
+            w.trading.execute(TradeRequest::buy(UserId(ALICE), coin.mint, Lamports(SOL / 100), key)).await.unwrap();
+        let TradeOutcome::Filled { position, .. } = out else { panic!("buy {n}: {out:?}") };
+        ids.push(position.id);
+    }
+    // A double press: two presses at once sell each position once between them.
+    let (a, b) = tokio::join!(panic_sell(&w.trading, UserId(ALICE)), panic_sell(&w.trading, UserId(ALICE)));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.filled + b.filled, a.failed + b.failed), (20, 0), "{a:?} {b:?}");
+    assert!(a.disabled_entries || b.disabled_entries, "{a:?} {b:?}");
+    assert!(!w.db.config(UserId(ALICE)).await.unwrap().trading_enabled, "new entries are off");
+    for id in &ids {
+        assert!(!w.position(*id).await.is_open, "position {id} still open");
+    }
+    let mut keys: Vec<(String, String)> =
+        ids.iter().map(|id| (format!("p{id}:panic#0"), "confirmed".to_owned())).collect();
+    keys.sort();
+    let mut got = w.exit_intents().await;
+    got.sort();
+    assert_eq!(got, keys);
+    assert_eq!(sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len(), 20, "20 sells landed");
+    let sold: Vec<TradeNotice> =
+        w.notices.to(ALICE).into_iter().filter(|n| matches!(n, TradeNotice::Filled { side: Side::Sell, .. })).collect();
+    assert_eq!(sold.len(), 20);
+    for n in &sold {
+        assert!(matches!(n, TradeNotice::Filled { exit: Some(ExitReason::Panic), .. }), "{n:?}");
+        let text = quantbot::telegram::reply::render_notice(Lang::En, n);
+        assert!(text.starts_with(&tr(Lang::En, "exit.panic", &[])), "{text}");
+    }
+    // A second press: nothing open, nothing stored, nothing sent.
+    let again = panic_sell(&w.trading, UserId(ALICE)).await.unwrap();
+    assert_eq!((again.disabled_entries, again.positions, again.filled), (false, 0, 0), "{again:?}");
+    assert_eq!(w.exit_intents().await.len(), 20, "a second press adds no intent");
+    assert_eq!(sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len(), 20);
+}
+on_both_databases!(panic_sells_every_open_position_once_and_turns_entries_off);
