@@ -471,6 +471,7 @@ impl Connector {
             resume: false,
             prefetched: None,
             safety_overrides: settings.safety,
+            exit_reason: None,
         }
     }
 

@@ -15,7 +15,7 @@ use solana_pubkey::Pubkey;
 use tokio::sync::{Mutex, mpsc};
 
 use super::trade::{MonitorPorts, StoredExit, TradeAmount, TradeOutcome, TradeRequest, Trading};
-use crate::domain::exit::{ExitDecision, ExitPlan, ExitRule, ExitRules, PositionView, next_peak};
+use crate::domain::exit::{ExitDecision, ExitPlan, ExitReason, ExitRule, ExitRules, PositionView, next_peak};
 use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
 use crate::domain::money::Bps;
@@ -183,7 +183,7 @@ impl Monitor {
             prices[i] = price;
         }
         let mut report = TickReport { evaluated: snapshot.len(), ..TickReport::default() };
-        let mut due: Vec<(Tracked, ExitDecision, u32)> = Vec::new();
+        let mut due: Vec<(Tracked, ExitDecision, ExitReason, u32)> = Vec::new();
         let mut new_plans: Vec<(i64, ExitPlan)> = Vec::new();
         let defaults = self.defaults_cache(&snapshot, now).await;
         let mut peaks: Vec<(i64, Decimal)> = Vec::new();
@@ -226,7 +226,8 @@ impl Monitor {
             if attempts.next_at_ms > now {
                 continue;
             }
-            due.push((t, decision, attempts.count));
+            let reason = decision.rule.reason(&rules);
+            due.push((t, decision, reason, attempts.count));
         }
         if !new_plans.is_empty() || !peaks.is_empty() {
             let mut tracked = self.tracked.lock().await;
@@ -249,7 +250,7 @@ impl Monitor {
         }
         report.exits = due.len();
         let results: Vec<bool> = futures::stream::iter(due)
-            .map(|(t, d, attempt)| async move { self.exit(t, d, attempt, now).await })
+            .map(|(t, d, reason, attempt)| async move { self.exit(t, d, reason, attempt, now).await })
             .buffer_unordered(PARALLEL_EXITS)
             .collect()
             .await;
@@ -293,7 +294,7 @@ impl Monitor {
     }
 
     /// Runs one exit; returns whether it filled.
-    async fn exit(&self, t: Tracked, d: ExitDecision, attempt: u32, now: i64) -> bool {
+    async fn exit(&self, t: Tracked, d: ExitDecision, reason: ExitReason, attempt: u32, now: i64) -> bool {
         let Ok(mint) = Pubkey::from_str(&t.record.mint) else {
             return false;
         };
@@ -316,6 +317,7 @@ impl Monitor {
             resume: false,
             prefetched: None,
             safety_overrides: Default::default(),
+            exit_reason: Some(reason),
         };
         let outcome = self.trading.execute(req).await;
         let (filled, label) = match outcome {

@@ -260,6 +260,7 @@ async fn record_recovered(
             paper: trade.is_paper,
             signature: trade.signature.clone(),
             position_id: trade.position_id.unwrap_or_default(),
+            exit: None,
         };
         ports.notifier.notify(intent.new.user, notice).await;
         return Ok(());
@@ -326,6 +327,7 @@ async fn record_recovered(
                 paper: false,
                 signature: Some(signature.to_owned()),
                 position_id: recorded.position.id,
+                exit: None,
             };
             ports.notifier.notify(intent.new.user, notice).await;
             Ok(())

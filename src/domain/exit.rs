@@ -102,6 +102,57 @@ impl ExitRule {
     }
 }
 
+/// Why a sell was made, with the figures of the rule that fired (every exit notice names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExitReason {
+    /// The stop-loss at `loss_bps` below the entry was hit.
+    StopLoss {
+        /// Stop distance below the entry, basis points.
+        loss_bps: u32,
+    },
+    /// Take-profit ladder step `step` (1-based, the last one sold) of `steps`, at `gain_bps`.
+    TakeProfit {
+        /// The last step sold, 1-based.
+        step: u32,
+        /// Steps in the ladder.
+        steps: u32,
+        /// That step's gain over the entry, basis points.
+        gain_bps: u32,
+    },
+    /// The trailing stop, `trail_bps` below the peak.
+    Trailing {
+        /// Trail distance below the peak, basis points.
+        trail_bps: u32,
+    },
+    /// The time exit after `after_ms` held.
+    Time {
+        /// The limit, ms since open.
+        after_ms: i64,
+    },
+    /// The user's `/panic`.
+    Panic,
+}
+
+impl ExitRule {
+    /// The reason this rule fired under `rules` (the figures the user set).
+    pub fn reason(self, rules: &ExitRules) -> ExitReason {
+        match self {
+            Self::StopLoss => ExitReason::StopLoss { loss_bps: rules.stop_loss_bps.unwrap_or(0).min(10_000) },
+            Self::Time => ExitReason::Time { after_ms: rules.time_exit_ms.unwrap_or(0) },
+            Self::Trailing => ExitReason::Trailing { trail_bps: rules.trailing.map_or(0, |t| t.trail_bps.min(10_000)) },
+            Self::TakeProfit(i) => {
+                let idx = usize::try_from(i).unwrap_or(usize::MAX);
+                ExitReason::TakeProfit {
+                    step: i.saturating_add(1),
+                    steps: u32::try_from(rules.take_profit.len()).unwrap_or(u32::MAX),
+                    gain_bps: rules.take_profit.get(idx).map_or(0, |s| s.gain_bps),
+                }
+            }
+        }
+    }
+}
+
 /// Sell this many raw tokens because of `rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExitDecision {

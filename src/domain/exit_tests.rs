@@ -236,3 +236,29 @@ proptest! {
         prop_assert_eq!(plan.evaluate(&p, price, now_extra * 20, &r), evaluate(&p, price, now_extra * 20, &r));
     }
 }
+
+#[test]
+fn every_rule_that_fires_names_itself_with_its_figures() {
+    let r = rules();
+    let steps = u32::try_from(r.take_profit.len()).unwrap();
+    assert_eq!(ExitRule::StopLoss.reason(&r), ExitReason::StopLoss { loss_bps: r.stop_loss_bps.unwrap() });
+    assert_eq!(ExitRule::Time.reason(&r), ExitReason::Time { after_ms: r.time_exit_ms.unwrap() });
+    assert_eq!(ExitRule::Trailing.reason(&r), ExitReason::Trailing { trail_bps: r.trailing.unwrap().trail_bps });
+    assert_eq!(
+        ExitRule::TakeProfit(1).reason(&r),
+        ExitReason::TakeProfit { step: 2, steps, gain_bps: r.take_profit[1].gain_bps }
+    );
+    // The decision a price gap makes names the last step it sells.
+    let p = pos(1_000, "1", 0);
+    let d = evaluate(
+        &p,
+        Decimal::from(100),
+        1,
+        &ExitRules { stop_loss_bps: None, trailing: None, time_exit_ms: None, ..r.clone() },
+    )
+    .unwrap();
+    assert_eq!(
+        d.rule.reason(&r),
+        ExitReason::TakeProfit { step: steps, steps, gain_bps: r.take_profit[r.take_profit.len() - 1].gain_bps }
+    );
+}

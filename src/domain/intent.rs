@@ -117,6 +117,11 @@ impl IdempotencyKey {
         Self(format!("p{position_id}:exit:{rule}:{step}"))
     }
 
+    /// One `/panic` sell per position and attempt.
+    pub fn panic(position_id: i64, attempt: u32) -> Self {
+        Self(format!("p{position_id}:panic#{attempt}"))
+    }
+
     /// Wraps a key read back from storage.
     pub fn from_stored(text: String) -> Self {
         Self(text)

@@ -9,6 +9,7 @@ use solana_transaction::versioned::VersionedTransaction;
 use super::RepoError;
 use rust_decimal::Decimal;
 
+use crate::domain::exit::ExitReason;
 use crate::domain::failure::TradeFailure;
 use crate::domain::intent::IntentOrigin;
 use crate::domain::money::{Lamports, TokenAmount};
@@ -101,6 +102,8 @@ pub enum TradeNotice {
         signature: Option<String>,
         /// Position id.
         position_id: i64,
+        /// The rule that made this sell (exits, panic); `None` for manual trades and buys.
+        exit: Option<ExitReason>,
     },
     /// Refused before sending (risk rule, venue, wallet) — nothing was spent.
     Refused {

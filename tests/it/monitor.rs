@@ -110,6 +110,15 @@ async fn notice(app: &TestApp, cursor: usize, needle: &str) -> Call {
         .await
 }
 
+/// Waits for the sell notice that names `reason` (its first line) and returns its text.
+async fn sold_because(app: &TestApp, cursor: usize, reason: &str) -> String {
+    let call = notice(app, cursor, reason).await;
+    let text = text(&call);
+    assert_eq!(text.lines().next(), Some(reason), "the rule comes first: {text}");
+    assert!(text.contains(&prefix("trade.sold")), "{text}");
+    text
+}
+
 fn prefix(key: &str) -> String {
     tr(Lang::En, key, &[]).split("%{").next().unwrap_or_default().to_owned()
 }
@@ -214,7 +223,7 @@ async fn trailing_stop_follows_the_peak_and_fires(db: &TestDb) {
     // −8 % from the peak: the trailing stop sells everything, once.
     let cur = env.app.tg.call_count().await;
     set_price(&env.chain, &env.coin, base, 1728 * 92, 1000 * 100);
-    notice(&env.app, cur, &prefix("trade.sold")).await;
+    sold_because(&env.app, cur, &tr(Lang::En, "exit.trailing", &[("pct", "5")])).await;
     let closed = until(&env, p.id, "closed", |r| !r.is_open).await;
     assert_eq!(closed.book.tokens, 0);
     assert!(closed.book.realized > 0, "sold at +59 %: {}", closed.book.realized);
@@ -242,18 +251,23 @@ async fn take_profit_ladder_sells_each_step_once_and_a_gap_sells_several_togethe
     let fifth = initial * 20 / 100;
     let base = pump::curve_of(&env.chain, &env.coin).virtual_quote_reserves;
     let ata = env.coin.ata_of(&env.wallet);
+    let step = |n: &str, pct: &str| tr(Lang::En, "exit.take_profit", &[("step", n), ("steps", "5"), ("pct", pct)]);
     // +75 %: the first step only.
+    let cur = env.app.tg.call_count().await;
     set_price(&env.chain, &env.coin, base, 175, 100);
     let s1 = until(&env, p.id, "step 1 sold", |r| r.book.tokens < initial).await;
     assert_eq!(s1.book.tokens, initial - fifth);
+    sold_because(&env.app, cur, &step("1", "50")).await;
     // +125 %: the second step, 20 % of the size at open (not of what is left).
     set_price(&env.chain, &env.coin, base, 225, 100);
     let s2 = until(&env, p.id, "step 2 sold", |r| r.book.tokens < initial - fifth).await;
     assert_eq!(s2.book.tokens, initial - 2 * fifth);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(position(&env, p.id).await.book.tokens, initial - 2 * fifth, "a sold step is never sold again");
-    // A gap to +225 %: steps 3 and 4 (+150 %, +200 %) in one sell of 40 %.
+    // A gap to +225 %: steps 3 and 4 (+150 %, +200 %) in one sell of 40 %, named by the last.
+    let cur = env.app.tg.call_count().await;
     set_price(&env.chain, &env.coin, base, 325, 100);
+    sold_because(&env.app, cur, &step("4", "200")).await;
     let forty = initial * 40 / 100;
     let s4 = until(&env, p.id, "steps 3+4 sold", |r| r.book.tokens < initial - 2 * fifth).await;
     assert_eq!(s4.book.tokens, initial - 2 * fifth - forty);
@@ -291,7 +305,7 @@ async fn a_mint_whose_price_reads_fail_does_not_block_the_others(db: &TestDb) {
     // The healthy coin dumps: its stop-loss still fires.
     let cur = env.app.tg.call_count().await;
     pump::move_price(&env.chain, &env.coin, |c: &mut BondingCurve| c.virtual_quote_reserves /= 2);
-    notice(&env.app, cur, &prefix("trade.sold")).await;
+    sold_because(&env.app, cur, &tr(Lang::En, "exit.stop_loss", &[("pct", "30")])).await;
     let closed = until(&env, healthy.id, "healthy position closed", |r| !r.is_open).await;
     assert_eq!(closed.book.tokens, 0);
     let still = position(&env, broken.id).await;
@@ -494,6 +508,7 @@ impl World {
             resume: false,
             prefetched: None,
             safety_overrides: Default::default(),
+            exit_reason: None,
         };
         let TradeOutcome::Filled { position, .. } = self.trading.execute(req).await.unwrap() else {
             panic!("buy did not fill")
@@ -537,6 +552,16 @@ async fn time_exit_sells_everything_when_the_clock_passes_the_limit(db: &TestDb)
     assert!(!closed.is_open && closed.book.tokens == 0);
     assert_eq!(w.chain.token_amount(&w.coin.ata_of(&w.wallet)), None, "emptied and closed (rent back)");
     assert_eq!(w.exit_intents().await, [(format!("p{}:exit:time#0:0", p.id), "confirmed".to_owned())]);
+    let sold: Vec<_> = w
+        .notices
+        .to(ALICE)
+        .into_iter()
+        .filter(|n| matches!(n, quantbot::ports::TradeNotice::Filled { side: Side::Sell, .. }))
+        .collect();
+    assert_eq!(sold.len(), 1, "{sold:?}");
+    let text = quantbot::telegram::reply::render_notice(Lang::En, &sold[0]);
+    assert!(text.starts_with(&tr(Lang::En, "exit.time", &[("hours", "1")])), "{text}");
+    assert!(text.starts_with("⏰ Time exit after 1 h\n"), "{text}");
     assert_eq!(w.monitor.tracked().await, 0, "a closed position leaves the monitor");
     assert_eq!(w.monitor.tick().await.evaluated, 0);
 }
@@ -802,3 +827,59 @@ async fn monitor_memory_with_10k_users_and_100k_positions() {
     assert!(after < 128 * 1024, "VmRSS {after} KiB");
     db.cleanup().await;
 }
+
+/// `/panic`'s use-case: 20 open live positions → entries turned off, 20 sells (each an intent
+/// keyed by position), all landed on the fake chain, every notice says "panic"; a second press
+/// adds no intent and sends nothing.
+async fn panic_sells_every_open_position_once_and_turns_entries_off(db: &TestDb) {
+    use quantbot::app::panic::panic_sell;
+    use quantbot::domain::exit::ExitReason;
+    use quantbot::ports::TradeNotice;
+    let w = world(db, |c| {
+        c.stop_loss = None;
+        c.take_profit = Vec::new();
+        c.trailing_stop = None;
+        c.time_exit_hours = None;
+        c.max_open_positions = 20;
+    })
+    .await;
+    let mut ids = Vec::new();
+    for n in 0..20_i64 {
+        let coin = new_coin(&w.chain);
+        let key = IdempotencyKey::command(UserId(ALICE), ALICE, 1_000 + n);
+        let out =
+            w.trading.execute(TradeRequest::buy(UserId(ALICE), coin.mint, Lamports(SOL / 100), key)).await.unwrap();
+        let TradeOutcome::Filled { position, .. } = out else { panic!("buy {n}: {out:?}") };
+        ids.push(position.id);
+    }
+    // A double press: two presses at once sell each position once between them.
+    let (a, b) = tokio::join!(panic_sell(&w.trading, UserId(ALICE)), panic_sell(&w.trading, UserId(ALICE)));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.filled + b.filled, a.failed + b.failed), (20, 0), "{a:?} {b:?}");
+    assert!(a.disabled_entries || b.disabled_entries, "{a:?} {b:?}");
+    assert!(!w.db.config(UserId(ALICE)).await.unwrap().trading_enabled, "new entries are off");
+    for id in &ids {
+        assert!(!w.position(*id).await.is_open, "position {id} still open");
+    }
+    let mut keys: Vec<(String, String)> =
+        ids.iter().map(|id| (format!("p{id}:panic#0"), "confirmed".to_owned())).collect();
+    keys.sort();
+    let mut got = w.exit_intents().await;
+    got.sort();
+    assert_eq!(got, keys);
+    assert_eq!(sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len(), 20, "20 sells landed");
+    let sold: Vec<TradeNotice> =
+        w.notices.to(ALICE).into_iter().filter(|n| matches!(n, TradeNotice::Filled { side: Side::Sell, .. })).collect();
+    assert_eq!(sold.len(), 20);
+    for n in &sold {
+        assert!(matches!(n, TradeNotice::Filled { exit: Some(ExitReason::Panic), .. }), "{n:?}");
+        let text = quantbot::telegram::reply::render_notice(Lang::En, n);
+        assert!(text.starts_with(&tr(Lang::En, "exit.panic", &[])), "{text}");
+    }
+    // A second press: nothing open, nothing stored, nothing sent.
+    let again = panic_sell(&w.trading, UserId(ALICE)).await.unwrap();
+    assert_eq!((again.disabled_entries, again.positions, again.filled), (false, 0, 0), "{again:?}");
+    assert_eq!(w.exit_intents().await.len(), 20, "a second press adds no intent");
+    assert_eq!(sells_sent(&w.chain, PUMP_PROGRAM, PUMP_SELL).len(), 20);
+}
+on_both_databases!(panic_sells_every_open_position_once_and_turns_entries_off);

@@ -582,6 +582,7 @@ async fn unknown_outcome_is_reported_pending_then_final(db: &TestDb) {
         resume: false,
         prefetched: None,
         safety_overrides: Default::default(),
+        exit_reason: None,
     };
     let outcome = trading.execute(req).await.unwrap();
     let TradeOutcome::Pending { intent_id, signature, .. } = outcome else {
@@ -636,6 +637,7 @@ async fn reconciler_loop_runs_passes_and_stops(db: &TestDb) {
         resume: false,
         prefetched: None,
         safety_overrides: Default::default(),
+        exit_reason: None,
     };
     let TradeOutcome::Pending { intent_id, .. } = trading.execute(req).await.unwrap() else { panic!("not pending") };
     env.chain.lag_statuses(0);

@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 
-use crate::domain::exit::ExitRules;
+use crate::domain::exit::{ExitReason, ExitRules};
 use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin, IntentState};
 use crate::domain::money::{Bps, Lamports};
@@ -71,6 +71,8 @@ pub struct TradeRequest {
     pub prefetched: Option<Prefetched>,
     /// A source's overrides of the user's safety rules (alert buys); empty = the user's rules.
     pub safety_overrides: crate::domain::safety::SafetyOverrides,
+    /// Why a sell is made (exits, panic): named in the fill notice.
+    pub exit_reason: Option<ExitReason>,
 }
 
 /// What an alert's fan-out read once for all subscribers, plus this subscriber's wallet from
@@ -120,6 +122,7 @@ impl TradeRequest {
             resume: false,
             prefetched: None,
             safety_overrides: crate::domain::safety::SafetyOverrides::default(),
+            exit_reason: None,
         }
     }
 

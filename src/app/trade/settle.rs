@@ -269,6 +269,7 @@ async fn record(
         paper: mode == TradeMode::Paper,
         signature: signature.clone(),
         position_id: recorded.position.id,
+        exit: req.exit_reason,
     };
     t.ports.notifier.notify(req.user, notice).await;
     Ok(TradeOutcome::Filled {

@@ -76,6 +76,7 @@ pub fn fill_notice(f: &RecordedFill) -> TradeNotice {
         paper: f.paper,
         signature: f.signature.clone(),
         position_id: f.position_id,
+        exit: None,
     }
 }
 

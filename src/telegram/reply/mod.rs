@@ -14,7 +14,7 @@ pub mod wallet;
 pub use alerts::notice_keyboard;
 pub use labels::{key_allowed, key_label};
 pub use reason::reason_text;
-pub use trade::{render_notice, render_working};
+pub use trade::{exit_reason_text, render_notice, render_working};
 
 use rust_decimal::Decimal;
 use teloxide::types::InlineKeyboardMarkup;

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::telegram::callback::Callback;
 
+use crate::domain::exit::ExitReason;
 use crate::domain::lang::Lang;
 use crate::domain::money::{LAMPORTS_PER_SOL, Lamports};
 use crate::domain::position::Side;
@@ -33,7 +34,19 @@ fn link(lang: Lang, signature: Option<&String>) -> String {
 /// Renders a trade notice.
 pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
     match notice {
-        TradeNotice::Filled { side, mint, sol: amount, tokens, price, fees, pnl, paper, signature, position_id } => {
+        TradeNotice::Filled {
+            side,
+            mint,
+            sol: amount,
+            tokens,
+            price,
+            fees,
+            pnl,
+            paper,
+            signature,
+            position_id,
+            exit,
+        } => {
             let key = match side {
                 Side::Buy => "trade.bought",
                 Side::Sell => "trade.sold",
@@ -50,6 +63,9 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
                     ("position", &position_id.to_string()),
                 ],
             );
+            if let Some(reason) = exit {
+                text = format!("{}\n{text}", exit_reason_text(lang, reason));
+            }
             if let Some(pnl) = pnl {
                 text.push('\n');
                 text.push_str(&tr(lang, "trade.pnl", &[("pnl", &signed_sol(*pnl))]));
@@ -99,6 +115,29 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
             super::alerts::render_alert_notice(lang, notice)
         }
+    }
+}
+
+/// `bps` as a percentage for display (`3000` → `30`, `250` → `2.5`).
+fn pct(bps: u32) -> String {
+    Decimal::new(i64::from(bps), 2).normalize().to_string()
+}
+
+/// The rule that made a sell, with its figures ("Stop-loss −30 % hit").
+pub fn exit_reason_text(lang: Lang, reason: &ExitReason) -> String {
+    match *reason {
+        ExitReason::StopLoss { loss_bps } => tr(lang, "exit.stop_loss", &[("pct", &pct(loss_bps))]),
+        ExitReason::TakeProfit { step, steps, gain_bps } => tr(
+            lang,
+            "exit.take_profit",
+            &[("step", &step.to_string()), ("steps", &steps.to_string()), ("pct", &pct(gain_bps))],
+        ),
+        ExitReason::Trailing { trail_bps } => tr(lang, "exit.trailing", &[("pct", &pct(trail_bps))]),
+        ExitReason::Time { after_ms } => {
+            let hours = (Decimal::from(after_ms) / Decimal::from(3_600_000)).round_dp(2).normalize();
+            tr(lang, "exit.time", &[("hours", &hours.to_string())])
+        }
+        ExitReason::Panic => tr(lang, "exit.panic", &[]),
     }
 }
 
@@ -434,4 +473,49 @@ fn history_line(lang: Lang, r: &crate::ports::TradeRecord) -> String {
         line.push_str(&tr(lang, "tradecmd.paper_tag", &[]));
     }
     line
+}
+
+#[cfg(test)]
+mod exit_reason_tests {
+    use super::*;
+
+    fn sold(exit: Option<ExitReason>) -> TradeNotice {
+        TradeNotice::Filled {
+            side: Side::Sell,
+            mint: "So11111111111111111111111111111111111111112".to_owned(),
+            sol: Lamports(1_000_000),
+            tokens: crate::domain::money::TokenAmount::new(5, 0),
+            price: None,
+            fees: Lamports(5_000),
+            pnl: Some(-10),
+            paper: false,
+            signature: None,
+            position_id: 7,
+            exit,
+        }
+    }
+
+    #[test]
+    fn a_sell_notice_names_the_rule_that_fired_in_every_language() {
+        let cases = [
+            (ExitReason::StopLoss { loss_bps: 3_000 }, "Stop-loss −30 % hit"),
+            (ExitReason::TakeProfit { step: 2, steps: 3, gain_bps: 20_000 }, "Take-profit step 2/3 at +200 %"),
+            (ExitReason::Trailing { trail_bps: 200 }, "Trailing stop −2 % from peak"),
+            (ExitReason::Time { after_ms: 48 * 3_600_000 }, "Time exit after 48 h"),
+            (ExitReason::Panic, "Panic sell"),
+        ];
+        for (reason, en) in cases {
+            let text = render_notice(Lang::En, &sold(Some(reason)));
+            assert!(text.lines().next().is_some_and(|l| l.contains(en)), "{text}");
+            for lang in [Lang::Ru, Lang::Zh] {
+                let local = exit_reason_text(lang, &reason);
+                assert_ne!(local, exit_reason_text(Lang::En, &reason), "{lang:?} {reason:?}");
+                assert!(!local.contains("%{"), "{local}");
+                assert!(render_notice(lang, &sold(Some(reason))).starts_with(&local));
+            }
+        }
+        let manual = render_notice(Lang::En, &sold(None));
+        assert!(manual.starts_with("✅"), "a manual sell names no rule: {manual}");
+        assert_eq!(exit_reason_text(Lang::En, &ExitReason::StopLoss { loss_bps: 250 }), "🛑 Stop-loss −2.5 % hit");
+    }
 }
