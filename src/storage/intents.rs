@@ -210,21 +210,6 @@ impl IntentRepo for Db {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn insert_sql_binds_thirteen_values_per_row_in_each_dialect() {
-        let pg = insert_sql(2, Backend::Postgres);
-        assert!(pg.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13)"), "{pg}");
-        assert!(pg.contains("($14,") && pg.contains(",$26)") && !pg.contains("$27"), "{pg}");
-        let lite = insert_sql(2, Backend::Sqlite);
-        assert_eq!(lite.matches('?').count(), 2 * INSERT_COLS, "{lite}");
-        assert!(!lite.contains('$') && lite.matches("'pending'").count() == 2, "{lite}");
-    }
-}
-
 impl Db {
     async fn insert_if_new_once(&self, intent: &NewIntent) -> Result<Inserted, RepoError> {
         let sql = insert_sql(1, self.backend());
@@ -277,5 +262,20 @@ impl Db {
         .execute(self.writer())
         .await?;
         Ok(res.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_sql_binds_thirteen_values_per_row_in_each_dialect() {
+        let pg = insert_sql(2, Backend::Postgres);
+        assert!(pg.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'pending',$11,$12,$13)"), "{pg}");
+        assert!(pg.contains("($14,") && pg.contains(",$26)") && !pg.contains("$27"), "{pg}");
+        let lite = insert_sql(2, Backend::Sqlite);
+        assert_eq!(lite.matches('?').count(), 2 * INSERT_COLS, "{lite}");
+        assert!(!lite.contains('$') && lite.matches("'pending'").count() == 2, "{lite}");
     }
 }
