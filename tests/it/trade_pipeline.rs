@@ -134,16 +134,19 @@ async fn a_burst_of_taps_on_a_buy_button_buys_once(db: &TestDb) {
     settle().await;
     let buys = intents(&env).await.into_iter().filter(|(side, _, _)| side == "buy").count();
     assert_eq!(buys, 1, "{:?}", intents(&env).await);
-    let refusals = env.app.tg.calls().await[cur..]
-        .iter()
-        .filter(|c| c.method == "sendMessage" && text(c).contains(&reason))
-        .count();
-    assert_eq!(
-        refusals,
-        4,
-        "{:#?}",
-        env.app.tg.calls().await[cur..].iter().map(|c| format!("{} {}", c.method, c.body)).collect::<Vec<_>>()
-    );
+    // The refusals leave at Telegram's pace for one chat (about one a second): wait for all.
+    let count_refusals = || async {
+        env.app.tg.calls().await[cur..]
+            .iter()
+            .filter(|c| c.method == "sendMessage" && text(c).contains(&reason))
+            .count()
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while count_refusals().await < 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    settle().await;
+    assert_eq!(count_refusals().await, 4, "four refusals, no more");
 
     // A shorter window, then a deliberate second buy after it: it goes through.
     say(&env.app, "/livetrade config double_tap_guard_secs 1").await;
