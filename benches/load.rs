@@ -417,8 +417,8 @@ async fn commands(total: usize, rate: Option<usize>) {
     }
     let drained = started.elapsed();
     let metrics = bot.metrics().await;
-    let p50 = quantile(&metrics, "quantbot_command_latency_seconds", 0.5).unwrap_or(f64::NAN) * 1000.0;
-    let p99 = quantile(&metrics, "quantbot_command_latency_seconds", 0.99).unwrap_or(f64::NAN) * 1000.0;
+    let p50 = quantile(&metrics, "quantbot_command_duration_seconds", 0.5).unwrap_or(f64::NAN) * 1000.0;
+    let p99 = quantile(&metrics, "quantbot_command_duration_seconds", 0.99).unwrap_or(f64::NAN) * 1000.0;
     let violations = tg.violations().await.len();
     let users = count(&db, "SELECT COUNT(*) FROM users").await;
     // Memory after the last reply: sampled for 60 s.
