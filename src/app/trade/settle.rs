@@ -62,7 +62,12 @@ async fn paper(t: &Trading, s: SignedTrade) -> Result<TradeOutcome, TradeError> 
 async fn record_paper(t: &Trading, s: &SignedTrade, tokens: u64, sol: Lamports) -> Result<TradeOutcome, TradeError> {
     let now = Some(t.ports.clock.now_ms());
     let outcome = record(t, s, tokens, sol, None, now).await?;
-    t.ports.intents.transition(s.intent.id, IntentState::Pending, IntentState::Confirmed, None).await?;
+    // A fill that does not apply to the position (recorded nothing) fails the intent.
+    let (to, error) = match &outcome {
+        TradeOutcome::Failed { reason, .. } => (IntentState::Failed, Some(reason.code())),
+        _ => (IntentState::Confirmed, None),
+    };
+    t.ports.intents.transition(s.intent.id, IntentState::Pending, to, error.as_deref()).await?;
     Ok(outcome)
 }
 
