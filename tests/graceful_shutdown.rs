@@ -145,8 +145,8 @@ async fn a_trade_still_unconfirmed_at_the_deadline_is_announced_before_exit_and_
         .env("JUPITER_API_URL", "http://127.0.0.1:1/swap/v1")
         .env("HELIUS_SENDER_URL", chain.sender_url())
         .env("SHUTDOWN_DEADLINE_SECS", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .env("RUST_LOG", "info")
+        .stdout(std::fs::File::create(dir.path().join("bot.log")).unwrap())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -186,7 +186,11 @@ async fn a_trade_still_unconfirmed_at_the_deadline_is_announced_before_exit_and_
         })
     };
     let calls = tg.calls().await;
-    assert!(to_alice(&still, &calls, cursor), "Alice was not told before exit that the trade is still confirming");
+    let log = std::fs::read_to_string(dir.path().join("bot.log")).unwrap_or_default();
+    assert!(
+        to_alice(&still, &calls, cursor),
+        "Alice was not told before exit that the trade is still confirming; bot log:\n{log}"
+    );
     assert!(!to_alice(&bought, &calls, cursor), "no result could be known yet");
     let store = quantbot::storage::Db::connect(&SecretString::from(db.url.clone())).await.unwrap();
     let unfinished = store.unfinished().await.unwrap();

@@ -450,3 +450,33 @@ async fn a_failing_handler_is_counted_and_the_user_gets_an_apology(db: &TestDb) 
     app.stop().await;
 }
 on_both_databases!(a_failing_handler_is_counted_and_the_user_gets_an_apology);
+
+/// A request queued right before the stop (the shutdown notice for a trade still confirming)
+/// is delivered before the outbox ends, whichever of the two wakes the worker first. Twenty
+/// rounds: with the old order (check "stopping and empty" before taking what was queued) about
+/// half of them lost the message.
+#[tokio::test]
+async fn a_request_queued_just_before_the_stop_is_delivered() {
+    use quantbot::telegram::outbox::{Envelope, Limits, Outbox, OutboxHooks, Priority, Request};
+    let tg = crate::support::FakeTelegram::start().await;
+    for round in 0..20 {
+        let bot = teloxide::Bot::new("123456:TEST-token").set_api_url(tg.url.parse().unwrap());
+        let hooks = OutboxHooks {
+            users: None,
+            metrics: std::sync::Arc::new(quantbot::telemetry::Metrics::new()),
+            liveness: quantbot::telemetry::Liveness::new(),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (outbox, task) = Outbox::start(bot, Limits::telegram(), hooks, async move {
+            let _ = stopped.await;
+        });
+        // The worker is idle, parked on "next request or stop".
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let text = format!("still confirming, round {round}");
+        outbox.send(Envelope::new(777, Priority::Notice, Request::text(text.clone(), None)));
+        stop.send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap();
+        let delivered = tg.calls().await.iter().any(|c| c.method == "sendMessage" && c.body["text"] == json!(text));
+        assert!(delivered, "round {round}: the message queued before the stop was dropped");
+    }
+}

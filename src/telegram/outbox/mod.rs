@@ -354,14 +354,16 @@ async fn run(
     let mut open = true;
     let mut draining = false;
     loop {
-        if draining && sched.is_empty() && slots.available_permits() == MAX_IN_FLIGHT {
-            break;
-        }
+        // Take what was queued before looking at `draining`: a request sent just before the
+        // stop (a shutdown notice) is delivered, whichever branch the last `select!` chose.
         while let Ok(env) = rx.try_recv() {
             enqueue(&mut sched, env, false);
         }
         while let Ok(fb) = fb_rx.try_recv() {
             apply(&mut sched, fb);
+        }
+        if draining && sched.is_empty() && slots.available_permits() == MAX_IN_FLIGHT {
+            break;
         }
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             tokio::select! {
