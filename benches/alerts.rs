@@ -177,6 +177,8 @@ fn classify_mint(bytes: &[u8]) -> bool {
         top10_bps: Some(2_100),
         creator_bps: Some(300),
         age_secs: None,
+        age_lower_bound: false,
+        meta: None,
         venue: VenueFacts::Curve { progress_bps: 1_200 },
         round_trip: Some(RoundTrip::Sellable),
     };
@@ -191,6 +193,8 @@ fn clean_safety() -> TokenSafety {
         top10_bps: Some(1_500),
         creator_bps: Some(0),
         age_secs: None,
+        age_lower_bound: false,
+        meta: None,
         venue: VenueFacts::Curve { progress_bps: 1_000 },
         round_trip: Some(RoundTrip::Sellable),
     }

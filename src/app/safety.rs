@@ -1,8 +1,10 @@
 //! The shared token-safety reader: one read per mint, cached (~30 s) for every user and for a
 //! whole alert fan-out.
 //!
-//! A read is one round trip of two concurrent calls: `getMultipleAccounts` (the mint, its
-//! Pump.fun bonding curve and its canonical PumpSwap pool) and `getTokenLargestAccounts`.
+//! A read is one round trip of three concurrent calls: `getMultipleAccounts` (the mint, its
+//! Pump.fun bonding curve, its canonical PumpSwap pool and its Metaplex metadata),
+//! `getTokenLargestAccounts`, and one page of `getSignaturesForAddress` for the coin's age (its
+//! creation time is kept for good once found; a failed history read leaves the age unknown).
 //! Transient failures are retried; a read that still fails is "safety data unavailable"
 //! (`None`): strict rules refuse on it, normal rules only warn. The round trip (a tiny buy and the
 //! sell of what it bought, simulated unsigned in one transaction) is run on demand and cached per
@@ -19,7 +21,7 @@ use solana_transaction::versioned::VersionedTransaction;
 use crate::domain::money::Bps;
 use crate::domain::position::Side;
 use crate::domain::safety::{ROUND_TRIP_LAMPORTS, RoundTrip, TokenSafety, VenueFacts, decode_mint, share_bps};
-use crate::ports::{ChainClient, ChainError, Clock, PlanOptions, Quote, QuoteRequest, Swapper, VenueId};
+use crate::ports::{ChainClient, ChainError, Clock, HistoryPage, PlanOptions, Quote, QuoteRequest, Swapper, VenueId};
 use crate::solana::instructions::{AtaSpec, ComputeUnits, MicroLamportsPerCu};
 use crate::solana::tx::{ComputeBudget, TxDraft};
 use crate::venues::pumpfun::accounts::BondingCurve;
@@ -29,6 +31,17 @@ use crate::venues::pumpswap::accounts::Pool;
 const PUMP_INITIAL_REAL_TOKENS: u64 = 793_100_000_000_000;
 /// Entries kept before the oldest are dropped.
 const MAX_ENTRIES: usize = 10_000;
+/// One page of a mint's history: a shorter page reaches its first transaction (its creation).
+const HISTORY_PAGE: usize = 1_000;
+
+/// When a mint first shows on chain (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Born {
+    /// Its first transaction: known for good.
+    At(i64),
+    /// No later than this (the page of history was full).
+    NoLaterThan(i64),
+}
 
 /// Tunables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +74,8 @@ pub struct SafetyReader {
     clock: Arc<dyn Clock>,
     settings: SafetySettings,
     cache: Arc<Mutex<HashMap<Pubkey, Entry>>>,
+    /// Creation times found (kept across refreshes: they never change).
+    born: Arc<Mutex<HashMap<Pubkey, i64>>>,
 }
 
 impl std::fmt::Debug for SafetyReader {
@@ -77,7 +92,14 @@ impl SafetyReader {
         clock: Arc<dyn Clock>,
         settings: SafetySettings,
     ) -> Self {
-        Self { chain, swapper, clock, settings, cache: Arc::new(Mutex::new(HashMap::new())) }
+        Self {
+            chain,
+            swapper,
+            clock,
+            settings,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+            born: Arc::new(Mutex::new(HashMap::new())),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Pubkey, Entry>> {
@@ -145,12 +167,41 @@ impl SafetyReader {
         cache.insert(*mint, Entry { read_at_ms: now, safety });
     }
 
+    /// When `mint` first shows on chain: from the cache, else one page of its history (newest
+    /// first; a page shorter than [`HISTORY_PAGE`] ends at its first transaction). `None` when
+    /// the history cannot be read: age is then unknown, nothing else is affected.
+    async fn born(&self, mint: &Pubkey) -> Option<Born> {
+        if let Some(at) = self.born.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(mint) {
+            return Some(Born::At(*at));
+        }
+        let page = HistoryPage { before: None, until: None, limit: HISTORY_PAGE };
+        let history = match self.chain.signatures_for_address(mint, page).await {
+            Ok(history) => history,
+            Err(e) => {
+                tracing::debug!(%mint, error.message = %e, "mint history unavailable; age unknown");
+                return None;
+            }
+        };
+        let oldest = history.last()?.block_time?;
+        if history.len() >= HISTORY_PAGE {
+            return Some(Born::NoLaterThan(oldest));
+        }
+        let mut born = self.born.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if born.len() >= MAX_ENTRIES {
+            born.clear();
+        }
+        born.insert(*mint, oldest);
+        Some(Born::At(oldest))
+    }
+
     /// `Ok(None)`: the mint account is missing or is not a mint (the venue says why).
     async fn fetch(&self, mint: &Pubkey) -> Result<Option<TokenSafety>, ChainError> {
         let curve_key = crate::venues::pumpfun::pda::bonding_curve(mint);
         let pool_key = crate::venues::pumpswap::pda::canonical_pool(mint);
-        let keys = [*mint, curve_key, pool_key];
-        let (accounts, largest) = tokio::join!(self.chain.accounts(&keys), self.chain.token_largest_accounts(mint));
+        let metadata_key = crate::domain::token_meta::metaplex_address(mint);
+        let keys = [*mint, curve_key, pool_key, metadata_key];
+        let (accounts, largest, born) =
+            tokio::join!(self.chain.accounts(&keys), self.chain.token_largest_accounts(mint), self.born(mint));
         let accounts = accounts?;
         let largest = largest?;
         let Some(Some(mint_account)) = accounts.first() else {
@@ -158,6 +209,21 @@ impl SafetyReader {
         };
         let Ok(facts) = decode_mint(&mint_account.owner, &mint_account.data) else {
             return Ok(None);
+        };
+        let meta =
+            if facts.token_2022 { crate::domain::token_meta::decode_token_2022(&mint_account.data) } else { None }
+                .or_else(|| {
+                    let account = accounts.get(3).and_then(Option::as_ref)?;
+                    (account.owner == crate::domain::token_meta::METAPLEX_PROGRAM)
+                        .then(|| crate::domain::token_meta::decode_metaplex(&account.data, mint))
+                        .flatten()
+                });
+        let now_secs = self.clock.now_ms() / 1_000;
+        let age = |t: i64| u64::try_from(now_secs.saturating_sub(t)).unwrap_or(0);
+        let (age_secs, age_lower_bound) = match born {
+            Some(Born::At(t)) => (Some(age(t)), false),
+            Some(Born::NoLaterThan(t)) => (Some(age(t)), true),
+            None => (None, false),
         };
         let token_program = mint_account.owner;
         let ata = |owner: Pubkey| AtaSpec { owner, mint: *mint, token_program }.address();
@@ -198,7 +264,9 @@ impl SafetyReader {
         Ok(Some(TokenSafety {
             top10_bps: Some(share_bps(top10, supply)),
             creator_bps,
-            age_secs: None,
+            age_secs,
+            age_lower_bound,
+            meta,
             venue,
             round_trip: None,
             mint: facts,

@@ -11,6 +11,7 @@ pub mod position;
 pub mod risk;
 pub mod safety;
 pub mod stats;
+pub mod token_meta;
 pub mod user;
 pub mod user_config;
 pub mod wallet;

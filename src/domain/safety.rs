@@ -203,8 +203,13 @@ pub struct TokenSafety {
     pub top10_bps: Option<u32>,
     /// Share of supply the creator's wallet holds (bps).
     pub creator_bps: Option<u32>,
-    /// Age in seconds (from the creation the chain shows), when known.
+    /// Age in seconds (from the oldest transaction the chain shows for the mint), when known.
     pub age_secs: Option<u64>,
+    /// `age_secs` is only a lower bound (the history read ended on a full page: the coin is at
+    /// least that old).
+    pub age_lower_bound: bool,
+    /// Name, symbol and uri (Token-2022 `TokenMetadata` or Metaplex), when found.
+    pub meta: Option<super::token_meta::TokenMeta>,
     /// Curve progress or pool.
     pub venue: VenueFacts,
     /// Round-trip simulation, when it ran.
@@ -679,8 +684,11 @@ pub fn evaluate(safety: Option<&TokenSafety>, rules: &SafetyRules) -> Result<(),
     }
     if let Some(min) = rules.min_age_secs {
         match s.age_secs {
-            Some(age) if age < u64::from(min) => return Err(SafetyRefusal::TooYoung { min_secs: min }),
-            None if strict => return Err(SafetyRefusal::TooYoung { min_secs: min }),
+            Some(age) if age >= u64::from(min) => {}
+            // Exactly known and too young.
+            Some(_) if !s.age_lower_bound => return Err(SafetyRefusal::TooYoung { min_secs: min }),
+            // Not known (or only "at least", below the minimum): strict refuses.
+            _ if strict => return Err(SafetyRefusal::TooYoung { min_secs: min }),
             _ => {}
         }
     }

@@ -204,6 +204,8 @@ fn fixture_mints_are_classified_exactly() {
             top10_bps: c.top10_bps,
             creator_bps: c.creator_bps,
             age_secs: Some(3_600),
+            age_lower_bound: false,
+            meta: None,
             venue: c.venue,
             round_trip: c.round_trip.clone(),
         };
@@ -254,6 +256,35 @@ fn unavailable_data_refuses_only_under_strict() {
 }
 
 #[test]
+fn min_age_refuses_a_coin_known_to_be_younger_and_strict_refuses_an_unknown_age() {
+    let spec = MintSpec { supply: 1_000_000, decimals: 6, ..MintSpec::default() };
+    let coin = |age: Option<u64>, lower_bound: bool| TokenSafety {
+        mint: decode_mint(&TOKEN_PROGRAM, &spec.bytes()).unwrap(),
+        top10_bps: Some(1_000),
+        creator_bps: Some(0),
+        age_secs: age,
+        age_lower_bound: lower_bound,
+        meta: None,
+        venue: VenueFacts::Curve { progress_bps: 500 },
+        round_trip: Some(RoundTrip::Sellable),
+    };
+    let young = Err(SafetyRefusal::TooYoung { min_secs: 600 });
+    for level in [SafetyLevel::Normal, SafetyLevel::Strict] {
+        let rules = SafetyRules { min_age_secs: Some(600), ..SafetyRules::preset(level) };
+        let strict = level == SafetyLevel::Strict;
+        assert_eq!(evaluate(Some(&coin(Some(599), false)), &rules), young, "{level:?}: 599 s old");
+        assert_eq!(evaluate(Some(&coin(Some(600), false)), &rules), Ok(()), "{level:?}: exactly old enough");
+        assert_eq!(evaluate(Some(&coin(Some(7_200), true)), &rules), Ok(()), "{level:?}: at least 2 h old");
+        // "At least 5 min" and "unknown" do not prove the coin young: only strict refuses them.
+        let unproven = if strict { young.clone() } else { Ok(()) };
+        assert_eq!(evaluate(Some(&coin(Some(300), true)), &rules), unproven, "{level:?}: at least 300 s");
+        assert_eq!(evaluate(Some(&coin(None, false)), &rules), unproven, "{level:?}: unknown age");
+    }
+    let off = SafetyRules { min_age_secs: None, ..SafetyRules::preset(SafetyLevel::Normal) };
+    assert_eq!(evaluate(Some(&coin(Some(1), false)), &off), Ok(()));
+}
+
+#[test]
 fn source_overrides_apply_on_top_of_the_user_rules() {
     let user = SafetyRules::default();
     let o =
@@ -277,7 +308,7 @@ proptest! {
     fn arbitrary_account_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600), t22 in any::<bool>()) {
         let owner = if t22 { TOKEN_2022_PROGRAM } else { TOKEN_PROGRAM };
         if let Ok(m) = decode_mint(&owner, &data) {
-            let s = TokenSafety { mint: m, top10_bps: None, creator_bps: None, age_secs: None, venue: VenueFacts::Unknown, round_trip: None };
+            let s = TokenSafety { mint: m, top10_bps: None, creator_bps: None, age_secs: None, age_lower_bound: false, meta: None, venue: VenueFacts::Unknown, round_trip: None };
             let _ = classify(&s);
             let _ = evaluate(Some(&s), &SafetyRules::preset(SafetyLevel::Strict));
         }

@@ -115,6 +115,31 @@ pub struct SimulationReport {
     pub accounts: Vec<Option<AccountData>>,
 }
 
+/// One entry of `getSignaturesForAddress` (newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressSignature {
+    /// The transaction.
+    pub signature: Signature,
+    /// Slot it landed in.
+    pub slot: u64,
+    /// Unix seconds, when the node knows them.
+    pub block_time: Option<i64>,
+    /// Whether it failed (it landed and paid fees).
+    pub failed: bool,
+}
+
+/// A page of an address's history: `before` (exclusive, page backwards from it), `until`
+/// (exclusive, stop there), at most `limit` (1..=1000) signatures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryPage<'a> {
+    /// Start after this signature (older than it); `None` = from the newest.
+    pub before: Option<&'a Signature>,
+    /// Stop at this signature (newer than it only).
+    pub until: Option<&'a Signature>,
+    /// Page size, 1..=1000.
+    pub limit: usize,
+}
+
 /// Read and write access to the chain.
 #[async_trait]
 pub trait ChainClient: Send + Sync {
@@ -154,6 +179,16 @@ pub trait ChainClient: Send + Sync {
     /// The largest token accounts of a mint (at most 20, largest first): `(token account, raw
     /// amount)`.
     async fn token_largest_accounts(&self, mint: &Pubkey) -> Result<Vec<(Pubkey, u64)>, ChainError>;
+    /// Signatures of transactions that mention `address`, newest first (`getSignaturesForAddress`,
+    /// confirmed). By default the history is not available.
+    async fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        page: HistoryPage<'_>,
+    ) -> Result<Vec<AddressSignature>, ChainError> {
+        let _ = (address, page);
+        Err(ChainError::Unavailable("address history not supported".to_owned()))
+    }
     /// Sends a signed transaction (no preflight when `skip_preflight`). The same bytes may be
     /// sent again safely; a timeout means the outcome is unknown.
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError>;

@@ -135,8 +135,8 @@ impl Clock for SystemClock {
 pub mod alerts;
 pub mod chain;
 pub use chain::{
-    AccountData, BlockhashInfo, ChainClient, ChainError, SignatureState, SignatureStatus, SimulationReport,
-    TokenHolding,
+    AccountData, AddressSignature, BlockhashInfo, ChainClient, ChainError, HistoryPage, SignatureState,
+    SignatureStatus, SimulationReport, TokenHolding,
 };
 pub mod wallets;
 pub use wallets::{

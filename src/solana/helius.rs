@@ -466,6 +466,22 @@ impl ChainClient for HeliusClient {
         wire::largest_accounts(&self.read("getTokenLargestAccounts", params).await?)
     }
 
+    async fn signatures_for_address(
+        &self,
+        address: &Pubkey,
+        page: crate::ports::HistoryPage<'_>,
+    ) -> Result<Vec<crate::ports::AddressSignature>, ChainError> {
+        let mut config = json!({"limit": page.limit.clamp(1, 1000), "commitment": "confirmed"});
+        if let Some(before) = page.before {
+            config["before"] = json!(before.to_string());
+        }
+        if let Some(until) = page.until {
+            config["until"] = json!(until.to_string());
+        }
+        let result = self.read("getSignaturesForAddress", json!([address.to_string(), config])).await?;
+        wire::address_signatures(&result)
+    }
+
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError> {
         let params = json!([wire::tx_base64(tx)?, {"encoding": "base64", "skipPreflight": skip_preflight,
             "preflightCommitment": "confirmed", "maxRetries": 0}]);

@@ -71,3 +71,45 @@ async fn the_token_card_shows_a_safety_line_and_details(db: &TestDb) {
     env.app.stop().await;
 }
 on_both_databases!(the_token_card_shows_a_safety_line_and_details);
+
+/// Token age and name come from the same safety read: a coin whose first transaction is two
+/// minutes old is refused under `min_age_secs 600` (the refusal names the rule); a coin first
+/// seen two hours ago buys. The details show the Metaplex name and the age.
+async fn a_coin_younger_than_min_age_is_refused_and_an_older_one_buys(db: &TestDb) {
+    use crate::support::fake_chain::Account;
+    use crate::trading_commands::text;
+    use quantbot::domain::token_meta::{METAPLEX_PROGRAM, fixtures as meta, metaplex_address};
+    let env = setup(db, false).await;
+    let now =
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    say(&env.app, "/livetrade config min_age_secs 600").await;
+
+    let mut curve = pump::fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = 5 * SOL;
+    let young = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
+    env.chain.seed_history(&young.mint, now - 120, 7);
+    let before = env.chain.requests_for("getSignaturesForAddress").len();
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", young.mint)).await;
+    let refused = notice(&env.app, cur, &prefix("reason.safety.too_young")).await;
+    assert!(text(&refused).contains("600"), "the limit is shown: {}", text(&refused));
+    assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());
+    assert_eq!(env.chain.requests_for("getSignaturesForAddress").len(), before + 1, "one history page");
+
+    // The trading coin of the setup: first seen 2 h ago, named by its Metaplex account.
+    env.chain.seed_history(&env.coin.mint, now - 7_200, 3);
+    let data = meta::metaplex(env.coin.mint, "Quant Dog", "QDOG", "https://x.invalid/q.json", true, false);
+    env.chain
+        .set_account(&metaplex_address(&env.coin.mint), Account { lamports: 5_616_720, owner: METAPLEX_PROGRAM, data });
+    let position = paper_buy(&env).await;
+    assert_eq!(position.mint, env.coin.mint.to_string());
+    let card = say(&env.app, &env.coin.mint.to_string()).await;
+    let cur = env.app.tg.call_count().await;
+    env.app.tg.press(ALICE, ALICE, card.message_id(), &format!("sf:{}", env.coin.mint)).await;
+    let details = notice(&env.app, cur, &prefix("safety.details")).await;
+    let body = text(&details);
+    assert!(body.contains("Quant Dog (QDOG)"), "the name is shown: {body}");
+    assert!(body.contains("2h"), "the age is shown: {body}");
+    env.app.stop().await;
+}
+on_both_databases!(a_coin_younger_than_min_age_is_refused_and_an_older_one_buys);

@@ -14,6 +14,7 @@ use solana_transaction::versioned::VersionedTransaction;
 
 use crate::domain::money::Lamports;
 use crate::ports::chain::{AccountData, BlockhashInfo, ChainError, SignatureState, SignatureStatus, SimulationReport};
+use solana_signature::Signature;
 
 fn bad(what: &str) -> ChainError {
     ChainError::Decode(what.to_owned())
@@ -93,6 +94,27 @@ pub fn largest_accounts(result: &Value) -> Result<Vec<(Pubkey, u64)>, ChainError
             let address = v["address"].as_str().and_then(|s| Pubkey::from_str(s).ok());
             let amount = v["amount"].as_str().and_then(|s| s.parse::<u64>().ok());
             address.zip(amount).ok_or_else(|| bad("getTokenLargestAccounts entry"))
+        })
+        .collect()
+}
+
+/// `getSignaturesForAddress` → entries, newest first.
+pub fn address_signatures(result: &Value) -> Result<Vec<crate::ports::AddressSignature>, ChainError> {
+    let items = result.as_array().ok_or_else(|| bad("getSignaturesForAddress result"))?;
+    items
+        .iter()
+        .map(|v| {
+            let signature = v["signature"].as_str().and_then(|s| Signature::from_str(s).ok());
+            let slot = v["slot"].as_u64();
+            let (Some(signature), Some(slot)) = (signature, slot) else {
+                return Err(bad("getSignaturesForAddress entry"));
+            };
+            Ok(crate::ports::AddressSignature {
+                signature,
+                slot,
+                block_time: v["blockTime"].as_i64(),
+                failed: !v["err"].is_null(),
+            })
         })
         .collect()
 }
@@ -280,6 +302,27 @@ fn ceil_number_text(text: &str) -> Result<u64, ChainError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn address_history_reads_signature_slot_time_and_failure() {
+        let ok = Signature::from([7; 64]);
+        let failed = Signature::from([9; 64]);
+        let result = json!([
+            {"signature": ok.to_string(), "slot": 114, "err": null, "memo": null, "blockTime": 1_700_000_000,
+             "confirmationStatus": "finalized"},
+            {"signature": failed.to_string(), "slot": 113, "err": {"InstructionError": [0, "Custom"]},
+             "memo": null, "blockTime": null}
+        ]);
+        let list = address_signatures(&result).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(
+            (list[0].signature, list[0].slot, list[0].block_time, list[0].failed),
+            (ok, 114, Some(1_700_000_000), false)
+        );
+        assert_eq!((list[1].signature, list[1].block_time, list[1].failed), (failed, None, true));
+        assert!(address_signatures(&json!([{"signature": "nope", "slot": 1}])).is_err());
+        assert!(address_signatures(&json!({"value": []})).is_err());
+    }
 
     #[test]
     fn recent_prioritization_fees_are_read_at_the_percentile() {

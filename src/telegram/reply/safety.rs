@@ -22,6 +22,23 @@ fn pct(bps: u32) -> String {
     (rust_decimal::Decimal::from(bps) / rust_decimal::Decimal::from(100)).normalize().to_string() + "%"
 }
 
+/// A compact age: the two largest units (`3d 4h`, `5h 12m`, `7m 3s`, `42s`), localized units.
+pub fn age_text(lang: Lang, secs: u64) -> String {
+    let units = tr(lang, "safety.age_units", &[]);
+    let mut names = units.split(' ');
+    let mut name = || names.next().unwrap_or_default().to_owned();
+    let (d, h, m, s) = (name(), name(), name(), name());
+    let parts = [(secs / 86_400, d), ((secs / 3_600) % 24, h), ((secs / 60) % 60, m), (secs % 60, s)];
+    let first = parts.iter().position(|(n, _)| *n > 0).unwrap_or(3);
+    parts[first..]
+        .iter()
+        .take(2)
+        .filter(|(n, _)| *n > 0 || first == 3)
+        .map(|(n, u)| format!("{n}{u}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The details behind the card's "Safety details" button.
 pub fn safety_details(lang: Lang, mint: &str, safety: Option<&TokenSafety>) -> String {
     let Some(s) = safety else {
@@ -65,11 +82,19 @@ pub fn safety_details(lang: Lang, mint: &str, safety: Option<&TokenSafety>) -> S
         Some(RoundTrip::CannotSell(e)) => tr(lang, "safety.cannot_sell", &[("error", e)]),
         None => tr(lang, "safety.not_run", &[]),
     };
+    let name = s.meta.as_ref().map_or_else(unknown, |m| format!("{} ({})", m.name, m.symbol));
+    let age = match s.age_secs {
+        Some(secs) if s.age_lower_bound => tr(lang, "safety.age_at_least", &[("age", &age_text(lang, secs))]),
+        Some(secs) => age_text(lang, secs),
+        None => unknown(),
+    };
     let mut text = tr(
         lang,
         "safety.details",
         &[
             ("mint", mint),
+            ("name", &name),
+            ("age", &age),
             ("program", &tr(lang, if m.token_2022 { "safety.program.t22" } else { "safety.program.spl" }, &[])),
             ("mint_auth", &key(&m.mint_authority)),
             ("freeze", &key(&m.freeze_authority)),
@@ -85,4 +110,20 @@ pub fn safety_details(lang: Lang, mint: &str, safety: Option<&TokenSafety>) -> S
     text.push('\n');
     text.push_str(&safety_line(lang, Some(s)));
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_show_their_two_largest_units() {
+        assert_eq!(age_text(Lang::En, 0), "0s");
+        assert_eq!(age_text(Lang::En, 42), "42s");
+        assert_eq!(age_text(Lang::En, 7 * 60 + 3), "7m 3s");
+        assert_eq!(age_text(Lang::En, 5 * 3_600 + 12 * 60 + 9), "5h 12m");
+        assert_eq!(age_text(Lang::En, 3 * 86_400 + 4 * 3_600 + 59), "3d 4h");
+        assert_eq!(age_text(Lang::En, 86_400 + 30), "1d");
+        assert_eq!(age_text(Lang::Ru, 3_600), "1ч");
+    }
 }

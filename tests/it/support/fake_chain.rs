@@ -102,6 +102,8 @@ struct State {
     sender_min_tip: u64,
     sender_requires_dont_front: bool,
     handlers: HashMap<Pubkey, Arc<dyn ProgramHandler>>,
+    /// `getSignaturesForAddress`: per address, oldest first `(signature, slot, block time)`.
+    history: HashMap<Pubkey, Vec<(Signature, u64, i64)>>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -141,6 +143,7 @@ impl FakeChain {
             sender_min_tip: 5_000,
             sender_requires_dont_front: false,
             handlers,
+            history: HashMap::new(),
         };
         let shared: Shared = Arc::new(Mutex::new(state));
         let app = Router::new()
@@ -175,6 +178,19 @@ impl FakeChain {
     }
 
     // ---- ledger ----
+
+    /// Appends `count` transactions to `address`'s history, the first at unix time `first`, one a
+    /// second after it (what `getSignaturesForAddress` lists, newest first).
+    pub fn seed_history(&self, address: &Pubkey, first: i64, count: usize) {
+        self.with(|s| {
+            let slot = s.slot;
+            let list = s.history.entry(*address).or_default();
+            for i in 0..count {
+                let at = first + i64::try_from(i).unwrap();
+                list.push((Signature::from(rand::random::<[u8; 64]>()), slot + i as u64, at));
+            }
+        });
+    }
 
     pub fn fund(&self, key: &Pubkey, lamports: u64) {
         self.with(|s| s.accounts.map.entry(*key).or_insert_with(|| Account::system(0)).lamports += lamports);
@@ -443,6 +459,7 @@ fn dispatch(s: &mut State, node: Node, method: &str, params: &Value, drop_send: 
             rpc_ok(id, Value::Array(slots))
         }
         "getSignatureStatuses" => signature_statuses(s, params, id, ctx),
+        "getSignaturesForAddress" => signatures_for_address(s, params, id),
         "simulateTransaction" => simulate(s, params, id, ctx),
         "sendTransaction" => send(s, node, params, drop_send, id),
         _ => rpc_err(id, -32601, "Method not found", None),
@@ -456,6 +473,32 @@ fn key(v: &Value) -> Option<Pubkey> {
 fn account_json(a: &Account) -> Value {
     json!({"lamports": a.lamports, "owner": a.owner.to_string(), "data": [B64.encode(&a.data), "base64"],
         "executable": false, "rentEpoch": u64::MAX, "space": a.data.len()})
+}
+
+/// `getSignaturesForAddress`: newest first, `before` / `until` exclusive, at most `limit` (1000).
+fn signatures_for_address(s: &State, params: &Value, id: &Value) -> Response {
+    let Some(address) = key(&params[0]) else { return rpc_err(id, -32602, "Invalid param: Invalid", None) };
+    let opts = &params[1];
+    let limit = opts["limit"].as_u64().unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return rpc_err(id, -32602, "Invalid limit; max 1000", None);
+    }
+    let sig = |v: &Value| v.as_str().and_then(|t| t.parse::<Signature>().ok());
+    let (before, until) = (sig(&opts["before"]), sig(&opts["until"]));
+    let list = s.history.get(&address).map(Vec::as_slice).unwrap_or_default();
+    let value: Vec<Value> = list
+        .iter()
+        .rev()
+        .skip_while(|(k, ..)| before.is_some_and(|b| b != *k))
+        .skip(usize::from(before.is_some()))
+        .take_while(|(k, ..)| until.is_none_or(|u| u != *k))
+        .take(limit as usize)
+        .map(|(k, slot, at)| {
+            json!({"signature": k.to_string(), "slot": slot, "err": null, "memo": null, "blockTime": at,
+                "confirmationStatus": "finalized"})
+        })
+        .collect();
+    rpc_ok(id, Value::Array(value))
 }
 
 /// `getTokenLargestAccounts`: the 20 largest token accounts of a mint (amounts as strings).
