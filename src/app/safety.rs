@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction::versioned::VersionedTransaction;
@@ -21,11 +22,13 @@ use solana_transaction::versioned::VersionedTransaction;
 use crate::domain::money::Bps;
 use crate::domain::position::Side;
 use crate::domain::safety::{ROUND_TRIP_LAMPORTS, RoundTrip, TokenSafety, VenueFacts, decode_mint, share_bps};
-use crate::ports::{ChainClient, ChainError, Clock, HistoryPage, PlanOptions, Quote, QuoteRequest, Swapper, VenueId};
-use crate::solana::instructions::{AtaSpec, ComputeUnits, MicroLamportsPerCu};
-use crate::solana::tx::{ComputeBudget, TxDraft};
+use crate::ports::{
+    ChainClient, ChainError, Clock, HistoryPage, PlanOptions, Quote, QuoteRequest, QuoteRoute, Swapper, VenueId,
+};
+use crate::solana::ids::{TOKEN_2022_PROGRAM, TOKEN_PROGRAM};
+use crate::solana::instructions::AtaSpec;
 use crate::venues::pumpfun::accounts::BondingCurve;
-use crate::venues::pumpswap::accounts::Pool;
+use crate::venues::pumpswap::accounts::{POOL_ACCOUNT_NEW_SIZE, Pool};
 
 /// Pump.fun's initial real token reserves (Global), the 0 % point of curve progress.
 const PUMP_INITIAL_REAL_TOKENS: u64 = 793_100_000_000_000;
@@ -33,6 +36,8 @@ const PUMP_INITIAL_REAL_TOKENS: u64 = 793_100_000_000_000;
 const MAX_ENTRIES: usize = 10_000;
 /// One page of a mint's history: a shorter page reaches its first transaction (its creation).
 const HISTORY_PAGE: usize = 1_000;
+/// SPL Token `CloseAccount` instruction tag (both token programs).
+const CLOSE_ACCOUNT: u8 = 9;
 
 /// When a mint first shows on chain (unix seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -301,8 +306,10 @@ impl SafetyReader {
     }
 
     async fn round_trip(&self, market: &Quote, payer: Pubkey) -> Option<RoundTrip> {
-        // Pump.fun curves only: their state is in the quote, so both legs plan without a read.
-        if market.venue != VenueId::PumpFun {
+        // Pump.fun curves (their state is in the quote: both legs plan without a read) and
+        // PumpSwap pools (the program reads the vaults itself; one requote). Other venues
+        // (Jupiter routes) stay "not run".
+        if !matches!(market.venue, VenueId::PumpFun | VenueId::PumpSwap) {
             return None;
         }
         let mint = market.request.mint;
@@ -315,19 +322,42 @@ impl SafetyReader {
         }
         // The sell is planned from the curve as the buy leaves it, with no minimum output.
         let sell_req = QuoteRequest { mint, side: Side::Sell, amount_in: tokens, slippage: Bps(10_000) };
-        let after = crate::venues::pumpfun::venue::after_buy(&buy)?;
+        let after = match &buy.route {
+            QuoteRoute::PumpSwap { pool, pool_account } => {
+                // The buy leg extends a short pool account already: the sell leg must not again.
+                let mut pool_account = pool_account.clone();
+                if pool_account.len() < POOL_ACCOUNT_NEW_SIZE {
+                    pool_account.resize(POOL_ACCOUNT_NEW_SIZE, 0);
+                }
+                Quote { route: QuoteRoute::PumpSwap { pool: *pool, pool_account }, ..buy.clone() }
+            }
+            _ => crate::venues::pumpfun::venue::after_buy(&buy)?,
+        };
         let sell = Quote { request: sell_req, expected_out: 0, min_out: 0, ..after };
         let buy_opts = PlanOptions { track_volume: true, user_ata_exists: Some(false) };
         let sell_opts = PlanOptions { track_volume: true, user_ata_exists: Some(true) };
         let buy_plan = self.swapper.plan(&buy, &payer, &buy_opts).await.ok()?;
         let sell_plan = self.swapper.plan(&sell, &payer, &sell_opts).await.ok()?;
-        let first_sell_ix = buy_plan.instructions.len() + 2; // after the compute-budget pair
-        let units = buy_plan.compute_unit_limit.saturating_add(sell_plan.compute_unit_limit);
-        let budget = ComputeBudget { unit_limit: ComputeUnits(units), unit_price: MicroLamportsPerCu(0) };
-        let mut draft = TxDraft::new(payer, budget);
-        draft.extend(buy_plan.instructions).extend(sell_plan.instructions);
+        // One legacy-size transaction must hold both legs (a PumpSwap buy and sell are ~50
+        // accounts): no compute-budget instructions (the default 200k CU per instruction is
+        // plenty), the wSOL account stays open between the legs (no CloseAccount; the sell leg
+        // does not create it again).
+        let is_close = |ix: &Instruction| {
+            matches!(ix.program_id, TOKEN_PROGRAM | TOKEN_2022_PROGRAM) && ix.data.first() == Some(&CLOSE_ACCOUNT)
+        };
+        let buy_ixs: Vec<Instruction> = buy_plan.instructions.into_iter().filter(|ix| !is_close(ix)).collect();
+        let sell_ixs: Vec<Instruction> =
+            sell_plan.instructions.into_iter().filter(|ix| !is_close(ix) && !buy_ixs.contains(ix)).collect();
+        let first_sell_ix = buy_ixs.len();
         let blockhash = self.chain.latest_blockhash().await.ok()?;
-        let message = draft.compile(blockhash.blockhash).ok()?;
+        let all: Vec<Instruction> = buy_ixs.into_iter().chain(sell_ixs).collect();
+        let message = match crate::solana::tx::compile_probe(&payer, &all, blockhash.blockhash) {
+            Ok(message) => message,
+            Err(e) => {
+                tracing::warn!(%mint, error.message = %e, "round trip does not fit one transaction");
+                return None;
+            }
+        };
         let signers = usize::from(message.header().num_required_signatures);
         let tx = VersionedTransaction { signatures: vec![Signature::default(); signers], message };
         let report = self.chain.simulate_unsigned(&tx, &[]).await.ok()?;

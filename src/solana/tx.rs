@@ -158,6 +158,22 @@ impl TxDraft {
     }
 }
 
+/// Compiles an unsigned probe (a simulation nobody signs, such as the token-safety round trip):
+/// `instructions` only, with no compute-budget instructions (the runtime's default of 200,000
+/// CU per instruction applies, and the ComputeBudget program's key is saved), size-checked.
+///
+/// # Errors
+/// [`TxError::Compile`] or [`TxError::TooLarge`].
+pub fn compile_probe(
+    payer: &Pubkey,
+    instructions: &[Instruction],
+    blockhash: Hash,
+) -> Result<VersionedMessage, TxError> {
+    let message = VersionedMessage::V0(v0::Message::try_compile(payer, instructions, &[], blockhash)?);
+    check_size(&message)?;
+    Ok(message)
+}
+
 /// The serialized size a message will have once signed: signatures + message bytes.
 pub fn signed_size(message: &VersionedMessage) -> usize {
     let signers = usize::from(message.header().num_required_signatures);

@@ -113,3 +113,37 @@ async fn a_coin_younger_than_min_age_is_refused_and_an_older_one_buys(db: &TestD
     env.app.stop().await;
 }
 on_both_databases!(a_coin_younger_than_min_age_is_refused_and_an_older_one_buys);
+
+/// The round trip also runs on PumpSwap pools (after migration): a Token-2022 coin whose
+/// transfer hook refuses sells into the pool is refused with "cannot sell"; a clean pool coin
+/// buys.
+async fn the_round_trip_runs_on_pumpswap_pools_too(db: &TestDb) {
+    use crate::support::fake_chain::pumpswap;
+    let env = setup(db, false).await;
+    pumpswap::install(&env.chain);
+    let mut curve = pump::fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = 5 * SOL;
+    let hooked = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_2022_PROGRAM, &curve);
+    let hook = fixtures::transfer_hook(Some(Pubkey::new_unique()), Some(Pubkey::new_unique()));
+    pump::set_mint(&env.chain, &hooked, MintSpec { extensions: vec![hook], ..MintSpec::default() });
+    pump::seed_pool(&env.chain, &hooked, 206_900_000_000_000, 84_990_359_000);
+    let before = env.chain.requests_for("simulateTransaction").len();
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", hooked.mint)).await;
+    let refused = notice(&env.app, cur, &prefix("reason.safety.cannot_sell")).await;
+    let text = refused.body["text"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains(&pump::HOOK_REFUSES_SELLS.to_string()), "the program error is shown: {text}");
+    assert_eq!(env.chain.requests_for("simulateTransaction").len(), before + 1, "one round-trip simulation");
+    assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());
+
+    let clean = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
+    pump::seed_pool(&env.chain, &clean, 206_900_000_000_000, 84_990_359_000);
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", clean.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    let open = PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].mint, clean.mint.to_string());
+    env.app.stop().await;
+}
+on_both_databases!(the_round_trip_runs_on_pumpswap_pools_too);

@@ -6,8 +6,10 @@
 //! Simplifications (documented, not modelled): wSOL token accounts are "native" when their mint
 //! is wSOL (amount = lamports − rent after `SyncNative`); a fee recipient's missing wSOL token
 //! account is created on first credit (its rent is minted); the LP fee stays in the quote vault;
-//! buys (`buy`, `buy_exact_quote_in`) answer `InstructionFallbackNotFound`; `extend_account`
-//! grows the pool to `POOL_ACCOUNT_NEW_SIZE`.
+//! `buy_exact_quote_in` applies the real math too (the safety round trip simulates it), `buy`
+//! answers `InstructionFallbackNotFound`; `extend_account` grows the pool to
+//! `POOL_ACCOUNT_NEW_SIZE`. A Token-2022 base mint with a transfer hook program refuses sells
+//! (transfers into the pool), as the pump curve fake does.
 
 use std::sync::Arc;
 
@@ -16,7 +18,9 @@ use quantbot::solana::ids::{PUMP_AMM_PROGRAM, TOKEN_2022_PROGRAM, TOKEN_PROGRAM,
 use quantbot::venues::globals::GlobalState;
 use quantbot::venues::pumpfun::accounts::FeeConfig;
 use quantbot::venues::pumpswap::accounts::{GlobalConfig, POOL_ACCOUNT_NEW_SIZE, Pool};
-use quantbot::venues::pumpswap::ix::{EXTEND_ACCOUNT_DISCRIMINATOR, SELL_DISCRIMINATOR};
+use quantbot::venues::pumpswap::ix::{
+    BUY_EXACT_QUOTE_IN_DISCRIMINATOR, EXTEND_ACCOUNT_DISCRIMINATOR, SELL_DISCRIMINATOR,
+};
 use quantbot::venues::pumpswap::pda::{FEE_CONFIG, GLOBAL_CONFIG, is_canonical_pump_pool};
 use quantbot::venues::pumpswap::quote::{PoolReserves, PoolState};
 use serde_json::{Value, json};
@@ -141,6 +145,7 @@ impl ProgramHandler for PumpSwapProgram {
         let disc: [u8; 8] = ix.data.get(..8).and_then(|d| d.try_into().ok()).ok_or(json!({"Custom": 101}))?;
         match disc {
             SELL_DISCRIMINATOR => sell(ix, accounts),
+            BUY_EXACT_QUOTE_IN_DISCRIMINATOR => buy_exact_quote_in(ix, accounts),
             EXTEND_ACCOUNT_DISCRIMINATOR => {
                 let pool = ix.account(0)?.key;
                 let acc = accounts.map.get_mut(&pool).ok_or(json!("AccountNotFound"))?;
@@ -181,7 +186,89 @@ fn credit_wsol(
     move_tokens(accounts, from_vault, account, amount)
 }
 
+/// The pool state a swap instruction sees: pool key, pool, and the quote inputs.
+struct PoolCtx {
+    pool: Pool,
+    global_config: GlobalConfig,
+    fee_config: Option<FeeConfig>,
+    supply: u64,
+    decimals: u8,
+    hooked: bool,
+}
+
+fn pool_ctx(ix: &Ix<'_>, accounts: &Accounts) -> Result<PoolCtx, Value> {
+    let key = |i: usize| ix.account(i).map(|a| a.key);
+    if !ix.account(1)?.is_signer {
+        return Err(json!({"Custom": 3010}));
+    }
+    if key(16)? != PUMP_AMM_PROGRAM {
+        return Err(json!({"Custom": 2006}));
+    }
+    let pool = Pool::decode(&accounts.get(&key(0)?).ok_or(json!("AccountNotFound"))?.data)
+        .map_err(|_| json!({"Custom": 3002}))?;
+    if key(7)? != pool.pool_base_token_account || key(8)? != pool.pool_quote_token_account {
+        return Err(json!({"Custom": 2006}));
+    }
+    let fallback = GlobalState::fallback();
+    let global_config = accounts
+        .get(&GLOBAL_CONFIG)
+        .and_then(|a| GlobalConfig::decode(&a.data).ok())
+        .unwrap_or(fallback.amm_global_config);
+    let fee_config = accounts.get(&FEE_CONFIG).and_then(|a| FeeConfig::decode(&a.data).ok());
+    let mint = accounts.get(&pool.base_mint).ok_or(json!("AccountNotFound"))?;
+    let supply = u64::from_le_bytes(mint.data[36..44].try_into().unwrap());
+    let decimals = mint.data[44];
+    let hooked = quantbot::domain::safety::decode_mint(&mint.owner, &mint.data)
+        .ok()
+        .and_then(|f| f.transfer_hook)
+        .flatten()
+        .is_some();
+    Ok(PoolCtx { pool, global_config, fee_config, supply, decimals, hooked })
+}
+
+/// `buy_exact_quote_in(spendable_quote_in, min_base_amount_out, track_volume)`: the user's wSOL
+/// pays the quote and fees; the base vault pays the tokens.
+fn buy_exact_quote_in(ix: &Ix<'_>, accounts: &mut Accounts) -> Result<(), Value> {
+    let arg = |r: std::ops::Range<usize>| {
+        ix.data.get(r).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or(json!("InvalidInstructionData"))
+    };
+    let (spend, min_base_out) = (arg(8..16)?, arg(16..24)?);
+    let key = |i: usize| ix.account(i).map(|a| a.key);
+    let c = pool_ctx(ix, accounts)?;
+    let user = ix.account(1)?.key;
+    let (user_base, user_quote, base_vault, quote_vault) = (key(5)?, key(6)?, key(7)?, key(8)?);
+    let state = PoolState {
+        pool: &c.pool,
+        global_config: &c.global_config,
+        fee_config: c.fee_config.as_ref(),
+        reserves: PoolReserves {
+            base: amount_of(accounts, &base_vault)?,
+            quote: Lamports(amount_of(accounts, &quote_vault)?),
+        },
+        base_mint_supply: c.supply,
+        base_decimals: c.decimals,
+        canonical: is_canonical_pump_pool(&c.pool),
+    };
+    let q = state.quote_buy_exact_quote_in(Lamports(spend)).map_err(|_| json!({"Custom": 6001}))?;
+    if q.base_out.raw < min_base_out {
+        return Err(json!({"Custom": 6004})); // ExceededSlippage
+    }
+    if owner_of(accounts, &user_base) != Some(user) || owner_of(accounts, &user_quote) != Some(user) {
+        return Err(json!({"Custom": 2003}));
+    }
+    move_tokens(accounts, &user_quote, &quote_vault, q.quote_in.0 + q.lp_fee.0)?;
+    let (protocol, protocol_ta) = (key(9)?, key(10)?);
+    credit_wsol(accounts, &user_quote, &protocol_ta, &protocol, q.protocol_fee.0)?;
+    let (creator_ata, creator_authority) = (key(17)?, key(18)?);
+    credit_wsol(accounts, &user_quote, &creator_ata, &creator_authority, q.creator_fee.0)?;
+    move_tokens(accounts, &base_vault, &user_base, q.base_out.raw)?;
+    Ok(())
+}
+
 fn sell(ix: &Ix<'_>, accounts: &mut Accounts) -> Result<(), Value> {
+    if pool_ctx(ix, accounts)?.hooked {
+        return Err(json!({"Custom": super::pump::HOOK_REFUSES_SELLS}));
+    }
     let arg = |r: std::ops::Range<usize>| {
         ix.data.get(r).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes).ok_or(json!("InvalidInstructionData"))
     };
