@@ -7,7 +7,8 @@
 //!   subscriber of one alert. Targets: ≤ 60 ms and ≤ 600 ms.
 //!
 //! * `safety_classify_mint`: decode a Token-2022 mint (metadata pointer + transfer fee + hook)
-//!   with `spl-token-2022-interface`, then the card summary and the rules. Target ≤ 20 µs.
+//!   with `spl-token-2022-interface` and its `TokenMetadata` (name, symbol), then the card
+//!   summary and the rules. Target ≤ 20 µs.
 //!   `alert_to_signed_tx` includes the safety rules over cached safety facts.
 //!
 //! Run: `cargo bench --bench alerts -- --warm-up-time 1 --measurement-time 3`.
@@ -153,7 +154,8 @@ fn alert_to_signed(c: &Cached, safety: &TokenSafety, text: &str, entities: &[Pos
     serialize(&tx).unwrap()
 }
 
-/// A pump `create_v2`-shaped Token-2022 mint with a transfer fee and a hook (worst-case TLV walk).
+/// A pump `create_v2`-shaped Token-2022 mint with a transfer fee, a hook and its metadata
+/// (worst-case TLV walk).
 fn t22_mint_bytes() -> Vec<u8> {
     let spec = MintSpec {
         supply: ONE_BILLION_SUPPLY,
@@ -162,6 +164,12 @@ fn t22_mint_bytes() -> Vec<u8> {
             fixtures::transfer_fee(100, 1_000_000, Some(Pubkey::new_from_array([7; 32]))),
             fixtures::transfer_hook(None, Some(Pubkey::new_from_array([8; 32]))),
             fixtures::metadata_pointer(Pubkey::new_from_array([9; 32])),
+            quantbot::domain::token_meta::fixtures::token_metadata(
+                Some(Pubkey::new_from_array([10; 32])),
+                Pubkey::new_from_array([9; 32]),
+                "Pepe Classic",
+                "PEPE",
+            ),
         ],
         token_2022: true,
         ..MintSpec::default()
@@ -172,13 +180,15 @@ fn t22_mint_bytes() -> Vec<u8> {
 /// Decode + classify + rules for one mint (the per-mint CPU cost of the safety gate).
 fn classify_mint(bytes: &[u8]) -> bool {
     let mint = decode_mint(&TOKEN_2022_PROGRAM, bytes).unwrap();
+    let meta = quantbot::domain::token_meta::decode_token_2022(bytes);
+    assert!(meta.is_some());
     let safety = TokenSafety {
         mint,
         top10_bps: Some(2_100),
         creator_bps: Some(300),
         age_secs: None,
         age_lower_bound: false,
-        meta: None,
+        meta,
         venue: VenueFacts::Curve { progress_bps: 1_200 },
         round_trip: Some(RoundTrip::Sellable),
     };
