@@ -261,6 +261,7 @@ async fn record_recovered(
             signature: trade.signature.clone(),
             position_id: trade.position_id.unwrap_or_default(),
             exit: None,
+            safety_unchecked: false,
         };
         ports.notifier.notify(intent.new.user, notice).await;
         return Ok(());
@@ -328,6 +329,7 @@ async fn record_recovered(
                 signature: Some(signature.to_owned()),
                 position_id: recorded.position.id,
                 exit: None,
+                safety_unchecked: false,
             };
             ports.notifier.notify(intent.new.user, notice).await;
             Ok(())

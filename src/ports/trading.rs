@@ -104,6 +104,8 @@ pub enum TradeNotice {
         position_id: i64,
         /// The rule that made this sell (exits, panic); `None` for manual trades and buys.
         exit: Option<ExitReason>,
+        /// A buy made without safety data (the read failed; `normal` rules let it through).
+        safety_unchecked: bool,
     },
     /// Refused before sending (risk rule, venue, wallet) — nothing was spent.
     Refused {

@@ -147,3 +147,29 @@ async fn the_round_trip_runs_on_pumpswap_pools_too(db: &TestDb) {
     env.app.stop().await;
 }
 on_both_databases!(the_round_trip_runs_on_pumpswap_pools_too);
+
+/// When the safety read fails (retried, then given up), `normal` buys and the fill says it was
+/// bought without a safety check; `strict` refuses with "safety data unavailable".
+async fn a_failed_safety_read_warns_under_normal_and_refuses_under_strict(db: &TestDb) {
+    use crate::support::fake_chain::Fault;
+    use crate::trading_commands::text;
+    let env = setup(db, false).await;
+    // Only the safety read asks for the holder list: it fails on every attempt.
+    env.chain.inject(None, Some("getTokenLargestAccounts"), Fault::Status(503), 1_000);
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", env.coin.mint)).await;
+    let filled = notice(&env.app, cur, &prefix("trade.bought")).await;
+    assert!(text(&filled).contains(&tr(Lang::En, "trade.safety_unchecked", &[])), "{}", text(&filled));
+    assert_eq!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().len(), 1);
+
+    say(&env.app, "/livetrade config safety strict").await;
+    let mut curve = pump::fresh_curve(Pubkey::new_unique());
+    curve.real_quote_reserves = 5 * SOL;
+    let other = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.1", other.mint)).await;
+    notice(&env.app, cur, &prefix("reason.safety.unavailable")).await;
+    assert_eq!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().len(), 1);
+    env.app.stop().await;
+}
+on_both_databases!(a_failed_safety_read_warns_under_normal_and_refuses_under_strict);

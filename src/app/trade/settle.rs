@@ -275,6 +275,7 @@ async fn record(
         signature: signature.clone(),
         position_id: recorded.position.id,
         exit: req.exit_reason,
+        safety_unchecked: s.intent.safety_unchecked,
     };
     t.ports.notifier.notify(req.user, notice).await;
     Ok(TradeOutcome::Filled {

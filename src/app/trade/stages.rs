@@ -41,6 +41,8 @@ pub struct PendingIntent {
     pub(super) position: Option<PositionRecord>,
     /// Buys: adds to an open position.
     pub(super) adds: bool,
+    /// Buys: the safety read failed and the rules (`normal`) let the buy go on; the fill says so.
+    pub(super) safety_unchecked: bool,
 }
 
 /// Stage 2: a pending intent with its quote (wrapped in `RiskApproved` once the rules passed).
@@ -118,7 +120,8 @@ async fn accept_buy(t: &Trading, req: TradeRequest, config: UserConfig) -> Resul
         Ok(id) => id,
         Err(done) => return Ok(Accepted::Done(done)),
     };
-    let pending = PendingIntent { id, req, config, wallet, amount_in: lamports, position: None, adds };
+    let pending =
+        PendingIntent { id, req, config, wallet, amount_in: lamports, position: None, adds, safety_unchecked: false };
     Ok(Accepted::Go(Box::new(pending), None))
 }
 
@@ -181,7 +184,16 @@ async fn accept_sell(t: &Trading, req: TradeRequest, config: UserConfig) -> Resu
         Ok(id) => id,
         Err(done) => return Ok(Accepted::Done(done)),
     };
-    let pending = PendingIntent { id, req, config, wallet, amount_in, position: Some(position), adds: true };
+    let pending = PendingIntent {
+        id,
+        req,
+        config,
+        wallet,
+        amount_in,
+        position: Some(position),
+        adds: true,
+        safety_unchecked: false,
+    };
     Ok(Accepted::Go(Box::new(pending), Some(guard)))
 }
 
@@ -268,7 +280,10 @@ where
 }
 
 /// Stage 2: quote (with retries), dust and drift checks, then the risk rules.
-pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApproved<Quoted>, TradeOutcome>, RepoError> {
+pub async fn approve(
+    t: &Trading,
+    mut p: PendingIntent,
+) -> Result<Result<RiskApproved<Quoted>, TradeOutcome>, RepoError> {
     let Some((wallet_id, owner)) = p.wallet else {
         return Ok(Err(fail_before_sign(t, &p, TradeFailure::NoWallet).await?));
     };
@@ -307,10 +322,11 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
             return Ok(Err(fail_before_sign(t, &p, failure).await?));
         }
     };
-    if let Some(safety) = safety
-        && let Err(refusal) = check_safety(t, &p, safety, &quote, owner).await
-    {
-        return Ok(Err(fail_before_sign(t, &p, TradeFailure::Safety(refusal)).await?));
+    if let Some(safety) = safety {
+        match check_safety(t, &p, safety, &quote, owner).await {
+            Ok(unchecked) => p.safety_unchecked = unchecked,
+            Err(refusal) => return Ok(Err(fail_before_sign(t, &p, TradeFailure::Safety(refusal)).await?)),
+        }
     }
     if p.req.origin == IntentOrigin::Alert {
         let prices = AlertPrices { call: p.req.price_guard.map(|g| g.reference), quote: Some(quote.price) };
@@ -331,25 +347,27 @@ pub async fn approve(t: &Trading, p: PendingIntent) -> Result<Result<RiskApprove
 }
 
 /// The user's safety rules (with the source's overrides) against the token; runs the round
-/// trip (cached per mint) when the rules need it and it has not run yet.
+/// trip (cached per mint) when the rules need it and it has not run yet. `Ok(true)`: no safety
+/// data, and the rules (`normal`) let the buy go on unchecked.
 async fn check_safety(
     t: &Trading,
     p: &PendingIntent,
     safety: Option<std::sync::Arc<crate::domain::safety::TokenSafety>>,
     quote: &Quote,
     owner: Pubkey,
-) -> Result<(), crate::domain::safety::SafetyRefusal> {
+) -> Result<bool, crate::domain::safety::SafetyRefusal> {
     use crate::domain::safety::{evaluate, needs_round_trip};
     let rules = p.config.safety.with(&p.req.safety_overrides);
     let safety = match safety {
         Some(s) if needs_round_trip(Some(&s), &rules) => Some(t.safety.with_round_trip(s, quote, owner).await),
         other => other,
     };
-    let verdict = evaluate(safety.as_deref(), &rules);
-    if safety.is_none() && verdict.is_ok() && rules.level != crate::domain::safety::SafetyLevel::Off {
+    evaluate(safety.as_deref(), &rules)?;
+    let unchecked = safety.is_none() && rules.level != crate::domain::safety::SafetyLevel::Off;
+    if unchecked {
         tracing::warn!(user_id = p.req.user.0, mint = %p.req.mint, "buying without safety data (rules: normal)");
     }
-    verdict
+    Ok(unchecked)
 }
 
 async fn risk(t: &Trading, q: Quoted) -> Result<Result<RiskApproved<Quoted>, TradeFailure>, RepoError> {

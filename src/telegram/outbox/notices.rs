@@ -77,6 +77,7 @@ pub fn fill_notice(f: &RecordedFill) -> TradeNotice {
         signature: f.signature.clone(),
         position_id: f.position_id,
         exit: None,
+        safety_unchecked: false,
     }
 }
 

@@ -46,6 +46,7 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             signature,
             position_id,
             exit,
+            safety_unchecked,
         } => {
             let key = match side {
                 Side::Buy => "trade.bought",
@@ -73,6 +74,10 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             if *paper {
                 text.push('\n');
                 text.push_str(&tr(lang, "trade.paper", &[]));
+            }
+            if *safety_unchecked {
+                text.push('\n');
+                text.push_str(&tr(lang, "trade.safety_unchecked", &[]));
             }
             text.push_str(&link(lang, signature.as_ref()));
             text
@@ -492,6 +497,30 @@ mod exit_reason_tests {
             signature: None,
             position_id: 7,
             exit,
+            safety_unchecked: false,
+        }
+    }
+
+    #[test]
+    fn a_buy_made_without_safety_data_says_so() {
+        let bought = |unchecked: bool| TradeNotice::Filled {
+            side: Side::Buy,
+            mint: "So11111111111111111111111111111111111111112".to_owned(),
+            sol: Lamports(100_000_000),
+            tokens: crate::domain::money::TokenAmount::new(5, 0),
+            price: None,
+            fees: Lamports(5_000),
+            pnl: None,
+            paper: true,
+            signature: None,
+            position_id: 7,
+            exit: None,
+            safety_unchecked: unchecked,
+        };
+        for lang in [Lang::En, Lang::Ru, Lang::Zh] {
+            let warning = tr(lang, "trade.safety_unchecked", &[]);
+            assert!(render_notice(lang, &bought(true)).contains(&warning), "{lang:?}");
+            assert!(!render_notice(lang, &bought(false)).contains(&warning), "{lang:?}");
         }
     }
 
