@@ -2,7 +2,8 @@
 //! whole alert fan-out.
 //!
 //! A read is one round trip of three concurrent calls: `getMultipleAccounts` (the mint, its
-//! Pump.fun bonding curve, its canonical PumpSwap pool and its Metaplex metadata),
+//! Pump.fun bonding curve, its canonical PumpSwap pool and that pool's SOL vault, its Metaplex
+//! metadata),
 //! `getTokenLargestAccounts`, and one page of `getSignaturesForAddress` for the coin's age (its
 //! creation time is kept for good once found; a failed history read leaves the age unknown).
 //! Transient failures are retried; a read that still fails is "safety data unavailable"
@@ -25,7 +26,7 @@ use crate::domain::safety::{ROUND_TRIP_LAMPORTS, RoundTrip, TokenSafety, VenueFa
 use crate::ports::{
     ChainClient, ChainError, Clock, HistoryPage, PlanOptions, Quote, QuoteRequest, QuoteRoute, Swapper, VenueId,
 };
-use crate::solana::ids::{TOKEN_2022_PROGRAM, TOKEN_PROGRAM};
+use crate::solana::ids::{TOKEN_2022_PROGRAM, TOKEN_PROGRAM, WSOL_MINT};
 use crate::solana::instructions::AtaSpec;
 use crate::venues::pumpfun::accounts::BondingCurve;
 use crate::venues::pumpswap::accounts::{POOL_ACCOUNT_NEW_SIZE, Pool};
@@ -204,7 +205,10 @@ impl SafetyReader {
         let curve_key = crate::venues::pumpfun::pda::bonding_curve(mint);
         let pool_key = crate::venues::pumpswap::pda::canonical_pool(mint);
         let metadata_key = crate::domain::token_meta::metaplex_address(mint);
-        let keys = [*mint, curve_key, pool_key, metadata_key];
+        // The canonical pool's vaults are its associated token accounts: its SOL is readable in
+        // the same call.
+        let pool_sol_key = AtaSpec { owner: pool_key, mint: WSOL_MINT, token_program: TOKEN_PROGRAM }.address();
+        let keys = [*mint, curve_key, pool_key, metadata_key, pool_sol_key];
         let (accounts, largest, born) =
             tokio::join!(self.chain.accounts(&keys), self.chain.token_largest_accounts(mint), self.born(mint));
         let accounts = accounts?;
@@ -251,7 +255,11 @@ impl SafetyReader {
                 creator = Some(p.coin_creator);
             }
             if !matches!(venue, VenueFacts::Curve { .. }) {
-                venue = VenueFacts::Pool;
+                let vault =
+                    accounts.get(4).and_then(Option::as_ref).filter(|_| p.pool_quote_token_account == pool_sol_key);
+                let quote_lamports =
+                    vault.and_then(|a| a.data.get(64..72)).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+                venue = VenueFacts::Pool { quote_lamports };
             }
         }
         let holders: Vec<&(Pubkey, u64)> = largest.iter().filter(|(k, _)| !vaults.contains(k)).collect();

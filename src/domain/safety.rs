@@ -179,7 +179,10 @@ pub enum VenueFacts {
         progress_bps: u32,
     },
     /// An AMM pool (after migration).
-    Pool,
+    Pool {
+        /// SOL in its quote vault (lamports), when read.
+        quote_lamports: Option<u64>,
+    },
     /// Neither found.
     #[default]
     Unknown,

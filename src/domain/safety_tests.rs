@@ -165,7 +165,10 @@ fn cases() -> Vec<Case> {
         Case { top10_bps: Some(8_000), ..case("concentrated holders", t, spl(), [None, Some("top10"), None], ok) },
         Case { top10_bps: Some(2_000), ..case("spread holders", t, spl(), [None, None, None], ok) },
         Case { creator_bps: Some(2_500), ..case("creator holds 25%", t, spl(), [None, Some("dev_share"), None], ok) },
-        Case { venue: VenueFacts::Pool, ..case("migrated to a pool", t, spl(), [None, None, None], ok) },
+        Case {
+            venue: VenueFacts::Pool { quote_lamports: Some(85_000_000_000) },
+            ..case("migrated to a pool", t, spl(), [None, None, None], ok)
+        },
         Case {
             round_trip: Some(RoundTrip::CannotSell("custom program error: 0x1770".to_owned())),
             ..case(

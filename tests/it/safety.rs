@@ -144,6 +144,17 @@ async fn the_round_trip_runs_on_pumpswap_pools_too(db: &TestDb) {
     let open = PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].mint, clean.mint.to_string());
+    // The details show the pool's SOL (its quote vault, read in the same batched call).
+    let card = say(&env.app, &clean.mint.to_string()).await;
+    let cur = env.app.tg.call_count().await;
+    env.app.tg.press(ALICE, ALICE, card.message_id(), &format!("sf:{}", clean.mint)).await;
+    let details = notice(&env.app, cur, &prefix("safety.details")).await;
+    let liquidity = tr(Lang::En, "safety.pool_liquidity", &[("sol", "84.990359 SOL")]);
+    assert!(
+        crate::trading_commands::text(&details).contains(&liquidity),
+        "{}",
+        crate::trading_commands::text(&details)
+    );
     env.app.stop().await;
 }
 on_both_databases!(the_round_trip_runs_on_pumpswap_pools_too);

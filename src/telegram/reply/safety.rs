@@ -74,7 +74,11 @@ pub fn safety_details(lang: Lang, mint: &str, safety: Option<&TokenSafety>) -> S
     let extensions = if ext.is_empty() { none() } else { ext.join(", ") };
     let venue = match s.venue {
         VenueFacts::Curve { progress_bps } => tr(lang, "safety.curve", &[("pct", &pct(progress_bps).replace('%', ""))]),
-        VenueFacts::Pool => tr(lang, "safety.pool", &[]),
+        VenueFacts::Pool { quote_lamports: Some(l) } => {
+            let sol = crate::domain::money::Lamports(l).to_string();
+            tr(lang, "safety.pool_liquidity", &[("sol", &sol)])
+        }
+        VenueFacts::Pool { quote_lamports: None } => tr(lang, "safety.pool", &[]),
         VenueFacts::Unknown => unknown(),
     };
     let sell = match &s.round_trip {
