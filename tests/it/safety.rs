@@ -12,15 +12,22 @@ use solana_pubkey::Pubkey;
 use crate::on_both_databases;
 use crate::support::TestDb;
 use crate::support::fake_chain::pump;
-use crate::trading_commands::{ALICE, SOL, notice, paper_buy, prefix, say, setup};
+use crate::support::fake_chain::pump::Coin;
+use crate::trading_commands::{ALICE, Env, SOL, notice, paper_buy, prefix, say, setup};
 
-async fn a_manual_buy_of_a_hook_token_that_cannot_be_sold_is_refused(db: &TestDb) {
-    let env = setup(db, false).await;
+/// A Token-2022 coin on a Pump.fun curve whose transfer hook program refuses sells.
+fn hooked_coin(env: &Env) -> Coin {
     let mut curve = pump::fresh_curve(Pubkey::new_unique());
     curve.real_quote_reserves = 5 * SOL;
     let hooked = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_2022_PROGRAM, &curve);
     let hook = fixtures::transfer_hook(Some(Pubkey::new_unique()), Some(Pubkey::new_unique()));
     pump::set_mint(&env.chain, &hooked, MintSpec { extensions: vec![hook], ..MintSpec::default() });
+    hooked
+}
+
+/// `/buy` of `coin` is refused "cannot sell" with the hook's error after one round-trip
+/// simulation, and opens nothing.
+async fn buy_is_refused_cannot_sell(env: &Env, hooked: &Coin) {
     let before = env.chain.requests_for("simulateTransaction").len();
     let cur = env.app.tg.call_count().await;
     say(&env.app, &format!("/buy {} 0.1", hooked.mint)).await;
@@ -29,6 +36,12 @@ async fn a_manual_buy_of_a_hook_token_that_cannot_be_sold_is_refused(db: &TestDb
     assert!(text.contains(&pump::HOOK_REFUSES_SELLS.to_string()), "the program error is shown: {text}");
     assert_eq!(env.chain.requests_for("simulateTransaction").len(), before + 1, "one round-trip simulation");
     assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());
+}
+
+async fn a_manual_buy_of_a_hook_token_that_cannot_be_sold_is_refused(db: &TestDb) {
+    let env = setup(db, false).await;
+    let hooked = hooked_coin(&env);
+    buy_is_refused_cannot_sell(&env, &hooked).await;
     let code: String = sqlx::query_scalar("SELECT error FROM trade_intents WHERE user_id = $1")
         .bind(ALICE)
         .fetch_one(env.app.db.pool())
@@ -121,21 +134,12 @@ async fn the_round_trip_runs_on_pumpswap_pools_too(db: &TestDb) {
     use crate::support::fake_chain::pumpswap;
     let env = setup(db, false).await;
     pumpswap::install(&env.chain);
+    let hooked = hooked_coin(&env);
+    pump::seed_pool(&env.chain, &hooked, 206_900_000_000_000, 84_990_359_000);
+    buy_is_refused_cannot_sell(&env, &hooked).await;
+
     let mut curve = pump::fresh_curve(Pubkey::new_unique());
     curve.real_quote_reserves = 5 * SOL;
-    let hooked = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_2022_PROGRAM, &curve);
-    let hook = fixtures::transfer_hook(Some(Pubkey::new_unique()), Some(Pubkey::new_unique()));
-    pump::set_mint(&env.chain, &hooked, MintSpec { extensions: vec![hook], ..MintSpec::default() });
-    pump::seed_pool(&env.chain, &hooked, 206_900_000_000_000, 84_990_359_000);
-    let before = env.chain.requests_for("simulateTransaction").len();
-    let cur = env.app.tg.call_count().await;
-    say(&env.app, &format!("/buy {} 0.1", hooked.mint)).await;
-    let refused = notice(&env.app, cur, &prefix("reason.safety.cannot_sell")).await;
-    let text = refused.body["text"].as_str().unwrap_or_default().to_owned();
-    assert!(text.contains(&pump::HOOK_REFUSES_SELLS.to_string()), "the program error is shown: {text}");
-    assert_eq!(env.chain.requests_for("simulateTransaction").len(), before + 1, "one round-trip simulation");
-    assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());
-
     let clean = pump::seed_coin(&env.chain, quantbot::solana::ids::TOKEN_PROGRAM, &curve);
     pump::seed_pool(&env.chain, &clean, 206_900_000_000_000, 84_990_359_000);
     let cur = env.app.tg.call_count().await;

@@ -266,7 +266,8 @@ fn buy_exact_quote_in(ix: &Ix<'_>, accounts: &mut Accounts) -> Result<(), Value>
 }
 
 fn sell(ix: &Ix<'_>, accounts: &mut Accounts) -> Result<(), Value> {
-    if pool_ctx(ix, accounts)?.hooked {
+    let c = pool_ctx(ix, accounts)?;
+    if c.hooked {
         return Err(json!({"Custom": super::pump::HOOK_REFUSES_SELLS}));
     }
     let arg = |r: std::ops::Range<usize>| {
@@ -275,28 +276,9 @@ fn sell(ix: &Ix<'_>, accounts: &mut Accounts) -> Result<(), Value> {
     let (base_in, min_quote_out) = (arg(8..16)?, arg(16..24)?);
     let key = |i: usize| ix.account(i).map(|a| a.key);
     let user = ix.account(1)?;
-    if !user.is_signer {
-        return Err(json!({"Custom": 3010}));
-    }
-    if key(16)? != PUMP_AMM_PROGRAM {
-        return Err(json!({"Custom": 2006}));
-    }
-    let pool_key = key(0)?;
-    let pool = Pool::decode(&accounts.get(&pool_key).ok_or(json!("AccountNotFound"))?.data)
-        .map_err(|_| json!({"Custom": 3002}))?;
     let (user_base, user_quote, base_vault, quote_vault) = (key(5)?, key(6)?, key(7)?, key(8)?);
-    if base_vault != pool.pool_base_token_account || quote_vault != pool.pool_quote_token_account {
-        return Err(json!({"Custom": 2006}));
-    }
-    let fallback = GlobalState::fallback();
-    let global_config = accounts
-        .get(&GLOBAL_CONFIG)
-        .and_then(|a| GlobalConfig::decode(&a.data).ok())
-        .unwrap_or(fallback.amm_global_config);
-    let fee_config = accounts.get(&FEE_CONFIG).and_then(|a| FeeConfig::decode(&a.data).ok());
-    let mint = accounts.get(&pool.base_mint).ok_or(json!("AccountNotFound"))?;
-    let supply = u64::from_le_bytes(mint.data[36..44].try_into().unwrap());
-    let decimals = mint.data[44];
+    let (pool, global_config, fee_config, supply, decimals) =
+        (c.pool, c.global_config, c.fee_config, c.supply, c.decimals);
     let state = PoolState {
         pool: &pool,
         global_config: &global_config,
