@@ -70,7 +70,7 @@ impl NoticeStore for Db {
         .bind(n.body.clone())
         .bind(n.keyboard.clone())
         .bind(now_ms)
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await?;
         Ok(row.try_get("id")?)
     }
