@@ -488,6 +488,7 @@ impl App {
             alerts: alert_services,
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
+            .distribution_function(update_worker)
             .dependencies(dptree::deps![deps])
             .default_handler(|_update| async {})
             .error_handler(LoggingErrorHandler::with_custom_text("error while handling an update"))
@@ -578,6 +579,19 @@ impl App {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Workers the dispatcher runs updates on. Each chat always lands on the same worker, so a
+/// chat's updates are handled in order; different chats run concurrently across workers.
+/// teloxide's default keeps one worker per chat, each holding a 32-slot block of updates, and
+/// drops idle ones only once there are more than the most that were ever busy at once: a
+/// 10,000-user burst left ~150 MiB resident for good. Buckets bound that to a constant.
+const UPDATE_WORKERS: i64 = 128;
+
+/// The worker for an update: its chat's bucket (updates without a chat run on the default
+/// worker, concurrently).
+fn update_worker(update: &teloxide::types::Update) -> Option<i64> {
+    update.chat().map(|c| c.id.0.rem_euclid(UPDATE_WORKERS))
 }
 
 /// A stopped background task still gets this long even when the shutdown deadline has passed.
