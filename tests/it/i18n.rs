@@ -7,11 +7,27 @@ use quantbot::domain::lang::Lang;
 use quantbot::domain::user_config::ConfigKey;
 use quantbot::telegram::Command;
 
+/// Every key of locale `code`: `locales/{code}.json` merged with any `locales/{topic}.{code}.json`
+/// (rust-i18n loads both shapes); a key defined in two files is a defect.
 fn load(code: &str) -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(format!("{code}.json"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
-    map.into_iter().filter(|(k, _)| k != "_version").map(|(k, v)| (k, v.as_str().unwrap().to_owned())).collect()
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+    let mut all = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".json") else { continue };
+        if stem != code && !stem.ends_with(&format!(".{code}")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+        for (k, v) in map.into_iter().filter(|(k, _)| k != "_version") {
+            let dup = all.insert(k.clone(), v.as_str().unwrap().to_owned());
+            assert!(dup.is_none(), "{name}: key {k} is defined in two locale files");
+        }
+    }
+    all
 }
 
 fn placeholders(s: &str) -> BTreeSet<String> {
