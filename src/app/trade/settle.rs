@@ -101,17 +101,28 @@ async fn live(t: &Trading, mut s: SignedTrade) -> Result<TradeOutcome, TradeErro
         SubmitOptions { use_sender: s.protected || s.fees.tip.0 > 0, protected: s.protected, ..t.settings.submit };
     let path = SendPath::of(&s.tx, &options);
     let sent_at_ms = t.ports.clock.now_ms();
-    // The slot at the send (read alongside it, not before it, and never holding the trade up
-    // for long) for the slots-to-land metric.
+    // The slot at the send, for the slots-to-land metric: read alongside the send, never before
+    // it. The send is polled first, so under a saturated rate limit it takes its request slot
+    // ahead of the read; the read in turn is paced ahead of the confirmation polls, so it is
+    // normally answered before the trade confirms. A trade never waits more than
+    // `SLOT_READ_GRACE` past its own outcome for it.
     let chain = t.ports.chain.as_ref();
-    let slot = tokio::time::timeout(SLOT_READ_BUDGET, chain.slot());
-    let (send_slot, outcome) = tokio::join!(slot, submit(chain, &s.tx, s.last_valid_block_height, &options));
-    landing_metrics(t, &s, path, send_slot.ok().and_then(Result::ok), &outcome);
+    let sent = submit(chain, &s.tx, s.last_valid_block_height, &options);
+    let slot = chain.slot();
+    tokio::pin!(sent, slot);
+    let (send_slot, outcome) = tokio::select! {
+        biased;
+        outcome = &mut sent => {
+            (tokio::time::timeout(SLOT_READ_GRACE, &mut slot).await.ok().and_then(Result::ok), outcome)
+        }
+        read = &mut slot => (read.ok(), sent.await),
+    };
+    landing_metrics(t, &s, path, send_slot, &outcome);
     settle_live(t, &s, outcome, sent_at_ms).await
 }
 
-/// How long the send-slot read may take (a metric only; the trade never waits longer for it).
-const SLOT_READ_BUDGET: std::time::Duration = std::time::Duration::from_millis(500);
+/// How long past a trade's outcome the send-slot read may still take (a metric only).
+const SLOT_READ_GRACE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Landing metrics per send path: sent, landed, slots to land, fees paid.
 fn landing_metrics(t: &Trading, s: &SignedTrade, path: SendPath, send_slot: Option<u64>, outcome: &SubmitOutcome) {
