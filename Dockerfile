@@ -31,9 +31,12 @@ USER quantbot
 # The image's own settings. `.env.example` leaves these keys commented, so a copied `.env`
 # passed with `--env-file` does not override them (tests/cli.rs checks both files agree).
 # DRY_RUN is not set here: it defaults to true in the binary.
+# MALLOC_ARENA_MAX=2: glibc keeps one heap arena per thread that ever allocated; after a
+# 10,000-update burst that held 70 MiB resident, with two arenas 57 MiB (benches/load.rs).
 ENV DATABASE_URL=sqlite:///app/data/quantbot.db \
     HTTP_LISTEN=0.0.0.0:9090 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    MALLOC_ARENA_MAX=2
 VOLUME ["/app/data"]
 EXPOSE 9090
 # /healthz through the binary itself (no curl in the image): database, Telegram polling,

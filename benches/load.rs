@@ -63,6 +63,8 @@ impl Bot {
         cmd.current_dir(dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
+            // Allocator tuning under test (e.g. `MALLOC_ARENA_MAX=2`) passes through.
+            .envs(std::env::vars().filter(|(k, _)| k.starts_with("MALLOC_")))
             .env("TELEGRAM_BOT_TOKEN", "123456:LOAD-token")
             .env("TELEGRAM_API_URL", &tg.url)
             .env("DATABASE_URL", db_url)
