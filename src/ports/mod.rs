@@ -134,6 +134,7 @@ impl Clock for SystemClock {
 
 pub mod alerts;
 pub mod chain;
+pub mod copy;
 pub use chain::{
     AccountData, AddressSignature, BlockhashInfo, ChainClient, ChainError, HistoryPage, SignatureState,
     SignatureStatus, SimulationReport, TokenHolding,
