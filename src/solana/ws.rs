@@ -80,6 +80,11 @@ pub async fn run(
         if *stop.borrow() || out.is_closed() {
             return;
         }
+        // No socket while nobody is watched (no credits, no idle connection).
+        tokio::select! {
+            r = wallets.wait_for(|w| !w.is_empty()) => if r.is_err() { return },
+            _ = stop.changed() => return,
+        }
         connection += 1;
         let ended = session(&settings, connection, &mut wallets, &out, &mut stop).await;
         match ended {

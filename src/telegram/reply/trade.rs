@@ -120,6 +120,7 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
             super::alerts::render_alert_notice(lang, notice)
         }
+        TradeNotice::Copy(c) => super::copy::render_copy_notice(lang, c),
     }
 }
 
