@@ -42,7 +42,7 @@ impl std::fmt::Debug for CopyService {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddOutcome {
     /// Following; the watcher subscribes the wallet.
-    Added(Follow),
+    Added(Box<Follow>),
     /// The name is not 1..=24 letters, digits, `_` or `-`.
     BadName(String),
     /// The SOL size is not a positive amount.
@@ -57,7 +57,7 @@ pub enum AddOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetOutcome {
     /// Saved.
-    Updated(Follow),
+    Updated(Box<Follow>),
     /// No follow by that name.
     NotFound(String),
     /// Refused; nothing changed.
@@ -152,7 +152,7 @@ impl CopyService {
             }
         }
         self.refresh_watched().await?;
-        Ok(AddOutcome::Added(follow))
+        Ok(AddOutcome::Added(Box::new(follow)))
     }
 
     /// `/copy list`.
@@ -192,7 +192,7 @@ impl CopyService {
             return Ok(SetOutcome::NotFound(name));
         }
         follow.settings = next;
-        Ok(SetOutcome::Updated(follow))
+        Ok(SetOutcome::Updated(Box::new(follow)))
     }
 
     /// Copies one decoded leader trade for every follower.

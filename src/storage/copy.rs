@@ -45,12 +45,9 @@ impl CopyRepo for Db {
                 .bind(leader.clone())
                 .fetch_all(self.pool())
                 .await?;
-        for row in &existing {
+        if let Some(row) = existing.first() {
             let taken: String = row.try_get("name")?;
-            if taken == name {
-                return Ok(AddFollow::NameTaken);
-            }
-            return Ok(AddFollow::AlreadyFollowing);
+            return Ok(if taken == name { AddFollow::NameTaken } else { AddFollow::AlreadyFollowing });
         }
         let now = now_ms();
         let inserted = sqlx::query(
