@@ -470,3 +470,70 @@ async fn copy_caps_skip_buys_and_say_why(db: &TestDb) {
     assert!(w.copy.list(UserId(24)).await.unwrap().is_empty());
 }
 on_both_databases!(copy_caps_skip_buys_and_say_why);
+
+// ---- `/copy` through the fake Bot API, on the real app ----
+
+/// `/copy add|set|list|remove` in a private chat: each reply is the rendered `CopyReply`, bad
+/// input changes nothing, and an added wallet is subscribed on the app's PubSub socket (and
+/// unsubscribed when removed).
+async fn copy_commands_follow_configure_and_stop(db: &TestDb) {
+    use quantbot::telegram::reply::copy::CopyReply;
+    let ws = FakeWs::start().await;
+    let app = crate::support::TestApp::spawn(db, &[("HELIUS_WS_URL", ws.url.as_str())]).await;
+    const USER: i64 = 5151;
+    let say = |cmd: &'static str| {
+        let app = &app;
+        async move {
+            let cur = app.tg.call_count().await;
+            app.tg.send_private(USER, "en", cmd).await;
+            app.tg.next_text_to(cur, USER).await.body["text"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    say("/start").await;
+    assert_eq!(say("/copy help").await, CopyReply::Usage.text(Lang::En));
+    let bad = say("/copy add not-an-address").await;
+    assert_eq!(bad, CopyReply::BadAddress("not-an-address".into()).text(Lang::En));
+    let leader = "7Np41oeYqPefeNQEHSv1UDhYrehxin3NStELsSKCT4K2";
+    let added = {
+        let cur = app.tg.call_count().await;
+        app.tg.send_private(USER, "en", &format!("/copy add {leader} Whale 0.05")).await;
+        app.tg.next_text_to(cur, USER).await.body["text"].as_str().unwrap_or_default().to_owned()
+    };
+    assert!(added.starts_with("Following whale (") && added.contains("sol=0.05"), "{added}");
+    let leader_key: Pubkey = leader.parse().unwrap();
+    ws.wait_subscribed(&leader_key).await;
+    let saved = say("/copy set whale pct=10 min=0.01 max=0.2 adds=off").await;
+    assert_eq!(
+        saved,
+        "Saved for whale: pct=10 min=0.01 max=0.2 sells=on adds=off max_day=20 max_open=5 pause_losses=off"
+    );
+    let unknown = say("/copy set whale bogus=1").await;
+    assert!(unknown.starts_with("Unknown setting bogus; nothing changed."), "{unknown}");
+    let min_max = say("/copy set whale min=1 max=0.5").await;
+    assert_eq!(min_max, "min must not be above max; nothing changed.");
+    let list = say("/copy list").await;
+    assert!(list.contains(&format!("whale {leader}: pct=10 min=0.01 max=0.2")), "{list}");
+    assert_eq!(say("/copy remove whale").await, CopyReply::Removed("whale".into()).text(Lang::En));
+    assert_eq!(say("/copy remove whale").await, CopyReply::NotFound("whale".into()).text(Lang::En));
+    assert_eq!(say("/copy list").await, CopyReply::List(vec![]).text(Lang::En));
+    app.stop().await;
+}
+on_both_databases!(copy_commands_follow_configure_and_stop);
+
+/// Every locale names every copy skip reason and every copy key's allowed values.
+#[test]
+fn copy_locales_cover_every_runtime_key() {
+    use quantbot::domain::copy::CopyKey;
+    use quantbot::telegram::reply::copy::SKIPS;
+    for code in ["en", "ru", "zh"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("locales/copy.{code}.json"));
+        let map: serde_json::Map<String, Value> =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for skip in SKIPS {
+            assert!(map.contains_key(&format!("copy.skip.{}", skip.code())), "{code}: {}", skip.code());
+        }
+        for key in CopyKey::ALL {
+            assert!(map.contains_key(&format!("copy.allowed.{}", key.name())), "{code}: {}", key.name());
+        }
+    }
+}
