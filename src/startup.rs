@@ -301,6 +301,23 @@ async fn start_copy_trading(
     let connector = crate::app::connector::Connector::new(alerts.clone(), trading.clone());
     let copy = crate::app::copy::CopyService::new(db.clone(), connector, trading.clone());
     let leaders = copy.refresh_watched().await.context("loading the copied wallets")?;
+    // Creators of held coins with a dev-sell rule: now and every 30 s (new positions, rules).
+    let creators = copy.clone();
+    let refresh_stop = signal.clone().wait();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        tokio::pin!(refresh_stop);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(e) = creators.refresh_creators().await {
+                        tracing::warn!(error.message = %e, "dev-sell creators not refreshed");
+                    }
+                }
+                () = &mut refresh_stop => return,
+            }
+        }
+    });
     let (events_tx, events_rx) = tokio::sync::mpsc::channel(4_096);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let settings = crate::solana::ws::WsSettings::new(url);

@@ -28,3 +28,9 @@ CREATE TABLE copy_cursors (
     last_slot BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+-- Per-user copy-trading settings: the dev-sell exit rule (JSON; null = off).
+CREATE TABLE copy_user_settings (
+    user_id BIGINT PRIMARY KEY REFERENCES users(id),
+    dev_sell TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);

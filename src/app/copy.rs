@@ -30,7 +30,19 @@ pub struct CopyService {
     connector: Connector,
     trading: Trading,
     watched: Arc<watch::Sender<BTreeSet<Pubkey>>>,
+    /// Followed leaders and watched creators (dev-sell); `watched` is their union.
+    sets: Arc<std::sync::Mutex<WatchSets>>,
 }
+
+#[derive(Default)]
+struct WatchSets {
+    leaders: BTreeSet<Pubkey>,
+    creators: BTreeSet<Pubkey>,
+    /// Mint → creator, resolved once.
+    creator_of: std::collections::HashMap<String, Pubkey>,
+}
+
+mod dev_sell;
 
 impl std::fmt::Debug for CopyService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,7 +91,7 @@ impl CopyService {
     /// Wires the service.
     pub fn new(repo: Arc<dyn CopyRepo>, connector: Connector, trading: Trading) -> Self {
         let (tx, _) = watch::channel(BTreeSet::new());
-        Self { repo, connector, trading, watched: Arc::new(tx) }
+        Self { repo, connector, trading, watched: Arc::new(tx), sets: Arc::default() }
     }
 
     /// The storage port.
@@ -99,12 +111,25 @@ impl CopyService {
     pub async fn refresh_watched(&self) -> Result<usize, RepoError> {
         let leaders: BTreeSet<Pubkey> = self.repo.leaders().await?.into_iter().collect();
         let n = leaders.len();
+        self.with_sets(|s| s.leaders = leaders);
+        Ok(n)
+    }
+
+    /// Changes the watch sets and publishes their union when it changed.
+    fn with_sets(&self, f: impl FnOnce(&mut WatchSets)) {
+        let union = {
+            let mut sets = match self.sets.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            f(&mut sets);
+            sets.leaders.union(&sets.creators).copied().collect::<BTreeSet<Pubkey>>()
+        };
         self.watched.send_if_modified(|current| {
-            let changed = *current != leaders;
-            *current = leaders;
+            let changed = *current != union;
+            *current = union;
             changed
         });
-        Ok(n)
     }
 
     /// `/copy add <address> [name] [sol]`.

@@ -72,13 +72,8 @@ impl Watcher {
     pub async fn handle(&self, event: WsEvent) {
         match event {
             WsEvent::Subscribed { connection } => {
-                let leaders = match self.copy.repo().leaders().await {
-                    Ok(l) => l,
-                    Err(e) => {
-                        tracing::error!(error.message = %e, "leaders unavailable; backfill skipped");
-                        return;
-                    }
-                };
+                // Leaders and watched creators alike.
+                let leaders: Vec<Pubkey> = self.copy.watched().borrow().iter().copied().collect();
                 let mut total = 0;
                 for leader in leaders {
                     match self.backfill(&leader).await {
@@ -178,6 +173,7 @@ impl Watcher {
             Ok(trade) => {
                 let outcome = if trade.side == LeaderSide::Buy { "buy" } else { "sell" };
                 self.copy.on_trade(&trade, received_at_ms).await?;
+                self.copy.on_creator_trade(&trade).await?;
                 self.record(leader, signature, slot, outcome).await?;
                 Ok(Handled::Copied)
             }

@@ -127,7 +127,10 @@ fn settings_round_trip_through_json_and_summarise() {
         .apply(&["pct=12.5", "min=0.02", "max=0.4", "adds=off", "max_open=off"])
         .unwrap_or_default();
     assert_eq!(CopySettings::from_json(&s.to_json()), s);
-    assert_eq!(s.summary(), "pct=12.5 min=0.02 max=0.4 sells=on adds=off max_day=20 max_open=off pause_losses=off");
+    assert_eq!(
+        s.summary(),
+        "pct=12.5 min=0.02 max=0.4 sells=on adds=off max_day=20 max_open=off pause_losses=off dev_sell=default"
+    );
     assert_eq!(CopySettings::from_json("not json"), CopySettings::default());
 }
 
@@ -137,4 +140,30 @@ fn names_are_short_words() {
     assert!(!valid_name(""));
     assert!(!valid_name("has space"));
     assert!(!valid_name(&"x".repeat(25)));
+}
+
+#[test]
+fn dev_sell_fires_only_on_a_creator_sell_of_at_least_the_share() {
+    assert_eq!(DevSellRule::parse("off"), Ok(None));
+    let rule =
+        DevSellRule::parse("100:50").ok().flatten().unwrap_or(DevSellRule { sell_pct: 1, min_creator_sold_bps: 1 });
+    assert_eq!(rule, DevSellRule { sell_pct: 100, min_creator_sold_bps: 5_000 });
+    assert_eq!(DevSellRule::parse("50%:12.5%"), Ok(Some(DevSellRule { sell_pct: 50, min_creator_sold_bps: 1_250 })));
+    for bad in ["", "0:10", "101:10", "50", "50:0", "50:101", "x:y"] {
+        assert_eq!(DevSellRule::parse(bad), Err(BadDevSellRule), "{bad}");
+    }
+    assert_eq!(rule.fires(&trade(LeaderSide::Sell, 5, 10)), Some(100));
+    assert_eq!(rule.fires(&trade(LeaderSide::Sell, 4, 10)), None);
+    assert_eq!(rule.fires(&trade(LeaderSide::Buy, 10, 10)), None);
+    assert_eq!(DevSellRule::display(Some(rule)), "100:50");
+    // Per source: set wins, off wins, inherit takes the user's rule.
+    assert_eq!(effective_dev_sell(Some(&Override::Off), Some(rule)), None);
+    assert_eq!(effective_dev_sell(Some(&Override::Inherit), Some(rule)), Some(rule));
+    assert_eq!(effective_dev_sell(None, None), None);
+    let s = CopySettings::default().apply(&["dev_sell=25:10"]).unwrap_or_default();
+    assert_eq!(s.dev_sell, Override::Set(DevSellRule { sell_pct: 25, min_creator_sold_bps: 1_000 }));
+    assert_eq!(
+        effective_dev_sell(Some(&s.dev_sell), None),
+        Some(DevSellRule { sell_pct: 25, min_creator_sold_bps: 1_000 })
+    );
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use solana_pubkey::Pubkey;
 
 use super::RepoError;
-use crate::domain::copy::{CopySettings, FollowState};
+use crate::domain::copy::{CopySettings, DevSellRule, FollowState};
 use crate::domain::user::UserId;
 
 /// One user following one leader.
@@ -69,6 +69,12 @@ pub trait CopyRepo: Send + Sync {
     /// counted from intents keyed by `key_prefix`), whether one is in `mint`, and the losses
     /// in a row of the last `look_back` closed ones.
     async fn follow_state(&self, q: &FollowQuery<'_>) -> Result<FollowState, RepoError>;
+    /// The user's dev-sell rule (`None`: off, the default).
+    async fn dev_sell(&self, user: UserId) -> Result<Option<DevSellRule>, RepoError>;
+    /// Sets the user's dev-sell rule.
+    async fn set_dev_sell(&self, user: UserId, rule: Option<DevSellRule>) -> Result<(), RepoError>;
+    /// Every user whose dev-sell rule is on.
+    async fn dev_sell_users(&self) -> Result<Vec<(UserId, DevSellRule)>, RepoError>;
 }
 
 /// The inputs of [`CopyRepo::follow_state`].

@@ -9,7 +9,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Db;
-use crate::domain::copy::{CopySettings, FollowState};
+use crate::domain::copy::{CopySettings, DevSellRule, FollowState};
 use crate::domain::user::UserId;
 use crate::ports::RepoError;
 use crate::ports::copy::{AddFollow, CopyRepo, Cursor, Follow, FollowQuery};
@@ -235,5 +235,42 @@ impl CopyRepo for Db {
             holds_mint: count(in_mint)? > 0,
             losses_in_a_row,
         })
+    }
+
+    async fn dev_sell(&self, user: UserId) -> Result<Option<DevSellRule>, RepoError> {
+        let row = sqlx::query("SELECT dev_sell FROM copy_user_settings WHERE user_id = $1")
+            .bind(user.0)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => serde_json::from_str(&r.try_get::<String, _>("dev_sell")?).unwrap_or(None),
+            None => None,
+        })
+    }
+
+    async fn set_dev_sell(&self, user: UserId, rule: Option<DevSellRule>) -> Result<(), RepoError> {
+        let text = serde_json::to_string(&rule).map_err(|e| RepoError::Corrupt(format!("dev_sell json: {e}")))?;
+        sqlx::query(
+            "INSERT INTO copy_user_settings (user_id, dev_sell, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET dev_sell = excluded.dev_sell, updated_at = excluded.updated_at",
+        )
+        .bind(user.0)
+        .bind(text)
+        .bind(now_ms())
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    async fn dev_sell_users(&self) -> Result<Vec<(UserId, DevSellRule)>, RepoError> {
+        let rows = sqlx::query("SELECT user_id, dev_sell FROM copy_user_settings").fetch_all(self.pool()).await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let text: String = r.try_get("dev_sell")?;
+            if let Ok(Some(rule)) = serde_json::from_str::<Option<DevSellRule>>(&text) {
+                out.push((UserId(r.try_get("user_id")?), rule));
+            }
+        }
+        Ok(out)
     }
 }

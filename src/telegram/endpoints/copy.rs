@@ -5,6 +5,7 @@ use std::str::FromStr;
 use solana_pubkey::Pubkey;
 
 use super::{HandlerResult, private_only};
+use crate::domain::copy::DevSellRule;
 use crate::domain::money::Lamports;
 use crate::telegram::ctx::Ctx;
 use crate::telegram::reply::copy::CopyReply;
@@ -45,6 +46,13 @@ pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
             }
         }
         ["set", name, pairs @ ..] => CopyReply::Set(copy.set(user, name, pairs).await?),
+        ["devsell" | "dev_sell", rule] => match DevSellRule::parse(rule) {
+            Ok(rule) => {
+                copy.set_dev_sell(user, rule).await?;
+                CopyReply::DevSellSet(rule)
+            }
+            Err(_) => CopyReply::DevSellBad((*rule).to_owned()),
+        },
         _ => CopyReply::Usage,
     };
     ctx.reply(reply);

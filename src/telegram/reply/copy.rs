@@ -2,7 +2,7 @@
 
 use crate::app::copy::{AddOutcome, SetOutcome};
 use crate::domain::alert::rules::{SettingError, SettingKey};
-use crate::domain::copy::{CopyKey, CopySettingError, CopySkip};
+use crate::domain::copy::{CopyKey, CopySettingError, CopySkip, DevSellRule};
 use crate::domain::lang::Lang;
 use crate::domain::money::Lamports;
 use crate::i18n::tr;
@@ -28,6 +28,10 @@ pub enum CopyReply {
     NotFound(String),
     /// `/copy set` result.
     Set(SetOutcome),
+    /// `/copy devsell`: the user's rule now.
+    DevSellSet(Option<DevSellRule>),
+    /// `/copy devsell` with a bad rule.
+    DevSellBad(String),
     /// Storage failure; nothing changed.
     Internal,
 }
@@ -77,6 +81,8 @@ impl CopyReply {
             }
             Self::Set(SetOutcome::NotFound(name)) => tr(lang, "copy.not_found", &[("name", name)]),
             Self::Set(SetOutcome::Invalid(e)) => invalid_text(lang, e),
+            Self::DevSellSet(rule) => tr(lang, "copy.dev_sell_set", &[("rule", &DevSellRule::display(*rule))]),
+            Self::DevSellBad(v) => tr(lang, "copy.dev_sell_bad", &[("value", v)]),
             Self::Internal => tr(lang, "copy.internal", &[]),
         }
     }

@@ -144,6 +144,7 @@ pub fn exit_reason_text(lang: Lang, reason: &ExitReason) -> String {
             tr(lang, "exit.time", &[("hours", &hours.to_string())])
         }
         ExitReason::Panic => tr(lang, "exit.panic", &[]),
+        ExitReason::DevSell { sold_bps } => tr(lang, "exit.dev_sell", &[("pct", &pct(sold_bps))]),
     }
 }
 
