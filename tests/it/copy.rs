@@ -213,6 +213,10 @@ impl World {
     /// Lands a leader transaction on the fake chain (`null` body: a plain transfer) and returns
     /// its signature.
     fn land(&self, swap: Value) -> String {
+        self.land_for(&self.leader, swap)
+    }
+
+    fn land_for(&self, address: &Pubkey, swap: Value) -> String {
         let sig = Signature::from(rand::random::<[u8; 64]>());
         let slot = {
             let mut s = self.slot.lock().unwrap();
@@ -221,8 +225,8 @@ impl World {
         };
         let now = chrono::Utc::now().timestamp();
         let result =
-            if swap.is_null() { transfer_tx(&self.leader, &sig, slot, now) } else { with_ids(swap, &sig, slot, now) };
-        self.fake.land_transaction(&self.leader, sig, slot, now, result);
+            if swap.is_null() { transfer_tx(address, &sig, slot, now) } else { with_ids(swap, &sig, slot, now) };
+        self.fake.land_transaction(address, sig, slot, now, result);
         sig.to_string()
     }
 
@@ -537,3 +541,45 @@ fn copy_locales_cover_every_runtime_key() {
         }
     }
 }
+
+/// Dev-sell: with the rule 100:50 (the user's) the creator of a held coin is watched; its sell of
+/// 30 % changes nothing, its next sell of 60 % of what it held sells the whole position, named
+/// as a dev sell. A follower whose leader overrides the rule with `dev_sell=off` keeps holding.
+async fn a_creator_sell_fires_the_dev_sell_exit_on_the_first_qualifying_event(db: &TestDb) {
+    use quantbot::domain::copy::DevSellRule;
+    use quantbot::domain::exit::ExitReason;
+    let w = world(db).await;
+    w.follower(25, "0.01").await;
+    w.follower(26, "0.01").await;
+    let watcher = Watcher::new(w.copy.clone(), w.chain.clone());
+    let buy = w.buy(SOL, 1_000_000_000, 0);
+    assert_eq!(watcher.handle_signature(&w.leader, &buy).await.unwrap(), Handled::Copied);
+    let rule = DevSellRule::parse("100:50").unwrap();
+    w.copy.set_dev_sell(UserId(25), rule).await.unwrap();
+    w.copy.set_dev_sell(UserId(26), rule).await.unwrap();
+    let SetOutcome::Updated(_) = w.copy.set(UserId(26), "whale", &["dev_sell=off"]).await.unwrap() else { panic!() };
+    assert_eq!(w.copy.refresh_creators().await.unwrap(), 1);
+    assert!(w.copy.watched().borrow().contains(&w.coin.creator), "the creator is watched");
+
+    let creator = w.coin.creator;
+    let held = 100_000_000_000u64;
+    let small = w.land_for(&creator, pump_tx(&creator, &w.coin, false, SOL, 30_000_000_000, held));
+    assert_eq!(watcher.handle_signature(&creator, &small).await.unwrap(), Handled::Copied);
+    assert_eq!(w.db.open_positions(UserId(25)).await.unwrap().len(), 1, "a 30 % creator sell is below the rule");
+    let big = w.land_for(&creator, pump_tx(&creator, &w.coin, false, SOL, 42_000_000_000, held - 30_000_000_000));
+    assert_eq!(watcher.handle_signature(&creator, &big).await.unwrap(), Handled::Copied);
+    assert!(w.db.open_positions(UserId(25)).await.unwrap().is_empty(), "{:?}", w.notices.of(25));
+    let named = w
+        .notices
+        .of(25)
+        .into_iter()
+        .any(|n| matches!(n, TradeNotice::Filled { exit: Some(ExitReason::DevSell { sold_bps: 6_000 }), .. }));
+    assert!(named, "{:?}", w.notices.of(25));
+    assert_eq!(w.db.open_positions(UserId(26)).await.unwrap().len(), 1, "the leader's dev_sell=off wins");
+    // A later creator sell adds nothing (once per position).
+    let again = w.land_for(&creator, pump_tx(&creator, &w.coin, false, SOL, 28_000_000_000, 28_000_000_000));
+    watcher.handle_signature(&creator, &again).await.unwrap();
+    let sells: Vec<_> = w.copy_intents(25).await.into_iter().filter(|(k, _)| k.contains(":exit:dev_sell:")).collect();
+    assert_eq!(sells.len(), 1, "{sells:?}");
+}
+on_both_databases!(a_creator_sell_fires_the_dev_sell_exit_on_the_first_qualifying_event);
