@@ -509,8 +509,12 @@ async fn copy_commands_follow_configure_and_stop(db: &TestDb) {
     let saved = say("/copy set whale pct=10 min=0.01 max=0.2 adds=off").await;
     assert_eq!(
         saved,
-        "Saved for whale: pct=10 min=0.01 max=0.2 sells=on adds=off max_day=20 max_open=5 pause_losses=off"
+        "Saved for whale: pct=10 min=0.01 max=0.2 sells=on adds=off max_day=20 max_open=5 pause_losses=off dev_sell=default"
     );
+    let devsell = say("/copy devsell 100:50").await;
+    assert!(devsell.starts_with("Dev-sell exit for your positions: 100:50 "), "{devsell}");
+    let bad_rule = say("/copy devsell 0:50").await;
+    assert!(bad_rule.starts_with("0:50 is not a dev-sell rule"), "{bad_rule}");
     let unknown = say("/copy set whale bogus=1").await;
     assert!(unknown.starts_with("Unknown setting bogus; nothing changed."), "{unknown}");
     let min_max = say("/copy set whale min=1 max=0.5").await;

@@ -158,3 +158,38 @@ pub const SKIPS: [CopySkip; 7] = [
     CopySkip::Paused(0),
     CopySkip::TooSmall,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(skipped: Option<CopySkip>) -> CopyNotice {
+        CopyNotice {
+            leader_name: "whale".to_owned(),
+            signature: "5JKjBwvd359NMtzRV9M5XH1ofN5nvR9PBqFG3KzcYC7eDXrE3425fMrpWNfgAX3x1smLwus6hFvSjzLxiXrjMGS2"
+                .to_owned(),
+            mint: "EM1WnMcHLeMqBFWKoNstRj7qautMwSphqRQVBVw1pump".to_owned(),
+            buy: skipped.is_none(),
+            leader_sol: Lamports(700_000_128),
+            sold_bps: 3_333,
+            skipped,
+        }
+    }
+
+    #[test]
+    fn copy_notices_name_the_leader_and_its_transaction_in_every_language() {
+        for lang in Lang::ALL {
+            for n in [notice(None), notice(Some(CopySkip::DailyCap(7))), notice(Some(CopySkip::SellsOff))] {
+                let text = render_copy_notice(lang, &n);
+                assert!(text.contains("whale") && text.contains("5JKj…MGS2"), "{text}");
+                assert!(text.ends_with(&format!("https://solscan.io/tx/{}", n.signature)), "{text}");
+                assert!(!text.contains("%{"), "{text}");
+            }
+        }
+        let en = render_copy_notice(Lang::En, &notice(Some(CopySkip::DailyCap(7))));
+        assert!(en.starts_with("🪞 Not copying whale's sell of 33.33% of its EM1W…pump"), "{en}");
+        assert!(en.contains("7 copied buys from this wallet today already"), "{en}");
+        let buy = render_copy_notice(Lang::En, &notice(None));
+        assert!(buy.starts_with("🪞 Copy of whale's buy of EM1W…pump (the leader spent 0.700000128 SOL)"), "{buy}");
+    }
+}
