@@ -86,6 +86,9 @@ pub struct Config {
     pub public_rpc_url: reqwest::Url,
     /// Helius Sender endpoint.
     pub helius_sender_url: reqwest::Url,
+    /// Solana PubSub WebSocket for the wallet watcher (`HELIUS_WS_URL`; derived from the first
+    /// `HELIUS_RPC_URL` when absent: `https` → `wss`). `None`: no watcher (copy trading off).
+    pub helius_ws_url: Option<SecretString>,
     /// Jupiter swap API base URL.
     pub jupiter_api_url: reqwest::Url,
     /// Jupiter API key, if any.
@@ -226,6 +229,14 @@ impl Config {
             "SOLANA_PUBLIC_RPC_URL",
             &get("SOLANA_PUBLIC_RPC_URL").unwrap_or_else(|| DEFAULT_PUBLIC_RPC_URL.to_owned()),
         )?;
+        let helius_ws_url = match get("HELIUS_WS_URL") {
+            Some(url) if url.starts_with("wss://") || url.starts_with("ws://") => Some(SecretString::from(url)),
+            Some(_) => return Err(invalid("HELIUS_WS_URL", "must start with wss:// or ws://")),
+            None => helius_rpc_urls
+                .first()
+                .and_then(|u| crate::solana::ws::ws_url_for(u.expose_secret()))
+                .map(SecretString::from),
+        };
         let helius_sender_url = parse_url(
             "HELIUS_SENDER_URL",
             &get("HELIUS_SENDER_URL").unwrap_or_else(|| DEFAULT_HELIUS_SENDER_URL.to_owned()),
@@ -362,6 +373,7 @@ impl Config {
             helius_rpc_urls,
             public_rpc_url,
             helius_sender_url,
+            helius_ws_url,
             jupiter_api_url,
             jupiter_api_key,
             wallet_master,

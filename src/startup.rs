@@ -284,6 +284,53 @@ async fn build_trading(
     Ok(trading)
 }
 
+/// Copy trading: the follows' wallets are watched over `HELIUS_WS_URL` (PubSub, one socket) and
+/// each leader trade is copied through the connector. `None` without a WebSocket URL.
+async fn start_copy_trading(
+    config: &Config,
+    db: &Arc<Db>,
+    alerts: &crate::app::connector::AlertServices,
+    trading: &crate::app::trade::Trading,
+    chain: Arc<dyn ChainClient>,
+    signal: http::ShutdownSignal,
+) -> anyhow::Result<Option<crate::app::copy::CopyService>> {
+    let Some(url) = config.helius_ws_url.clone() else {
+        tracing::info!("no HELIUS_WS_URL: copy trading is off");
+        return Ok(None);
+    };
+    let connector = crate::app::connector::Connector::new(alerts.clone(), trading.clone());
+    let copy = crate::app::copy::CopyService::new(db.clone(), connector, trading.clone());
+    let leaders = copy.refresh_watched().await.context("loading the copied wallets")?;
+    // Creators of held coins with a dev-sell rule: now and every 30 s (new positions, rules).
+    let creators = copy.clone();
+    let refresh_stop = signal.clone().wait();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        tokio::pin!(refresh_stop);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Err(e) = creators.refresh_creators().await {
+                        tracing::warn!(error.message = %e, "dev-sell creators not refreshed");
+                    }
+                }
+                () = &mut refresh_stop => return,
+            }
+        }
+    });
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel(4_096);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let settings = crate::solana::ws::WsSettings::new(url);
+    tokio::spawn(crate::solana::ws::run(settings, copy.watched(), events_tx, stop_rx));
+    tokio::spawn(crate::app::watcher::Watcher::new(copy.clone(), chain).run(events_rx));
+    tokio::spawn(async move {
+        signal.wait().await;
+        let _ = stop_tx.send(true);
+    });
+    tracing::info!(leaders, "wallet watcher started");
+    Ok(Some(copy))
+}
+
 /// Loads open positions into the monitor and starts its tick loop.
 ///
 /// # Errors
@@ -452,6 +499,9 @@ impl App {
                 }
             })
         };
+        // Copy trading: the wallet watcher over the Solana WebSocket, when one is configured.
+        let copy =
+            start_copy_trading(&config, &db_port, &alert_services, &trading, chain.clone(), signal.clone()).await?;
         let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone()).await?;
         // Trades whose outcome was unknown ("pending" to the user) are re-checked periodically.
         let reconciler = tokio::spawn(crate::app::recovery::run_reconciler(
@@ -486,6 +536,7 @@ impl App {
             trading: Some(trading),
             admin: admin_deps,
             alerts: alert_services,
+            copy,
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .distribution_function(update_worker)

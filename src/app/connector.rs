@@ -277,7 +277,12 @@ impl Connector {
         self.fan_out_to(source, call, subscribers).await
     }
 
-    async fn fan_out_to(
+    /// Runs one call for these subscribers (copy trading passes a leader's followers, each with
+    /// the size copy sizing chose).
+    ///
+    /// # Errors
+    /// Storage failures (per-user storage failures are logged).
+    pub async fn fan_out_to(
         &self,
         source: &AlertSource,
         call: &Call<'_>,

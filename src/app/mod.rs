@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod broadcast;
 pub mod connector;
+pub mod copy;
 pub mod keys;
 pub mod livetrade;
 pub mod monitor;
@@ -14,4 +15,5 @@ pub mod recovery;
 pub mod safety;
 pub mod trade;
 pub mod wallet;
+pub mod watcher;
 pub mod withdraw;

@@ -132,6 +132,11 @@ pub enum ExitReason {
     },
     /// The user's `/panic`.
     Panic,
+    /// The dev-sell exit: the token's creator sold `sold_bps` of its holding.
+    DevSell {
+        /// Share the creator sold, basis points.
+        sold_bps: u32,
+    },
 }
 
 impl ExitRule {

@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod breaker;
+pub mod copy;
 pub mod exit;
 pub mod failure;
 pub mod intent;

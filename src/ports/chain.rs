@@ -189,6 +189,13 @@ pub trait ChainClient: Send + Sync {
         let _ = (address, page);
         Err(ChainError::Unavailable("address history not supported".to_owned()))
     }
+    /// A landed transaction as the node returns it from `getTransaction` (`encoding: "json"`,
+    /// `maxSupportedTransactionVersion: 0`, confirmed): the raw `result` object, `None` when the
+    /// node does not know it (yet). Decoded by `solana::leader_tx`. By default not available.
+    async fn transaction(&self, signature: &Signature) -> Result<Option<serde_json::Value>, ChainError> {
+        let _ = signature;
+        Err(ChainError::Unavailable("getTransaction not supported".to_owned()))
+    }
     /// Sends a signed transaction (no preflight when `skip_preflight`). The same bytes may be
     /// sent again safely; a timeout means the outcome is unknown.
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError>;

@@ -134,6 +134,7 @@ impl Clock for SystemClock {
 
 pub mod alerts;
 pub mod chain;
+pub mod copy;
 pub use chain::{
     AccountData, AddressSignature, BlockhashInfo, ChainClient, ChainError, HistoryPage, SignatureState,
     SignatureStatus, SimulationReport, TokenHolding,
@@ -149,7 +150,7 @@ pub use venue::{PlanOptions, Quote, QuoteRequest, QuoteRoute, SwapPlan, Swapper,
 pub mod positions;
 pub use positions::{FillRecord, PositionRecord, PositionRepo, RecordError, Recorded, TradeRecord};
 pub mod trading;
-pub use trading::{Controls, Notifier, SignerError, TradeNotice, TxSigner};
+pub use trading::{Controls, CopyNotice, Notifier, SignerError, TradeNotice, TxSigner};
 pub mod prices;
 pub use prices::{PriceError, PriceSource};
 pub mod admin;

@@ -154,6 +154,9 @@ pub enum TradeNotice {
         /// Signature, when it was signed.
         signature: Option<String>,
     },
+    /// Copy trading: a leader's trade was copied or skipped (names the leader and its
+    /// transaction).
+    Copy(Box<CopyNotice>),
     /// Sent but not confirmed yet; the final result follows.
     Pending {
         /// Mint.
@@ -197,4 +200,23 @@ pub trait Notifier: Send + Sync {
     /// after the intent is stored, so a lost acknowledgement never loses the trade; a refusal
     /// is never preceded by it. Not durable: the fill or failure notice that follows is.
     async fn accepted(&self, _user: UserId, _origin: IntentOrigin, _side: Side, _mint: &Pubkey) {}
+}
+
+/// What a follower hears about a leader's trade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyNotice {
+    /// The follower's name for the leader.
+    pub leader_name: String,
+    /// The leader's transaction signature.
+    pub signature: String,
+    /// Mint.
+    pub mint: String,
+    /// The leader bought (else sold).
+    pub buy: bool,
+    /// SOL the leader spent or received.
+    pub leader_sol: Lamports,
+    /// Share of its holding the leader sold (sells), basis points.
+    pub sold_bps: u32,
+    /// `None`: copied (its fill notice follows or preceded); `Some`: why not.
+    pub skipped: Option<crate::domain::copy::CopySkip>,
 }

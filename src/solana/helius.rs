@@ -482,6 +482,12 @@ impl ChainClient for HeliusClient {
         wire::address_signatures(&result)
     }
 
+    async fn transaction(&self, signature: &Signature) -> Result<Option<Value>, ChainError> {
+        let config = json!({"encoding": "json", "maxSupportedTransactionVersion": 0, "commitment": "confirmed"});
+        let result = self.read("getTransaction", json!([signature.to_string(), config])).await?;
+        Ok((!result.is_null()).then_some(result))
+    }
+
     async fn send(&self, tx: &VersionedTransaction, skip_preflight: bool) -> Result<Signature, ChainError> {
         let params = json!([wire::tx_base64(tx)?, {"encoding": "base64", "skipPreflight": skip_preflight,
             "preflightCommitment": "confirmed", "maxRetries": 0}]);

@@ -8,6 +8,7 @@ mod admin;
 mod alerts;
 mod audit;
 mod controls;
+mod copy;
 mod deletions;
 mod intents;
 mod outbox;

@@ -38,6 +38,9 @@ pub enum Command {
     /// Alert sources and subscriptions (`/alerts [subscribe|unsubscribe|set <source> …]`).
     #[command(description = "alert sources: subscribe | unsubscribe | set", parse_with = rest)]
     Alerts(String),
+    /// Copy trading (`/copy add <address> [name] [sol]`, `list`, `remove <name>`, `set <name> key=value …`).
+    #[command(description = "copy trading: add | list | remove | set", parse_with = rest)]
+    Copy(String),
 }
 
 /// Takes everything after the command as one trimmed argument (possibly empty).
@@ -74,6 +77,7 @@ impl Command {
             Self::Sell(_) => "sell",
             Self::Positions(_) => "positions",
             Self::Alerts(_) => "alerts",
+            Self::Copy(_) => "copy",
         }
     }
 

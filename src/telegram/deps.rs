@@ -50,6 +50,8 @@ pub struct BotDeps {
     pub alerts: crate::app::connector::AlertServices,
     /// Admin use-cases (roles, kill switch, pauses, stats, broadcasts).
     pub admin: AdminDeps,
+    /// Copy trading (`None` without trading or without a Solana WebSocket URL).
+    pub copy: Option<crate::app::copy::CopyService>,
 }
 
 impl std::fmt::Debug for BotDeps {

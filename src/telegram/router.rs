@@ -21,7 +21,7 @@ use super::callback::Callback;
 use super::command::{AdminCommand, Command};
 use super::ctx::{Ctx, HandlerError, HandlerResult, Origin, user_key};
 use super::deps::BotDeps;
-use super::endpoints::{admin, alerts, livetrade, positions, start, trading, wallet};
+use super::endpoints::{admin, alerts, copy, livetrade, positions, start, trading, wallet};
 use super::reply::Reply;
 
 /// The sender's user row could not be read or written (storage down).
@@ -131,6 +131,7 @@ async fn on_command(ctx: Ctx, msg: Message, cmd: Command) -> HandlerResult {
             Command::Sell(arg) => trading::sell(&ctx, &arg).await,
             Command::Positions(arg) => positions::command(&ctx, &arg).await,
             Command::Alerts(arg) => alerts::command(&ctx, &arg).await,
+            Command::Copy(arg) => copy::command(&ctx, &arg).await,
         }
     })
     .await

@@ -382,6 +382,8 @@ async fn a_group_chat_changes_nothing_and_sees_nothing_private(db: &TestDb) {
         "/positions close 1".into(),
         "/alerts".into(),
         "/alerts subscribe alpha".into(),
+        "/copy add 7Np41oeYqPefeNQEHSv1UDhYrehxin3NStELsSKCT4K2 whale".into(),
+        "/copy devsell 100:50".into(),
         format!("/admin add {ALICE}"),
         "/admin list".into(),
         "/broadcast hello".into(),

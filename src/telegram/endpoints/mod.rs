@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod copy;
 pub mod livetrade;
 pub mod positions;
 pub mod start;

@@ -59,6 +59,7 @@ fn kind(notice: &TradeNotice) -> &'static str {
         TradeNotice::Pending { .. } | TradeNotice::StillConfirmingAtShutdown { .. } => "pending",
         TradeNotice::PositionAdjusted { .. } => "adjusted",
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => "alert",
+        TradeNotice::Copy(_) => "copy",
         TradeNotice::ExecutionBreaker { .. } => "admin",
     }
 }

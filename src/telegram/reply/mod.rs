@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod chart;
+pub mod copy;
 pub mod keyboards;
 pub mod labels;
 pub mod reason;
@@ -95,6 +96,8 @@ pub enum Reply {
     Trade(Box<trade::TradeReply>),
     /// An alerts message (`/alerts`, `/source`).
     Alerts(Box<alerts::AlertsReply>),
+    /// A copy-trading message (`/copy`).
+    Copy(Box<copy::CopyReply>),
     /// A handler failed unexpectedly; nothing is known to have changed.
     Apology,
 }
@@ -244,6 +247,7 @@ impl Reply {
             Self::Admin(a) => a.text(lang),
             Self::Trade(t) => t.text(lang),
             Self::Alerts(a) => a.text(lang),
+            Self::Copy(c) => c.text(lang),
             Self::Apology => tr(lang, "errors.apology", &[]),
         }
     }
@@ -284,5 +288,11 @@ impl From<trade::TradeReply> for Reply {
 impl From<alerts::AlertsReply> for Reply {
     fn from(r: alerts::AlertsReply) -> Self {
         Self::Alerts(Box::new(r))
+    }
+}
+
+impl From<copy::CopyReply> for Reply {
+    fn from(r: copy::CopyReply) -> Self {
+        Self::Copy(Box::new(r))
     }
 }

@@ -120,6 +120,7 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
             super::alerts::render_alert_notice(lang, notice)
         }
+        TradeNotice::Copy(c) => super::copy::render_copy_notice(lang, c),
     }
 }
 
@@ -143,6 +144,7 @@ pub fn exit_reason_text(lang: Lang, reason: &ExitReason) -> String {
             tr(lang, "exit.time", &[("hours", &hours.to_string())])
         }
         ExitReason::Panic => tr(lang, "exit.panic", &[]),
+        ExitReason::DevSell { sold_bps } => tr(lang, "exit.dev_sell", &[("pct", &pct(sold_bps))]),
     }
 }
 

@@ -104,6 +104,8 @@ struct State {
     handlers: HashMap<Pubkey, Arc<dyn ProgramHandler>>,
     /// `getSignaturesForAddress`: per address, oldest first `(signature, slot, block time)`.
     history: HashMap<Pubkey, Vec<(Signature, u64, i64)>>,
+    /// `getTransaction` answers (copy trading: leader transactions).
+    transactions: HashMap<Signature, Value>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -144,6 +146,7 @@ impl FakeChain {
             sender_requires_dont_front: false,
             handlers,
             history: HashMap::new(),
+            transactions: HashMap::new(),
         };
         let shared: Shared = Arc::new(Mutex::new(state));
         let app = Router::new()
@@ -189,6 +192,15 @@ impl FakeChain {
                 let at = first + i64::try_from(i).unwrap();
                 list.push((Signature::from(rand::random::<[u8; 64]>()), slot + i as u64, at));
             }
+        });
+    }
+
+    /// Lands a transaction of `address` (copy trading: a leader's swap): listed by
+    /// `getSignaturesForAddress` and returned by `getTransaction` as `result`.
+    pub fn land_transaction(&self, address: &Pubkey, signature: Signature, slot: u64, block_time: i64, result: Value) {
+        self.with(|s| {
+            s.history.entry(*address).or_default().push((signature, slot, block_time));
+            s.transactions.insert(signature, result);
         });
     }
 
@@ -460,6 +472,10 @@ fn dispatch(s: &mut State, node: Node, method: &str, params: &Value, drop_send: 
         }
         "getSignatureStatuses" => signature_statuses(s, params, id, ctx),
         "getSignaturesForAddress" => signatures_for_address(s, params, id),
+        "getTransaction" => {
+            let sig = params[0].as_str().and_then(|t| t.parse::<Signature>().ok());
+            rpc_ok(id, sig.and_then(|k| s.transactions.get(&k).cloned()).unwrap_or(Value::Null))
+        }
         "simulateTransaction" => simulate(s, params, id, ctx),
         "sendTransaction" => send(s, node, params, drop_send, id),
         _ => rpc_err(id, -32601, "Method not found", None),

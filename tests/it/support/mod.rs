@@ -4,6 +4,7 @@
 pub mod fake_chain;
 pub mod fake_jupiter;
 pub mod fake_telegram;
+pub mod fake_ws;
 
 use std::collections::HashMap;
 use std::io::Write as _;

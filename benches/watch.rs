@@ -1,0 +1,287 @@
+//! Wallet watcher CPU cost and memory, excluding network:
+//!
+//! * `leader_notification_to_signed_tx`: a `logsNotification` text → its wallet and signature →
+//!   the `getTransaction` answer text (as received) parsed and decoded into a leader buy
+//!   (Pump.fun `TradeEvent`) → copy sizing and caps → the alert rules, safety rules and risk
+//!   check → Pump.fun quote + buy instructions from cached accounts → v0 compile → sign →
+//!   serialize. Target p99 ≤ 2 ms (printed from 20,000 timed runs, then criterion).
+//! * `watch_1000_wallets_rss`: one socket subscribed to 1,000 wallets (`logsSubscribe` each)
+//!   against a local PubSub stub in the same process; prints the extra RSS (client and stub
+//!   together, so an upper bound). Target ≤ 32 MiB.
+//!
+//! Run: `cargo bench --bench watch -- --warm-up-time 1 --measurement-time 3`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::BTreeSet;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use futures::{SinkExt, StreamExt};
+use quantbot::domain::alert::rules::{self, MarketView, SubscriptionSettings};
+use quantbot::domain::copy::{self, CopySettings, FollowState};
+use quantbot::domain::money::{Bps, Lamports};
+use quantbot::domain::risk::{EntryProposal, GlobalLimits, RiskSnapshot, approve_entry};
+use quantbot::domain::safety::fixtures::MintSpec;
+use quantbot::domain::safety::{RoundTrip, TokenSafety, VenueFacts, decode_mint, evaluate};
+use quantbot::domain::user_config::UserConfig;
+use quantbot::solana::ids::{PUMP_PROGRAM, TOKEN_2022_PROGRAM};
+use quantbot::solana::instructions::{ComputeUnits, MicroLamportsPerCu};
+use quantbot::solana::leader_tx;
+use quantbot::solana::tx::{ComputeBudget, TxDraft, serialize, sign};
+use quantbot::solana::ws::{self, WsEvent, WsSettings};
+use quantbot::venues::pumpfun::accounts::{BondingCurve, FeeConfig, FeeTier, Fees, GLOBAL_DISCRIMINATOR, Global};
+use quantbot::venues::pumpfun::curve::{BuyBySolRequest, CurveState, ONE_BILLION_SUPPLY};
+use quantbot::venues::pumpfun::ix::{BuyArgs, FeeRecipients, LegacyTrade, LegacyTradeParts};
+use quantbot::venues::pumpfun::pda::{MintAccounts, MintKey, UserAccounts};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use solana_hash::Hash;
+use solana_keypair::Keypair;
+use solana_pubkey::{Pubkey, pubkey};
+use solana_signer::Signer;
+use tokio_tungstenite::tungstenite::Message;
+
+const MINT: &str = "EM1WnMcHLeMqBFWKoNstRj7qautMwSphqRQVBVw1pump";
+const LEADER: &str = "AMDEmVocLtN5ji2gBY7BrmSHEyM5vt6TGszBbg4crMXg";
+
+/// Venue and wallet state cached between alerts.
+struct Cached {
+    global: Global,
+    fee_config: FeeConfig,
+    curve: BondingCurve,
+    mint: MintAccounts,
+    user: UserAccounts,
+    blockhash: Hash,
+    keypair: Keypair,
+    config: UserConfig,
+    snapshot: RiskSnapshot,
+    settings: SubscriptionSettings,
+    market: MarketView,
+}
+
+fn cached() -> Cached {
+    let mut global_bytes = GLOBAL_DISCRIMINATOR.to_vec();
+    global_bytes.resize(1087, 0);
+    let global = Global::decode(&global_bytes).unwrap();
+    let fee_config = FeeConfig {
+        bump: 255,
+        admin: Pubkey::default(),
+        flat_fees: Fees::default(),
+        fee_tiers: vec![FeeTier {
+            market_cap_threshold: 0,
+            fees: Fees { lp_fee_bps: 0, protocol_fee_bps: 95, creator_fee_bps: 30 },
+        }],
+        stable_fee_tiers: Vec::new(),
+        exotic_flat_fees: Fees::default(),
+    };
+    let curve = BondingCurve {
+        virtual_token_reserves: 1_048_500_803_494_126,
+        virtual_quote_reserves: 30_700_977_905,
+        real_token_reserves: 768_600_803_494_126,
+        real_quote_reserves: 700_977_905,
+        token_total_supply: ONE_BILLION_SUPPLY,
+        creator: pubkey!("39c8JbwsHBZKibzBACZg3g6EDUuKxYHZ6Uot39jJAE6v"),
+        ..BondingCurve::default()
+    };
+    let keypair = Keypair::new_from_array([7; 32]);
+    let mint = MintAccounts::derive(&MintKey {
+        mint: MINT.parse().unwrap(),
+        token_program: TOKEN_2022_PROGRAM,
+        creator: curve.creator,
+    });
+    let user = UserAccounts::derive(keypair.pubkey(), &mint);
+    let config = UserConfig { trading_enabled: true, ..UserConfig::default() };
+    let snapshot =
+        RiskSnapshot { wallet_balance: Lamports(5_000_000_000), now_ms: 1_795_000_000_000, ..Default::default() };
+    let settings = SubscriptionSettings::default().apply(&["sol=0.1", "max_mcap=500", "max_impact=10"]).unwrap();
+    let market = MarketView {
+        market_cap: Some(Lamports(30_000_000_000)),
+        liquidity: Lamports(700_977_905),
+        price_impact: Bps(300),
+        quoted: Lamports(100_000_000),
+    };
+    Cached {
+        global,
+        fee_config,
+        curve,
+        mint,
+        user,
+        blockhash: Hash::new_from_array([3; 32]),
+        keypair,
+        config,
+        snapshot,
+        settings,
+        market,
+    }
+}
+
+fn clean_safety() -> TokenSafety {
+    let spec = MintSpec { supply: ONE_BILLION_SUPPLY, decimals: 6, ..MintSpec::default() };
+    TokenSafety {
+        mint: decode_mint(&quantbot::domain::safety::TOKEN_PROGRAM, &spec.bytes()).unwrap(),
+        top10_bps: Some(1_500),
+        creator_bps: Some(0),
+        age_secs: None,
+        age_lower_bound: false,
+        meta: None,
+        venue: VenueFacts::Curve { progress_bps: 1_000 },
+        round_trip: Some(RoundTrip::Sellable),
+    }
+}
+
+/// The recorded-shape fixture of the real mainnet `TradeEvent` (a 0.7 SOL buy), as the node sends
+/// it, and the notification that announces it.
+fn leader_messages() -> (String, String) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/copy/pumpfun_buy_real_event.json");
+    let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let response = case["response"].to_string();
+    let sig = case["response"]["result"]["transaction"]["signatures"][0].as_str().unwrap().to_owned();
+    let note = json!({"jsonrpc": "2.0", "method": "logsNotification", "params": {"result": {"context": {"slot": 452024288},
+        "value": {"signature": sig, "err": null, "logs": [format!("Program {PUMP_PROGRAM} invoke [1]"),
+        "Program log: Instruction: Buy".to_owned(), format!("Program {PUMP_PROGRAM} success")]}}, "subscription": 24040}});
+    (note.to_string(), response)
+}
+
+/// Notification received → first signed transaction ready (no network: the `getTransaction`
+/// answer is already here as text).
+fn notification_to_signed(
+    c: &Cached,
+    follow: &CopySettings,
+    safety: &TokenSafety,
+    msgs: &(String, String),
+    salt: u64,
+) -> Vec<u8> {
+    let note: Value = serde_json::from_str(&msgs.0).unwrap();
+    let value = &note["params"]["result"]["value"];
+    assert!(value["err"].is_null() && value["signature"].is_string());
+    let answer: Value = serde_json::from_str(&msgs.1).unwrap();
+    let leader: Pubkey = LEADER.parse().unwrap();
+    let trade = leader_tx::decode(&answer["result"], &leader).unwrap();
+    let size = copy::decide_buy(follow, trade.sol, FollowState::default()).unwrap();
+    let settings = SubscriptionSettings { buy: size, ..follow.rules.clone() };
+    rules::check(&settings, Ok(&c.market), 0, c.snapshot.now_ms).unwrap();
+    evaluate(Some(safety), &c.config.safety.with(&settings.safety)).unwrap();
+    let proposal = EntryProposal {
+        amount: size,
+        fees: Lamports(40_000),
+        price_impact: c.market.impact_for(size),
+        liquidity: c.market.liquidity,
+    };
+    let approved = approve_entry(trade.mint, &proposal, &c.config, &c.snapshot, &GlobalLimits::default()).unwrap();
+    let state = CurveState {
+        global: &c.global,
+        fee_config: Some(&c.fee_config),
+        curve: &c.curve,
+        mint_supply: ONE_BILLION_SUPPLY,
+    };
+    let order = state.plan_buy_for_sol(&BuyBySolRequest { spend: size, slippage: c.config.slippage }).unwrap();
+    let recipients = FeeRecipients::pick(&c.global, c.curve.is_mayhem_mode, salt);
+    let trade =
+        LegacyTrade::new(&LegacyTradeParts { curve: &c.curve, mint: &c.mint, user: &c.user, recipients }).unwrap();
+    let budget = ComputeBudget { unit_limit: ComputeUnits(120_000), unit_price: MicroLamportsPerCu(250_000) };
+    let mut draft = TxDraft::new(c.keypair.pubkey(), budget);
+    draft.extend(trade.buy_instructions(&BuyArgs::from_order(&order, true)));
+    let message = draft.compile(c.blockhash.clone()).unwrap();
+    let tx = sign(message, &c.keypair).unwrap();
+    black_box(approved.get());
+    serialize(&tx).unwrap()
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples[i]
+    };
+    (at(0.5), at(0.99), at(1.0))
+}
+
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A PubSub stub: acknowledges every `logsSubscribe` with a fresh id.
+async fn stub(listener: tokio::net::TcpListener) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let _ = stream.set_nodelay(true);
+        tokio::spawn(async move {
+            let Ok(socket) = tokio_tungstenite::accept_async(stream).await else { return };
+            let (mut sink, mut source) = socket.split();
+            let mut next = 0u64;
+            while let Some(Ok(Message::Text(text))) = source.next().await {
+                let v: Value = serde_json::from_str(text.as_str()).unwrap_or_default();
+                next += 1;
+                let ack = json!({"jsonrpc": "2.0", "id": v["id"], "result": next});
+                if sink.send(Message::Text(ack.to_string().into())).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// Extra RSS of one socket watching `n` wallets (until every subscription is acknowledged).
+fn watch_rss(n: usize) -> (u64, Duration) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}", listener.local_addr().unwrap());
+        tokio::spawn(stub(listener));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let before = rss_kib();
+        let wallets: BTreeSet<Pubkey> = (0..n).map(|_| Pubkey::new_unique()).collect();
+        let (_wallets_tx, wallets_rx) = tokio::sync::watch::channel(wallets);
+        let (events_tx, mut events_rx) = tokio::sync::mpsc::channel(16);
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let started = Instant::now();
+        tokio::spawn(ws::run(WsSettings::new(SecretString::from(url)), wallets_rx, events_tx, stop_rx));
+        let event = tokio::time::timeout(Duration::from_secs(30), events_rx.recv()).await.unwrap();
+        assert_eq!(event, Some(WsEvent::Subscribed { connection: 1 }));
+        let took = started.elapsed();
+        let after = rss_kib();
+        let _ = stop_tx.send(true);
+        (after.saturating_sub(before), took)
+    })
+}
+
+fn bench_watch(cr: &mut Criterion) {
+    let c = cached();
+    let safety = clean_safety();
+    let follow = CopySettings { rules: c.settings.clone(), ..CopySettings::default() }
+        .apply(&["pct=10", "min=0.01", "max=0.1"])
+        .unwrap();
+    let msgs = leader_messages();
+    let mut samples = Vec::with_capacity(20_000);
+    for salt in 0..20_000u64 {
+        let started = Instant::now();
+        black_box(notification_to_signed(&c, &follow, &safety, &msgs, salt));
+        samples.push(started.elapsed());
+    }
+    let (p50, p99, max) = percentiles(samples);
+    println!("leader_notification_to_signed_tx: p50 {p50:?}  p99 {p99:?}  max {max:?}  (20,000 runs)");
+    let (extra_kib, took) = watch_rss(1_000);
+    println!("watch_1000_wallets_rss: +{:.1} MiB RSS, all subscribed in {took:?}", extra_kib as f64 / 1024.0);
+
+    let mut salt = 0u64;
+    cr.bench_function("leader_notification_to_signed_tx", |b| {
+        b.iter(|| {
+            salt = salt.wrapping_add(1);
+            black_box(notification_to_signed(black_box(&c), &follow, &safety, &msgs, salt))
+        });
+    });
+    let answer: Value = serde_json::from_str(&msgs.1).unwrap();
+    let leader: Pubkey = LEADER.parse().unwrap();
+    cr.bench_function("leader_tx_decode", |b| {
+        b.iter(|| black_box(leader_tx::decode(black_box(&answer["result"]), &leader)))
+    });
+}
+
+criterion_group!(benches, bench_watch);
+criterion_main!(benches);

@@ -1,0 +1,143 @@
+//! The dev-sell exit: every open position on a Pump.fun coin whose rule is on (the source's
+//! `dev_sell`, else the user's `/copy devsell`) has its coin's creator watched on the same
+//! socket as the leaders; a creator sell of at least the rule's share sells the rule's share of
+//! the position through the trading core, once per position (`p<id>:exit:dev_sell:0`).
+
+use std::collections::{BTreeSet, HashMap};
+
+use solana_pubkey::Pubkey;
+
+use super::{CopyService, position_label};
+use crate::app::monitor::escalate;
+use crate::app::trade::{TradeAmount, TradeRequest};
+use crate::domain::copy::{DevSellRule, LeaderTrade, effective_dev_sell};
+use crate::domain::exit::ExitReason;
+use crate::domain::intent::{IdempotencyKey, IntentOrigin};
+use crate::domain::user::UserId;
+use crate::ports::{PositionRecord, RepoError};
+use crate::venues::pumpfun::accounts::BondingCurve;
+use crate::venues::pumpfun::pda::bonding_curve;
+
+/// Accounts per `getMultipleAccounts`.
+const ACCOUNTS_PER_READ: usize = 100;
+
+impl CopyService {
+    /// `/copy devsell X:Y|off`: the user's rule (positions whose source does not override it).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn set_dev_sell(&self, user: UserId, rule: Option<DevSellRule>) -> Result<(), RepoError> {
+        self.repo.set_dev_sell(user, rule).await?;
+        self.refresh_creators().await.map(|_| ())
+    }
+
+    /// The rule in force for every open position: `(position, rule)` for those with one on.
+    async fn positions_with_rule(&self) -> Result<Vec<(PositionRecord, DevSellRule)>, RepoError> {
+        let users: HashMap<UserId, DevSellRule> = self.repo.dev_sell_users().await?.into_iter().collect();
+        let positions = self.trading.ports().positions.all_open_positions().await?;
+        let mut follows: HashMap<UserId, Vec<crate::ports::copy::Follow>> = HashMap::new();
+        let mut out = Vec::new();
+        for p in positions {
+            let from_copy = p.source.as_deref().is_some_and(|s| s.starts_with("alert:copy:"));
+            let source_rule = if from_copy {
+                if let std::collections::hash_map::Entry::Vacant(e) = follows.entry(p.user) {
+                    e.insert(self.repo.follows(p.user).await?);
+                }
+                follows
+                    .get(&p.user)
+                    .and_then(|list| {
+                        list.iter().find(|f| Some(position_label(&f.name).as_str()) == p.source.as_deref())
+                    })
+                    .map(|f| f.settings.dev_sell.clone())
+            } else {
+                None
+            };
+            if let Some(rule) = effective_dev_sell(source_rule.as_ref(), users.get(&p.user).copied()) {
+                out.push((p, rule));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Re-reads which creators to watch: the creators of the coins of open positions whose
+    /// dev-sell rule is on (each coin's bonding curve read once, in batches). Returns how many.
+    ///
+    /// # Errors
+    /// Storage failures; chain failures leave unresolved coins for the next refresh.
+    pub async fn refresh_creators(&self) -> Result<usize, RepoError> {
+        let mints: BTreeSet<String> = self.positions_with_rule().await?.into_iter().map(|(p, _)| p.mint).collect();
+        let known: HashMap<String, Pubkey> = {
+            let sets = match self.sets.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            sets.creator_of.clone()
+        };
+        let unknown: Vec<(String, Pubkey)> = mints
+            .iter()
+            .filter(|m| !known.contains_key(*m))
+            .filter_map(|m| m.parse::<Pubkey>().ok().map(|k| (m.clone(), k)))
+            .collect();
+        let mut resolved = HashMap::new();
+        for chunk in unknown.chunks(ACCOUNTS_PER_READ) {
+            let keys: Vec<Pubkey> = chunk.iter().map(|(_, mint)| bonding_curve(mint)).collect();
+            match self.trading.ports().chain.accounts(&keys).await {
+                Ok(accounts) => {
+                    for ((text, _), account) in chunk.iter().zip(accounts) {
+                        if let Some(curve) = account.and_then(|a| BondingCurve::decode(&a.data).ok()) {
+                            resolved.insert(text.clone(), curve.creator);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error.message = %e, "bonding curves unavailable; creators resolved later"),
+            }
+        }
+        let mut count = 0;
+        self.with_sets(|s| {
+            s.creator_of.extend(resolved);
+            s.creators = mints.iter().filter_map(|m| s.creator_of.get(m).copied()).collect();
+            count = s.creators.len();
+        });
+        Ok(count)
+    }
+
+    /// A watched creator's trade: sells the rule's share of every open position in that coin
+    /// whose rule fires. Returns the sells handed to the trading core.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn on_creator_trade(&self, trade: &LeaderTrade) -> Result<usize, RepoError> {
+        let mint = trade.mint.to_string();
+        let is_creator = {
+            let sets = match self.sets.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            sets.creator_of.get(&mint) == Some(&trade.leader)
+        };
+        if !is_creator {
+            return Ok(0);
+        }
+        let mut sells = 0;
+        for (p, rule) in self.positions_with_rule().await?.into_iter().filter(|(p, _)| p.mint == mint) {
+            let Some(pct) = rule.fires(trade) else { continue };
+            let key = IdempotencyKey::exit(p.id, "dev_sell", 0);
+            let mut req = TradeRequest::sell(p.user, trade.mint, Some(p.id), TradeAmount::PercentOfPosition(pct), key);
+            req.origin = IntentOrigin::Exit;
+            req.exit_reason = Some(ExitReason::DevSell { sold_bps: trade.sold_share_bps() });
+            let base = match self.trading.ports().users.config(p.user).await {
+                Ok(c) => c.slippage,
+                Err(e) => return Err(e),
+            };
+            req.slippage = Some(escalate(base, 1));
+            if let Err(e) = self.trading.execute(req).await {
+                tracing::error!(user_id = p.user.0, error.message = %e, "dev-sell exit failed on storage");
+            }
+            sells += 1;
+        }
+        if sells > 0 {
+            tracing::info!(creator = %trade.leader, %mint, sells, signature = %trade.signature, "dev-sell exits fired");
+        }
+        Ok(sells)
+    }
+}
