@@ -474,7 +474,7 @@ impl App {
         .with_safety(trading.safety().clone());
         let deps = Arc::new(BotDeps {
             outbox,
-            users: db_port,
+            users: db_port.clone(),
             livetrade,
             wallets,
             positions: Some(positions),
@@ -486,6 +486,7 @@ impl App {
             trading: Some(trading),
             admin: admin_deps,
             alerts: alert_services,
+            prompts: crate::app::home::Prompts::new(db_port.clone(), Arc::new(SystemClock)),
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .distribution_function(update_worker)

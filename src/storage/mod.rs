@@ -12,6 +12,7 @@ mod deletions;
 mod intents;
 mod outbox;
 mod positions;
+mod prompts;
 mod settings;
 mod stats;
 mod users;

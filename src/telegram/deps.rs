@@ -50,6 +50,8 @@ pub struct BotDeps {
     pub alerts: crate::app::connector::AlertServices,
     /// Admin use-cases (roles, kill switch, pauses, stats, broadcasts).
     pub admin: AdminDeps,
+    /// Prompts waiting for a typed answer.
+    pub prompts: crate::app::home::Prompts,
 }
 
 impl std::fmt::Debug for BotDeps {

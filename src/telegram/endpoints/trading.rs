@@ -49,7 +49,7 @@ pub fn is_token_paste(text: &str) -> bool {
 }
 
 /// The trading core, or tells the user trading is not available here.
-fn trading(ctx: &Ctx) -> Option<Trading> {
+pub(super) fn trading(ctx: &Ctx) -> Option<Trading> {
     if ctx.deps.trading.is_none() {
         ctx.reply(TradeReply::Unavailable);
     }
@@ -57,7 +57,7 @@ fn trading(ctx: &Ctx) -> Option<Trading> {
 }
 
 /// The idempotency key of this command message.
-fn command_key(ctx: &Ctx) -> IdempotencyKey {
+pub(super) fn command_key(ctx: &Ctx) -> IdempotencyKey {
     IdempotencyKey::command(ctx.user_id, ctx.chat, i64::from(ctx.message_id))
 }
 
@@ -153,7 +153,7 @@ pub async fn close_button(ctx: &Ctx, cb: &Callback, position: i64, pct: u8) -> H
 }
 
 /// Sells `pct` % of exactly the position the target names, or says it names nothing open.
-async fn close(
+pub(super) async fn close(
     ctx: &Ctx,
     trading: Trading,
     target: SellTarget,
@@ -181,7 +181,7 @@ async fn close(
 }
 
 /// A manual trade request (no alert, default exits and slippage).
-fn manual(
+pub(super) fn manual(
     user: UserId,
     mint: Pubkey,
     side: Side,
@@ -202,7 +202,7 @@ fn manual(
 /// Runs the trade off the update handler. The trading core stores the intent first, then sends
 /// the "⏳" once the risk checks pass; fills, refusals and failures are notices. Only a
 /// duplicate is answered here (the core has nothing to say about it).
-fn start(ctx: &Ctx, trading: Trading, req: TradeRequest) {
+pub(super) fn start(ctx: &Ctx, trading: Trading, req: TradeRequest) {
     let ctx = ctx.clone();
     tokio::spawn(async move {
         match trading.execute(req).await {
@@ -232,7 +232,7 @@ pub async fn paste(ctx: &Ctx, text: &str) -> HandlerResult {
     Ok(())
 }
 
-async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<TradeReply, crate::ports::RepoError> {
+pub(super) async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<TradeReply, crate::ports::RepoError> {
     let Some(positions) = ctx.deps.positions.as_ref() else {
         return Ok(TradeReply::Unavailable);
     };
@@ -287,7 +287,9 @@ pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
         }
         Callback::CardCustom(mint) => {
             ctx.answer(None);
-            ctx.reply(TradeReply::CustomAmount { mint: mint.to_string() });
+            // Stored before the prompt is shown: the next typed message is the amount.
+            ctx.deps.prompts.ask(ctx.user_id, crate::app::home::PromptKind::BuyAmount(mint)).await?;
+            ctx.prompt(crate::telegram::reply::home::UxReply::PromptBuy { mint: mint.to_string() });
         }
         Callback::CardRefresh(mint) => {
             ctx.answer(None);
