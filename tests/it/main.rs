@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod alerts;
 mod chain;
+mod home;
 mod i18n;
 mod monitor;
 mod ops;

@@ -84,15 +84,15 @@ pub async fn message(ctx: &Ctx, text: &str) -> HandlerResult {
 /// `buy 0.1 <mint>`, `buy <mint> 0.1 sol`, `sell 50% <mint>`, `sell <mint>`: `None` when the
 /// message is not such a phrase (it is then a paste).
 async fn phrase(ctx: &Ctx, text: &str, mint: Pubkey) -> Result<Option<HandlerResult>, super::HandlerError> {
-    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
-    let Some(verb) = words.first() else {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let Some(verb) = words.first().map(|w| w.to_lowercase()) else {
         return Ok(None);
     };
-    // Words other than the verb, the mint (or link) and fillers.
+    // Words other than the verb, the mint (or link) and fillers (mints are case-sensitive).
     let rest: Vec<&str> = words[1..]
         .iter()
-        .map(String::as_str)
-        .filter(|w| parse_mint(w).is_none() && !matches!(*w, "sol" | "of" | "worth"))
+        .copied()
+        .filter(|w| parse_mint(w).is_none() && !matches!(w.to_lowercase().as_str(), "sol" | "of" | "worth"))
         .collect();
     match (verb.as_str(), rest.as_slice()) {
         ("buy", [amount]) => {
