@@ -135,9 +135,9 @@ pub async fn button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
                     wallet_menu(ctx, &address).await?;
                 }
                 // The `/wallet` flows, with their confirmations, for the chosen wallet.
-                WalletAct::Balance => wallet::command(ctx, &format!("balance {address}")).await?,
-                WalletAct::Export => wallet::command(ctx, &format!("export {address}")).await?,
-                WalletAct::Remove => wallet::command(ctx, &format!("remove {address}")).await?,
+                WalletAct::Balance => wallet::command(ctx, &["balance", &address].join(" ")).await?,
+                WalletAct::Export => wallet::command(ctx, &["export", &address].join(" ")).await?,
+                WalletAct::Remove => wallet::command(ctx, &["remove", &address].join(" ")).await?,
             }
         }
         Callback::ViewPosition(id) => {
