@@ -6,7 +6,7 @@
 //! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`;
 //! the home screen and its menus: `h:home`, `h:m:<menu>`, `h:live`, `h:live:y`, `h:paper`,
 //! `h:t:<key>:1|0`, `h:a:<key>`, `h:x`, `h:wn`, `h:w:<address>`, `h:wa:<d|b|e|r>:<address>`,
-//! `pv:<position id>`.
+//! `pv:<position id>`, `tc:o:<mint>`.
 
 use std::str::FromStr;
 
@@ -100,6 +100,8 @@ pub enum Callback {
     WalletAction(WalletAct, Pubkey),
     /// One open position.
     ViewPosition(i64),
+    /// A fresh token card as a new message (under a fill notice).
+    CardOpen(Pubkey),
 }
 
 /// A menu under the home screen.
@@ -248,6 +250,7 @@ impl Callback {
             ["h", "w", m] => Self::WalletMenu(mint(m)?),
             ["h", "wa", act, m] => Self::WalletAction(WalletAct::parse(act)?, mint(m)?),
             ["pv", id] => Self::ViewPosition(positive(id)?),
+            ["tc", "o", m] => Self::CardOpen(mint(m)?),
             _ => return None,
         })
     }
@@ -288,6 +291,7 @@ impl Callback {
             Self::WalletMenu(w) => format!("h:w:{w}"),
             Self::WalletAction(a, w) => format!("h:wa:{}:{w}", a.code()),
             Self::ViewPosition(id) => format!("pv:{id}"),
+            Self::CardOpen(mint) => format!("tc:o:{mint}"),
         }
     }
 
@@ -299,7 +303,11 @@ impl Callback {
             Self::ConfigMenu | Self::ConfigKey(_) | Self::ConfigSet(..) => "config",
             Self::WalletConfirm(_) | Self::WalletCancel(_) => "wallet",
             Self::ClosePosition { .. } | Self::HistoryPage(_) | Self::Chart => "positions",
-            Self::CardBuy { .. } | Self::CardSell { .. } | Self::CardCustom(_) | Self::CardRefresh(_) => "card",
+            Self::CardBuy { .. }
+            | Self::CardSell { .. }
+            | Self::CardCustom(_)
+            | Self::CardRefresh(_)
+            | Self::CardOpen(_) => "card",
             Self::SafetyDetails(_) => "safety",
             Self::BroadcastConfirm(_) | Self::BroadcastCancel(_) | Self::BroadcastStop(_) => "broadcast",
             Self::AlertBuy(_) | Self::AlertSkip(_) => "alert",
@@ -348,6 +356,7 @@ mod tests {
             Callback::WalletNew,
             Callback::WalletMenu(mint),
             Callback::ViewPosition(i64::MAX),
+            Callback::CardOpen(mint),
         ]);
         all.extend(Menu::ALL.map(Callback::Menu));
         all.extend(WalletAct::ALL.map(|a| Callback::WalletAction(a, mint)));

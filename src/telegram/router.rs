@@ -173,6 +173,7 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             | Callback::CardSell { .. }
             | Callback::CardCustom(_)
             | Callback::CardRefresh(_)
+            | Callback::CardOpen(_)
             | Callback::SafetyDetails(_) => trading::card_button(&ctx, &cb).await,
             Callback::BroadcastConfirm(_) | Callback::BroadcastCancel(_) | Callback::BroadcastStop(_) => {
                 admin::broadcast_button(&ctx, &cb).await

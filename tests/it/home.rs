@@ -182,6 +182,71 @@ async fn new_user_trades_on_paper_with_start_and_a_paste_only(db: &TestDb) {
 }
 on_both_databases!(new_user_trades_on_paper_with_start_and_a_paste_only);
 
+async fn the_card_and_the_fill_lead_somewhere(db: &TestDb) {
+    let w = world(db).await;
+    say(&w.app, "/start").await;
+    w.chain.fund(&first_wallet(&w.app).await, SOL);
+    let mint = w.coin.mint.to_string();
+    let card = say(&w.app, &mint).await;
+    assert!(html(&card));
+    let body = text(&card);
+    for expected in [
+        format!("<code>{mint}</code>"),
+        format!("<a href=\"https://solscan.io/token/{mint}\">"),
+        format!("<a href=\"https://dexscreener.com/solana/{mint}\">"),
+        format!("<a href=\"https://pump.fun/coin/{mint}\">"),
+        "0.0₇".to_owned(),
+    ] {
+        assert!(body.contains(&expected), "{expected} not in {body}");
+    }
+    assert!(!body.contains("0.0000000"), "a compact price: {body}");
+    assert!(buttons(&card).iter().any(|d| d == "h:home"));
+
+    // A buy from the card: the notice offers sells, the position and a fresh card; the card is
+    // edited in place with the holding and its sell buttons.
+    let mid = card.message_id();
+    let cur = w.app.tg.call_count().await;
+    w.app.tg.press(ALICE, ALICE, mid, &format!("tc:b:{mint}:50000000")).await;
+    let bought = notice(&w.app, cur, &prefix("trade.bought")).await;
+    let id = PositionRepo::open_positions(&w.app.db, UserId(ALICE)).await.unwrap()[0].id;
+    let data = buttons(&bought);
+    for expected in [
+        format!("pos:close:{id}:25"),
+        format!("pos:close:{id}:50"),
+        format!("pos:close:{id}:100"),
+        format!("pv:{id}"),
+        format!("tc:o:{mint}"),
+    ] {
+        assert!(data.contains(&expected), "{expected} not in {data:?}");
+    }
+    let edited = w.app.tg.wait_for(cur, "editMessageText", |b| b["message_id"] == json!(mid)).await;
+    assert!(buttons(&edited).contains(&format!("tc:s:{mint}:50")), "{:?}", buttons(&edited));
+    assert!(text(&edited).contains(&format!("#{id}")), "{}", text(&edited));
+
+    // View position: a screen with its sell buttons, Back to positions and Home.
+    let cur = w.app.tg.call_count().await;
+    w.app.tg.press(ALICE, ALICE, bought.message_id(), &format!("pv:{id}")).await;
+    let view = w.app.tg.next_text_to(cur, ALICE).await;
+    let data = buttons(&view);
+    assert!(data.contains(&format!("pos:close:{id}:50")) && data.contains(&"h:home".to_owned()), "{data:?}");
+
+    // Presets above the max position are not offered, and the card says why.
+    let home = say(&w.app, "/start").await;
+    tap_edit(&w.app, home.message_id(), "h:a:max_position_sol").await;
+    say(&w.app, "0.03").await;
+    let card = say(&w.app, &mint).await;
+    let data = buttons(&card);
+    assert!(data.contains(&format!("tc:b:{mint}:25000000")));
+    assert!(
+        !data.contains(&format!("tc:b:{mint}:50000000")) && !data.contains(&format!("tc:b:{mint}:100000000")),
+        "{data:?}"
+    );
+    assert!(text(&card).contains(&prefix("ux.card.presets_capped")), "{}", text(&card));
+    assert_every_call_is_valid(&w.app).await;
+    w.app.stop().await;
+}
+on_both_databases!(the_card_and_the_fill_lead_somewhere);
+
 async fn a_custom_amount_typed_after_the_prompt_buys_that_amount(db: &TestDb) {
     let w = world(db).await;
     say(&w.app, "/start").await;

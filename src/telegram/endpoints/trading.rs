@@ -161,6 +161,19 @@ pub(super) async fn close(
     key: IdempotencyKey,
     shown: &str,
 ) -> HandlerResult {
+    close_with(ctx, trading, target, pct, key, shown, false).await
+}
+
+/// [`close`]; with `refresh_card` the token card it was pressed on is edited after the fill.
+async fn close_with(
+    ctx: &Ctx,
+    trading: Trading,
+    target: SellTarget,
+    pct: u8,
+    key: IdempotencyKey,
+    shown: &str,
+    refresh_card: bool,
+) -> HandlerResult {
     let Some(positions) = ctx.deps.positions.as_ref() else {
         ctx.reply(TradeReply::Unavailable);
         return Ok(());
@@ -176,7 +189,7 @@ pub(super) async fn close(
     let mut req = manual(ctx.user_id, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None);
     // The command or button names a position: the sell acts on exactly that one.
     req.position_id = Some(position.id);
-    start(ctx, trading, req);
+    start_with(ctx, trading, req, refresh_card);
     Ok(())
 }
 
@@ -203,12 +216,23 @@ pub(super) fn manual(
 /// the "⏳" once the risk checks pass; fills, refusals and failures are notices. Only a
 /// duplicate is answered here (the core has nothing to say about it).
 pub(super) fn start(ctx: &Ctx, trading: Trading, req: TradeRequest) {
+    start_with(ctx, trading, req, false);
+}
+
+/// [`start`]; with `refresh_card`, a fill also edits the token card the button was pressed on
+/// (new holding, sell buttons).
+fn start_with(ctx: &Ctx, trading: Trading, req: TradeRequest, refresh_card: bool) {
     let ctx = ctx.clone();
+    let mint = req.mint;
     tokio::spawn(async move {
         match trading.execute(req).await {
             Ok(TradeOutcome::Duplicate { state, .. }) => {
                 ctx.reply(TradeReply::Duplicate { state: state.code().to_owned() });
             }
+            Ok(TradeOutcome::Filled { .. }) if refresh_card => match token_card(&ctx, mint, false).await {
+                Ok(card) => ctx.edit(card),
+                Err(e) => tracing::warn!(update_id = ctx.update_id, error.message = %e, "card not refreshed"),
+            },
             Ok(_) => {}
             Err(e) => {
                 ctx.deps.metrics.error("handler");
@@ -232,23 +256,31 @@ pub async fn paste(ctx: &Ctx, text: &str) -> HandlerResult {
     Ok(())
 }
 
-pub(super) async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<TradeReply, crate::ports::RepoError> {
+pub(super) async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<Reply, crate::ports::RepoError> {
     let Some(positions) = ctx.deps.positions.as_ref() else {
-        return Ok(TradeReply::Unavailable);
+        return Ok(TradeReply::Unavailable.into());
     };
     let card = positions.card(ctx.user_id, mint, refresh).await?;
     Ok(match card.quote {
-        Ok(q) => TradeReply::Card {
-            mint: mint.to_string(),
-            quote: Box::new(q),
-            holding: card.holding,
-            presets: card.presets,
-            safety: card.safety,
-        },
+        Ok(q) => {
+            // Presets the user's max position would refuse are not offered; the card says why.
+            let max_position = positions.config(ctx.user_id).await?.max_position;
+            let (presets, capped) = crate::telegram::reply::card::offered_presets(&card.presets, max_position);
+            let view = crate::telegram::reply::card::CardView {
+                mint,
+                quote: q,
+                holding: card.holding,
+                presets,
+                capped,
+                safety: card.safety,
+            };
+            crate::telegram::reply::home::UxReply::Card(Box::new(view)).into()
+        }
         Err(code) => TradeReply::CardUnavailable {
             mint: mint.to_string(),
             reason: crate::telegram::reply::reason_text(ctx.lang, &code.code()),
-        },
+        }
+        .into(),
     })
 }
 
@@ -278,12 +310,12 @@ pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
             }
             ctx.answer(None);
             let req = manual(ctx.user_id, mint, Side::Buy, TradeAmount::Sol(Lamports(lamports)), key, Some("card"));
-            start(ctx, trading, req);
+            start_with(ctx, trading, req, true);
         }
         Callback::CardSell { mint, pct } => {
             ctx.answer(None);
             let key = button_key(ctx, cb);
-            return close(ctx, trading, SellTarget::Mint(mint), pct, key, &mint.to_string()).await;
+            return close_with(ctx, trading, SellTarget::Mint(mint), pct, key, &mint.to_string(), true).await;
         }
         Callback::CardCustom(mint) => {
             ctx.answer(None);
@@ -295,6 +327,11 @@ pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
             ctx.answer(None);
             let card = token_card(ctx, mint, true).await?;
             ctx.edit(card);
+        }
+        Callback::CardOpen(mint) => {
+            ctx.answer(None);
+            let card = token_card(ctx, mint, true).await?;
+            ctx.reply(card);
         }
         Callback::SafetyDetails(mint) => {
             ctx.answer(None);

@@ -234,6 +234,8 @@ pub enum UxReply {
         /// The closest command (`/buy`).
         suggestion: String,
     },
+    /// The token card.
+    Card(Box<super::card::CardView>),
     /// The token card's note about presets above the user's max position.
     PresetsCapped {
         /// The max position.
@@ -321,6 +323,7 @@ impl UxReply {
                 tr(lang, "ux.did_you_mean", &[("typed", &esc(typed)), ("suggestion", &esc(suggestion))])
             }
             Self::PresetsCapped { max } => tr(lang, "ux.card.presets_capped", &[("max", &sol(*max))]),
+            Self::Card(v) => super::card::card_text(lang, v),
         }
     }
 
@@ -329,6 +332,7 @@ impl UxReply {
         let home_back = Some(Callback::Home);
         match self {
             Self::Home(v) => Some(home_keyboard(lang, v)),
+            Self::Card(v) => Some(super::card::card_keyboard(lang, v)),
             Self::GoLiveConfirm(_) => Some(InlineKeyboardMarkup::new([
                 vec![button(label(lang, "ux.button.confirm_live"), &Callback::GoLiveConfirm)],
                 nav_row(lang, home_back.as_ref()),
@@ -384,6 +388,41 @@ impl UxReply {
             Self::PromptBuy { .. } | Self::BadAmount { .. } | Self::PresetsCapped { .. } => None,
         }
     }
+}
+
+/// The buttons under a fill notice: after a buy, sell 25/50/100 % of that position and view
+/// it; always a fresh token card and the transaction on the explorer (a live fill).
+pub fn fill_keyboard(lang: Lang, notice: &crate::ports::TradeNotice) -> Option<InlineKeyboardMarkup> {
+    let crate::ports::TradeNotice::Filled { side, mint, signature, position_id, .. } = notice else {
+        return None;
+    };
+    let mut rows = Vec::new();
+    if *side == crate::domain::position::Side::Buy && *position_id > 0 {
+        rows.push(
+            [25u8, 50, 100]
+                .into_iter()
+                .map(|pct| {
+                    let text = tr(lang, "ux.button.sell_pct", &[("pct", &pct.to_string())]);
+                    button(text, &Callback::ClosePosition { position: *position_id, pct })
+                })
+                .collect(),
+        );
+    }
+    let mut row = Vec::new();
+    if *side == crate::domain::position::Side::Buy && *position_id > 0 {
+        row.push(button(label(lang, "ux.button.view_position"), &Callback::ViewPosition(*position_id)));
+    }
+    if let Ok(mint) = mint.parse() {
+        row.push(button(label(lang, "ux.button.refresh"), &Callback::CardOpen(mint)));
+    }
+    if !row.is_empty() {
+        rows.push(row);
+    }
+    if let Some(url) = signature.as_ref().and_then(|s| reqwest::Url::parse(&format!("https://solscan.io/tx/{s}")).ok())
+    {
+        rows.push(vec![InlineKeyboardButton::url(label(lang, "ux.button.explorer"), url)]);
+    }
+    (!rows.is_empty()).then(|| InlineKeyboardMarkup::new(rows))
 }
 
 fn home_text(lang: Lang, v: &HomeView) -> String {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod card;
 pub mod chart;
 pub mod home;
 pub mod keyboards;
