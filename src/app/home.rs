@@ -122,6 +122,8 @@ pub enum PromptKind {
     BuyAmount(Pubkey),
     /// A new value of a setting.
     Setting(ConfigKey),
+    /// `<amount> <destination>` to withdraw from the default wallet.
+    Withdraw,
 }
 
 impl PromptKind {
@@ -130,6 +132,7 @@ impl PromptKind {
         match self {
             Self::BuyAmount(mint) => format!("buy:{mint}"),
             Self::Setting(key) => format!("cfg:{}", key.name()),
+            Self::Withdraw => "wd:".to_owned(),
         }
     }
 
@@ -139,6 +142,7 @@ impl PromptKind {
         match kind {
             "buy" => rest.parse::<Pubkey>().ok().map(Self::BuyAmount),
             "cfg" => ConfigKey::parse(rest).map(Self::Setting),
+            "wd" => Some(Self::Withdraw),
             _ => None,
         }
     }
@@ -197,7 +201,7 @@ mod tests {
     #[test]
     fn prompt_kinds_round_trip() {
         let mint = Pubkey::new_from_array([7; 32]);
-        for kind in [PromptKind::BuyAmount(mint), PromptKind::Setting(ConfigKey::StopLossPct)] {
+        for kind in [PromptKind::BuyAmount(mint), PromptKind::Setting(ConfigKey::StopLossPct), PromptKind::Withdraw] {
             assert_eq!(PromptKind::decode(&kind.encode()), Some(kind));
         }
         assert_eq!(PromptKind::decode("buy:nope"), None);

@@ -152,11 +152,13 @@ pub enum WalletAct {
     Export,
     /// Remove it (asks for confirmation).
     Remove,
+    /// Withdraw SOL from it (the default wallet; prompts for amount and destination).
+    Withdraw,
 }
 
 impl WalletAct {
     /// Every action.
-    pub const ALL: [Self; 4] = [Self::MakeDefault, Self::Balance, Self::Export, Self::Remove];
+    pub const ALL: [Self; 5] = [Self::MakeDefault, Self::Balance, Self::Export, Self::Remove, Self::Withdraw];
 
     fn code(self) -> &'static str {
         match self {
@@ -164,6 +166,7 @@ impl WalletAct {
             Self::Balance => "b",
             Self::Export => "e",
             Self::Remove => "r",
+            Self::Withdraw => "w",
         }
     }
 

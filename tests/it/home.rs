@@ -450,6 +450,63 @@ async fn group_chats_never_change_a_users_state(db: &TestDb) {
 }
 on_both_databases!(group_chats_never_change_a_users_state);
 
+async fn wallets_menu_acts_on_the_wallet_tapped(db: &TestDb) {
+    let w = world(db).await;
+    let home = say(&w.app, "/start").await;
+    let mid = home.message_id();
+    let first = first_wallet(&w.app).await;
+    w.chain.fund(&first, SOL);
+
+    // ➕ New wallet, then make it the default from its own menu.
+    let list = tap_edit(&w.app, mid, "h:wn").await;
+    let wallets = w.app.db.list_wallets(UserId(ALICE)).await.unwrap();
+    assert_eq!(wallets.len(), 2);
+    let second: Pubkey = wallets.iter().find(|x| !x.is_default).unwrap().pubkey.parse().unwrap();
+    assert!(buttons(&list).contains(&format!("h:w:{second}")), "{:?}", buttons(&list));
+    let menu = tap_edit(&w.app, mid, &format!("h:w:{second}")).await;
+    assert!(buttons(&menu).contains(&format!("h:wa:d:{second}")));
+    assert!(!buttons(&menu).contains(&format!("h:wa:w:{second}")), "withdraw only from the default wallet");
+    tap_edit(&w.app, mid, &format!("h:wa:d:{second}")).await;
+    let default = w.app.db.list_wallets(UserId(ALICE)).await.unwrap().into_iter().find(|x| x.is_default).unwrap();
+    assert_eq!(default.pubkey, second.to_string());
+
+    // A bare `/wallet export` asks to confirm the export of the default wallet.
+    let export = say(&w.app, "/wallet export").await;
+    assert!(text(&export).contains(&second.to_string()), "{}", text(&export));
+
+    // 💸 Withdraw from the (new) default wallet: amount and destination typed, confirmation asked.
+    tap_edit(&w.app, mid, &format!("h:wa:d:{first}")).await;
+    let cur = w.app.tg.call_count().await;
+    w.app.tg.press(ALICE, ALICE, mid, &format!("h:wa:w:{first}")).await;
+    let prompt = w.app.tg.next_text_to(cur, ALICE).await;
+    assert_eq!(prompt.body["reply_markup"]["force_reply"], json!(true));
+    let dest = Pubkey::new_unique();
+    let confirm = say(&w.app, &format!("0,25 {dest}")).await;
+    assert!(text(&confirm).contains("0.25") && text(&confirm).contains(&dest.to_string()), "{}", text(&confirm));
+    assert!(buttons(&confirm).iter().any(|d| d.starts_with("w:y:")), "{:?}", buttons(&confirm));
+    assert_every_call_is_valid(&w.app).await;
+    w.app.stop().await;
+}
+on_both_databases!(wallets_menu_acts_on_the_wallet_tapped);
+
+async fn selling_a_token_not_held_offers_its_card(db: &TestDb) {
+    let w = world(db).await;
+    say(&w.app, "/start").await;
+    let mint = w.coin.mint.to_string();
+    let cur = w.app.tg.call_count().await;
+    w.app.tg.send_private(ALICE, "en", &format!("/sell {mint}")).await;
+    let card = w
+        .app
+        .tg
+        .wait_for(cur, "sendMessage", |b| {
+            b["parse_mode"] == json!("HTML") && b["text"].as_str().is_some_and(|t| t.contains(&mint))
+        })
+        .await;
+    assert!(buttons(&card).iter().any(|d| d.starts_with("tc:b:")));
+    w.app.stop().await;
+}
+on_both_databases!(selling_a_token_not_held_offers_its_card);
+
 #[test]
 fn the_html_checker_refuses_what_telegram_refuses() {
     assert_telegram_html("<b>a</b> &lt;x&gt; <code>1 &amp; 2</code> <a href=\"https://x\">l</a>");

@@ -138,6 +138,10 @@ pub async fn button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
                 WalletAct::Balance => wallet::command(ctx, &["balance", &address].join(" ")).await?,
                 WalletAct::Export => wallet::command(ctx, &["export", &address].join(" ")).await?,
                 WalletAct::Remove => wallet::command(ctx, &["remove", &address].join(" ")).await?,
+                WalletAct::Withdraw => {
+                    ctx.deps.prompts.ask(ctx.user_id, PromptKind::Withdraw).await?;
+                    ctx.prompt(UxReply::PromptWithdraw { address });
+                }
             }
         }
         Callback::ViewPosition(id) => {

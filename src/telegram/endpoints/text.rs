@@ -1,10 +1,10 @@
 //! Plain text in the private chat, in this order:
 //!
-//! 1. a mint or a supported link anywhere in the message opens its token card (and drops a
-//!    waiting prompt: the user moved on);
-//! 2. the answer to a waiting prompt (a custom buy amount, a setting's value), claimed for this
-//!    message so a redelivered update acts on the same prompt and its trade is a duplicate;
-//! 3. the phrases `buy 0.1 <mint>` / `buy <mint> 0.1` and `sell 50% <mint>` / `sell <mint>`;
+//! 1. the phrases `buy 0.1 <mint>` / `buy <mint> 0.1` and `sell 50% <mint>` / `sell <mint>`;
+//! 2. the answer to a waiting prompt (a custom buy amount, a setting's value, a withdrawal),
+//!    claimed for this message so a redelivered update acts on the same prompt and its trade is
+//!    a duplicate; a token pasted instead of an amount or a value drops the prompt;
+//! 3. a mint or a supported link anywhere in the message opens its token card;
 //! 4. anything else: one short hint with the Home button.
 //!
 //! Amounts accept a decimal comma (`0,07`) and a `sol` suffix; percentages a `%`.
@@ -62,20 +62,26 @@ pub async fn message(ctx: &Ctx, text: &str) -> HandlerResult {
     if !ctx.private {
         return Ok(());
     }
-    if let Some(mint) = find_mint(text) {
-        if let Some(reply) = phrase(ctx, text, mint).await? {
-            return reply;
+    let mint = find_mint(text);
+    if let Some(mint) = mint
+        && let Some(reply) = phrase(ctx, text, mint).await?
+    {
+        return reply;
+    }
+    if let Some(kind) = ctx.deps.prompts.answer(ctx.user_id, i64::from(ctx.message_id)).await? {
+        // A pasted token instead of an amount or a value: the user moved on.
+        if mint.is_none() || kind == PromptKind::Withdraw {
+            return answer(ctx, kind, text).await;
         }
         ctx.deps.prompts.cancel(ctx.user_id).await?;
+    }
+    if let Some(mint) = mint {
         if trading(ctx).is_none() {
             return Ok(());
         }
         let card = token_card(ctx, mint, false).await?;
         ctx.reply(card);
         return Ok(());
-    }
-    if let Some(kind) = ctx.deps.prompts.answer(ctx.user_id, i64::from(ctx.message_id)).await? {
-        return answer(ctx, kind, text).await;
     }
     ctx.reply(UxReply::Hint);
     Ok(())
@@ -145,6 +151,16 @@ async fn answer(ctx: &Ctx, kind: PromptKind, text: &str) -> HandlerResult {
             // is a duplicate.
             let req = manual(ctx.user_id, mint, Side::Buy, TradeAmount::Sol(sol), command_key(ctx), Some("card"));
             start(ctx, trading, req);
+        }
+        PromptKind::Withdraw => {
+            // The `/wallet withdraw` flow (its checks and its confirmation button); a decimal
+            // comma in the amount is accepted.
+            let mut words = text.split_whitespace();
+            let amount = words.next().unwrap_or_default();
+            let amount = parse_amount(amount).map_or_else(|| amount.to_owned(), |l| l.to_sol().normalize().to_string());
+            let rest: Vec<&str> = words.collect();
+            let arg = [vec!["withdraw", amount.as_str()], rest].concat().join(" ");
+            super::wallet::command(ctx, &arg).await?;
         }
         PromptKind::Setting(key) => {
             let value = normalize_value(key, text);

@@ -1,4 +1,5 @@
-//! `/buy`, `/sell`, `/positions close`, pasted tokens and the token-card and close buttons.
+//! `/buy`, `/sell`, `/positions close`, the token card (opened from text by `text.rs`) and the
+//! token-card and close buttons.
 //!
 //! Acting never depends on acknowledging: the trade runs first (its intent is stored before
 //! anything is sent), the "⏳" comes from the trading core once the risk checks passed, and
@@ -40,12 +41,6 @@ pub fn parse_target(text: &str) -> Option<SellTarget> {
         Ok(id) if id > 0 => Some(SellTarget::Position(id)),
         _ => parse_mint(text).map(SellTarget::Mint),
     }
-}
-
-/// A private text message that is a bare mint address or a supported link.
-pub fn is_token_paste(text: &str) -> bool {
-    let t = text.trim();
-    !t.starts_with('/') && !t.contains(char::is_whitespace) && parse_mint(t).is_some()
 }
 
 /// The trading core, or tells the user trading is not available here.
@@ -180,6 +175,10 @@ async fn close_with(
     };
     let Some(position) = positions.resolve(ctx.user_id, target).await? else {
         ctx.reply(TradeReply::NotFound { value: shown.to_owned() });
+        // A token the user does not hold: its card, to buy it instead.
+        if let SellTarget::Mint(mint) = target {
+            ctx.reply(token_card(ctx, mint, false).await?);
+        }
         return Ok(());
     };
     let Ok(mint) = Pubkey::from_str(&position.mint) else {
@@ -243,19 +242,7 @@ fn start_with(ctx: &Ctx, trading: Trading, req: TradeRequest, refresh_card: bool
     });
 }
 
-/// A pasted mint or link: the token card.
-pub async fn paste(ctx: &Ctx, text: &str) -> HandlerResult {
-    let Some(mint) = parse_mint(text) else {
-        return Ok(());
-    };
-    if trading(ctx).is_none() {
-        return Ok(());
-    }
-    let card = token_card(ctx, mint, false).await?;
-    ctx.reply(card);
-    Ok(())
-}
-
+/// The token card of `mint` (HTML), or why there is none.
 pub(super) async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<Reply, crate::ports::RepoError> {
     let Some(positions) = ctx.deps.positions.as_ref() else {
         return Ok(TradeReply::Unavailable.into());

@@ -43,6 +43,19 @@ pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
 async fn subcommand(ctx: &Ctx, sub: &str, rest: &str, deleted: bool) -> Result<WalletReply, WalletError> {
     let w = &ctx.deps.wallets;
     let user = ctx.user_id;
+    // `export`, `remove` and `default` without an address act on the default wallet.
+    let default_address;
+    let rest = if rest.is_empty() && matches!(sub, "export" | "remove" | "delete") {
+        match w.default_wallet(user).await? {
+            Some(record) => {
+                default_address = record.pubkey;
+                default_address.as_str()
+            }
+            None => return Ok(WalletReply::NoWallets),
+        }
+    } else {
+        rest
+    };
     let not_found = || WalletReply::NotFound { address: rest.to_owned() };
     Ok(match sub {
         "add" | "new" | "create" => WalletReply::Created { address: w.add(user).await?.pubkey },

@@ -197,6 +197,11 @@ pub enum UxReply {
         /// Mint.
         mint: String,
     },
+    /// Asks for a withdrawal's amount and destination.
+    PromptWithdraw {
+        /// The default wallet it leaves from.
+        address: String,
+    },
     /// Asks for a setting's new value.
     PromptSetting {
         /// The setting.
@@ -305,6 +310,7 @@ impl UxReply {
                 ],
             ),
             Self::PromptCancelled => label(lang, "ux.prompt.cancelled"),
+            Self::PromptWithdraw { address } => tr(lang, "ux.prompt.withdraw", &[("address", &esc(address))]),
             Self::BadAmount { value } => tr(lang, "ux.prompt.bad_amount", &[("value", &esc(value))]),
             Self::BadSetting { key, value } => tr(
                 lang,
@@ -371,6 +377,13 @@ impl UxReply {
                         &Callback::WalletAction(WalletAct::MakeDefault, pk),
                     ));
                 }
+                if *is_default {
+                    // Withdrawals leave from the default wallet.
+                    first.push(button(
+                        label(lang, "ux.button.withdraw"),
+                        &Callback::WalletAction(WalletAct::Withdraw, pk),
+                    ));
+                }
                 let second = vec![
                     button(label(lang, "ux.button.export"), &Callback::WalletAction(WalletAct::Export, pk)),
                     button(label(lang, "ux.button.remove"), &Callback::WalletAction(WalletAct::Remove, pk)),
@@ -385,7 +398,10 @@ impl UxReply {
                 Some(InlineKeyboardMarkup::new([nav_row(lang, Some(&Callback::Menu(Menu::Settings)))]))
             }
             Self::PromptCancelled => Some(InlineKeyboardMarkup::new([nav_row(lang, None)])),
-            Self::PromptBuy { .. } | Self::BadAmount { .. } | Self::PresetsCapped { .. } => None,
+            Self::PromptBuy { .. }
+            | Self::BadAmount { .. }
+            | Self::PresetsCapped { .. }
+            | Self::PromptWithdraw { .. } => None,
         }
     }
 }
