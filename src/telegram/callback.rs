@@ -5,7 +5,7 @@
 //! `pos:close:<id>:<pct>`, `pos:hist:<page>`, `pos:chart`, `tc:b:<mint>:<lamports>`,
 //! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`;
 //! the home screen and its menus: `h:home`, `h:m:<menu>`, `h:live`, `h:live:y`, `h:paper`,
-//! `h:t:<key>:1|0`, `h:a:<key>`, `h:x`, `h:wn`, `h:w:<address>`, `h:wa:<d|b|e|r>:<address>`,
+//! `h:t:<key>:1|0`, `h:a:<key>`, `h:x`, `h:wn:<wallets now>`, `h:w:<address>`, `h:wa:<d|b|e|r>:<address>`,
 //! `pv:<position id>`, `tc:o:<mint>`.
 
 use std::str::FromStr;
@@ -92,8 +92,9 @@ pub enum Callback {
     Ask(ConfigKey),
     /// Cancels the pending prompt.
     PromptCancel,
-    /// Creates another wallet.
-    WalletNew,
+    /// Creates another wallet when the user has exactly this many (a double tap or a replayed
+    /// press finds one more and creates nothing).
+    WalletNew(u8),
     /// One wallet's menu.
     WalletMenu(Pubkey),
     /// An action on one wallet.
@@ -249,7 +250,7 @@ impl Callback {
             }
             ["h", "a", key] => Self::Ask(ConfigKey::parse(key)?),
             ["h", "x"] => Self::PromptCancel,
-            ["h", "wn"] => Self::WalletNew,
+            ["h", "wn", n] => Self::WalletNew(n.parse().ok()?),
             ["h", "w", m] => Self::WalletMenu(mint(m)?),
             ["h", "wa", act, m] => Self::WalletAction(WalletAct::parse(act)?, mint(m)?),
             ["pv", id] => Self::ViewPosition(positive(id)?),
@@ -290,7 +291,7 @@ impl Callback {
             Self::Toggle(k, on) => format!("h:t:{}:{}", k.name(), u8::from(*on)),
             Self::Ask(k) => format!("h:a:{}", k.name()),
             Self::PromptCancel => "h:x".to_owned(),
-            Self::WalletNew => "h:wn".to_owned(),
+            Self::WalletNew(n) => format!("h:wn:{n}"),
             Self::WalletMenu(w) => format!("h:w:{w}"),
             Self::WalletAction(a, w) => format!("h:wa:{}:{w}", a.code()),
             Self::ViewPosition(id) => format!("pv:{id}"),
@@ -316,7 +317,7 @@ impl Callback {
             Self::AlertBuy(_) | Self::AlertSkip(_) => "alert",
             Self::Home | Self::Menu(_) | Self::GoLive | Self::GoLiveConfirm | Self::GoPaper => "home",
             Self::Toggle(..) | Self::Ask(_) | Self::PromptCancel => "settings",
-            Self::WalletNew | Self::WalletMenu(_) | Self::WalletAction(..) => "wallet",
+            Self::WalletNew(_) | Self::WalletMenu(_) | Self::WalletAction(..) => "wallet",
             Self::ViewPosition(_) => "positions",
         }
     }
@@ -356,7 +357,7 @@ mod tests {
             Callback::GoLiveConfirm,
             Callback::GoPaper,
             Callback::PromptCancel,
-            Callback::WalletNew,
+            Callback::WalletNew(u8::MAX),
             Callback::WalletMenu(mint),
             Callback::ViewPosition(i64::MAX),
             Callback::CardOpen(mint),
@@ -413,6 +414,8 @@ mod tests {
             "h:wa:z:11111111111111111111111111111111",
             "h:w:notamint",
             "pv:0",
+            "h:wn",
+            "h:wn:x",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

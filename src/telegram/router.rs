@@ -188,7 +188,7 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             | Callback::Toggle(..)
             | Callback::Ask(_)
             | Callback::PromptCancel
-            | Callback::WalletNew
+            | Callback::WalletNew(_)
             | Callback::WalletMenu(_)
             | Callback::WalletAction(..)
             | Callback::ViewPosition(_) => home::button(&ctx, &cb).await,

@@ -457,8 +457,11 @@ async fn wallets_menu_acts_on_the_wallet_tapped(db: &TestDb) {
     let first = first_wallet(&w.app).await;
     w.chain.fund(&first, SOL);
 
-    // ➕ New wallet, then make it the default from its own menu.
-    let list = tap_edit(&w.app, mid, "h:wn").await;
+    // ➕ New wallet (a double tap creates one), then make it the default from its own menu.
+    let menu = tap_edit(&w.app, mid, "h:m:wal").await;
+    assert!(buttons(&menu).contains(&"h:wn:1".to_owned()), "{:?}", buttons(&menu));
+    tap_edit(&w.app, mid, "h:wn:1").await;
+    let list = tap_edit(&w.app, mid, "h:wn:1").await;
     let wallets = w.app.db.list_wallets(UserId(ALICE)).await.unwrap();
     assert_eq!(wallets.len(), 2);
     let second: Pubkey = wallets.iter().find(|x| !x.is_default).unwrap().pubkey.parse().unwrap();
@@ -506,6 +509,33 @@ async fn selling_a_token_not_held_offers_its_card(db: &TestDb) {
     w.app.stop().await;
 }
 on_both_databases!(selling_a_token_not_held_offers_its_card);
+
+/// The pending input: one per user, replaced by a newer prompt, claimed by one message (and by
+/// a redelivery of that same message), ignored once expired, removed by Cancel.
+async fn a_pending_input_is_claimed_once_per_message(db: &TestDb) {
+    use quantbot::ports::{PromptRepo, SeenUser};
+    let store = db.open().await;
+    let user = UserId(77);
+    let seen = SeenUser { id: user, chat_id: 77, username: None, lang: Lang::En, is_config_admin: false };
+    store.register(&seen).await.unwrap();
+    assert_eq!(store.claim_prompt(user, 1, 100).await.unwrap(), None, "nothing asked");
+
+    store.set_prompt(user, "buy:x", 100, 1_000).await.unwrap();
+    store.set_prompt(user, "cfg:slippage_bps", 200, 2_000).await.unwrap();
+    let claimed = store.claim_prompt(user, 10, 300).await.unwrap().expect("live prompt");
+    assert_eq!(claimed.kind, "cfg:slippage_bps", "the newer prompt replaced the older one");
+    assert_eq!(store.claim_prompt(user, 10, 301).await.unwrap(), Some(claimed), "same message again");
+    assert_eq!(store.claim_prompt(user, 11, 302).await.unwrap(), None, "another message");
+
+    store.set_prompt(user, "buy:y", 400, 1_000).await.unwrap();
+    assert_eq!(store.claim_prompt(user, 12, 1_000).await.unwrap(), None, "expired");
+
+    store.set_prompt(user, "buy:z", 1_100, 5_000).await.unwrap();
+    assert!(store.clear_prompt(user, 1_200).await.unwrap(), "a live prompt was cancelled");
+    assert!(!store.clear_prompt(user, 1_300).await.unwrap(), "nothing left to cancel");
+    assert_eq!(store.claim_prompt(user, 13, 1_400).await.unwrap(), None);
+}
+on_both_databases!(a_pending_input_is_claimed_once_per_message);
 
 #[test]
 fn the_html_checker_refuses_what_telegram_refuses() {

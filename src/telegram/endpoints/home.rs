@@ -114,11 +114,16 @@ pub async fn button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
             let config = ctx.deps.livetrade.config(ctx.user_id).await?;
             ctx.edit(UxReply::Settings(Box::new(config)));
         }
-        Callback::WalletNew => {
+        Callback::WalletNew(seen) => {
             ctx.answer(None);
-            match ctx.deps.wallets.add(ctx.user_id).await {
-                Ok(_) | Err(WalletError::NotConfigured) => {}
-                Err(e) => return Err(wallet_error(e)),
+            // Only when the user still has the wallets the menu showed: a double tap or a
+            // redelivered press creates one wallet, not two.
+            let now = ctx.deps.wallets.list(ctx.user_id).await.map_err(wallet_error)?.len();
+            if now == usize::from(seen) {
+                match ctx.deps.wallets.add(ctx.user_id).await {
+                    Ok(_) | Err(WalletError::NotConfigured) => {}
+                    Err(e) => return Err(wallet_error(e)),
+                }
             }
             menu(ctx, Menu::Wallets).await?;
         }

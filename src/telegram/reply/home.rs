@@ -362,7 +362,8 @@ impl UxReply {
                     })
                     .collect();
                 if *custody {
-                    rows.push(vec![button(label(lang, "ux.button.new_wallet"), &Callback::WalletNew)]);
+                    let count = u8::try_from(wallets.len()).unwrap_or(u8::MAX);
+                    rows.push(vec![button(label(lang, "ux.button.new_wallet"), &Callback::WalletNew(count))]);
                 }
                 rows.push(nav_row(lang, home_back.as_ref()));
                 Some(InlineKeyboardMarkup::new(rows))
