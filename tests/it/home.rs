@@ -426,6 +426,10 @@ async fn phrases_hints_and_did_you_mean(db: &TestDb) {
 
     let typo = say(&w.app, "/byu").await;
     assert!(text(&typo).contains("/buy"), "{}", text(&typo));
+    let sub = say(&w.app, "/wallet exprot").await;
+    assert!(text(&sub).contains("/wallet export"), "{}", text(&sub));
+    let sub = say(&w.app, "/livetrade stauts").await;
+    assert!(text(&sub).contains("/livetrade status"), "{}", text(&sub));
     let far = say(&w.app, "/xyzzyplugh").await;
     assert_eq!(text(&far), en("errors.unknown_command"));
     assert_every_call_is_valid(&w.app).await;

@@ -242,13 +242,32 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// The known command closest to `typed` (without the slash), if it is a likely typo.
 pub fn suggest(typed: &str) -> Option<String> {
+    closest(typed, &Command::names())
+}
+
+/// The word of `known` closest to `typed`, if `typed` is a likely typo of it (not itself).
+pub fn closest<S: AsRef<str>>(typed: &str, known: &[S]) -> Option<String> {
     let typed = typed.to_lowercase();
-    Command::names()
-        .into_iter()
-        .map(|name| (distance(&typed, &name), name))
+    known
+        .iter()
+        .map(AsRef::as_ref)
+        .map(|name| (distance(&typed, name), name))
         .filter(|(d, name)| *d > 0 && *d <= 2.min(name.len() / 2 + 1))
         .min_by_key(|(d, _)| *d)
-        .map(|(_, name)| name)
+        .map(|(_, name)| name.to_owned())
+}
+
+/// A mistyped subcommand (`/wallet exprot`): "did you mean `/wallet export`?" instead of the
+/// whole usage. Returns whether it answered.
+pub fn did_you_mean_sub(ctx: &Ctx, command: &str, typed: &str, known: &[&str]) -> bool {
+    let Some(suggestion) = closest(typed, known) else {
+        return false;
+    };
+    ctx.reply(UxReply::DidYouMean {
+        typed: ["/", command, " ", typed].concat(),
+        suggestion: ["/", command, " ", &suggestion].concat(),
+    });
+    true
 }
 
 /// `/something` we do not know: "did you mean …" when it is close to a command.
@@ -307,6 +326,9 @@ mod tests {
         assert_eq!(suggest("walet").as_deref(), Some("wallet"));
         assert_eq!(suggest("buy"), None);
         assert_eq!(suggest("xyzzyplugh"), None);
+        assert_eq!(closest("exprot", &["export", "remove", "list"]).as_deref(), Some("export"));
+        assert_eq!(closest("ls", &["export", "remove", "list"]).as_deref(), Some("list"));
+        assert_eq!(closest("zzz", &["export", "remove", "list"]), None);
     }
 
     #[test]

@@ -17,6 +17,25 @@ use crate::telegram::reply::Reply;
 use crate::telegram::reply::wallet::{ImportFailure, WalletReply};
 use crate::wallet::SecretKeyBytes;
 
+/// The `/wallet` subcommands (for "did you mean").
+const SUBCOMMANDS: [&str; 15] = [
+    "add",
+    "new",
+    "create",
+    "import",
+    "list",
+    "default",
+    "balance",
+    "remove",
+    "delete",
+    "export",
+    "withdraw",
+    "allowlist",
+    "cleanup",
+    "reclaim",
+    "",
+];
+
 /// `/wallet …` from a message.
 pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
     let (sub, rest) = arg.split_once(char::is_whitespace).map_or((arg, ""), |(s, r)| (s, r.trim()));
@@ -30,6 +49,9 @@ pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
     }
     if !ctx.deps.wallets.is_configured() {
         ctx.reply(WalletReply::NotConfigured);
+        return Ok(());
+    }
+    if !SUBCOMMANDS.contains(&sub.as_str()) && super::home::did_you_mean_sub(ctx, "wallet", &sub, &SUBCOMMANDS) {
         return Ok(());
     }
     let reply = match subcommand(ctx, &sub, rest, deleted).await {
