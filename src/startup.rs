@@ -524,7 +524,7 @@ impl App {
         .with_safety(trading.safety().clone());
         let deps = Arc::new(BotDeps {
             outbox,
-            users: db_port,
+            users: db_port.clone(),
             livetrade,
             wallets,
             positions: Some(positions),
@@ -537,6 +537,7 @@ impl App {
             admin: admin_deps,
             alerts: alert_services,
             copy,
+            prompts: crate::app::home::Prompts::new(db_port.clone(), Arc::new(SystemClock)),
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .distribution_function(update_worker)

@@ -146,6 +146,16 @@ impl LiveTrade {
         };
         Ok(StatusView { config, summary, global_dry_run: self.global_dry_run, stats, kill_switch, paused })
     }
+
+    /// The home screen's numbers: the config and today's summary (no statistics, no controls).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn summary(&self, user: UserId) -> Result<(UserConfig, crate::ports::TradingSummary), RepoError> {
+        let config = self.users.config(user).await?;
+        let summary = self.stats.summary(user, utc_day_start_ms(self.clock.now_ms())).await?;
+        Ok((config, summary))
+    }
 }
 
 /// Start of the UTC day containing `now_ms`.

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod broadcast;
 pub mod connector;
 pub mod copy;
+pub mod home;
 pub mod keys;
 pub mod livetrade;
 pub mod monitor;

@@ -150,12 +150,8 @@ impl Default for UserConfig {
             ],
             trailing_stop: Some(Trailing { arm_bps: 300, trail_bps: 200 }),
             time_exit_hours: Some(48),
-            buy_presets: vec![
-                Lamports(100_000_000),
-                Lamports(250_000_000),
-                Lamports(500_000_000),
-                Lamports(1_000_000_000),
-            ],
+            // Every default preset is within the default `max_position` (0.1 SOL).
+            buy_presets: vec![Lamports(10_000_000), Lamports(25_000_000), Lamports(50_000_000), Lamports(100_000_000)],
             loss_streak: Some(LossStreak { losses: 3, cooldown_minutes: 60 }),
             max_drawdown: Some(Bps(5_000)),
             // Off by default: fresh bonding curves start with no real SOL reserves.
@@ -331,6 +327,11 @@ impl ConfigKey {
         Self::ALL.into_iter().find(|k| k.name() == t)
     }
 
+    /// Whether the setting is on/off (shown as a toggle).
+    pub fn is_toggle(self) -> bool {
+        self.presets() == ["on", "off"]
+    }
+
     /// Suggested values offered as buttons (each is accepted by `set`).
     pub fn presets(self) -> &'static [&'static str] {
         match self {
@@ -350,7 +351,7 @@ impl ConfigKey {
             Self::TakeProfit => &["off", "100:100", "50:50,100:100", "100:50,200:25,400:100"],
             Self::TrailingStop => &["off", "3:2", "10:5", "20:10"],
             Self::TimeExitHours => &["off", "6", "24", "48", "168"],
-            Self::BuyPresets => &["0.1,0.25,0.5,1", "0.05,0.1,0.2,0.5", "0.5,1,2,5"],
+            Self::BuyPresets => &["0.01,0.025,0.05,0.1", "0.1,0.25,0.5,1", "0.05,0.1,0.2,0.5", "0.5,1,2,5"],
             Self::LossStreak => &["off", "3:60", "5:240", "2:1440"],
             Self::MaxDrawdownPct => &["off", "20", "35", "50"],
             Self::MinLiquiditySol => &["off", "1", "5", "20", "100"],
@@ -694,5 +695,15 @@ mod tests {
         let cfg = UserConfig::default();
         assert!(cfg.dry_run && !cfg.trading_enabled);
         assert_eq!(cfg.trailing_stop, Some(Trailing { arm_bps: 300, trail_bps: 200 }));
+    }
+
+    #[test]
+    fn every_default_buy_preset_is_allowed_by_the_default_limits() {
+        let cfg = UserConfig::default();
+        assert!(!cfg.buy_presets.is_empty());
+        for preset in &cfg.buy_presets {
+            assert!(*preset <= cfg.max_position, "{preset:?} above max_position");
+            assert!(*preset <= cfg.max_total_exposure, "{preset:?} above max_total_exposure");
+        }
     }
 }

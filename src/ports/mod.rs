@@ -157,4 +157,6 @@ pub mod admin;
 pub mod deletions;
 pub use deletions::{DeletionSchedule, ScheduledDeletion};
 pub mod outbox;
+pub mod prompts;
 pub use outbox::{NewNotice, NoticeState, NoticeStore, RecordedFill, StoredNotice};
+pub use prompts::{PendingInput, PromptRepo};

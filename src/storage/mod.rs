@@ -13,6 +13,7 @@ mod deletions;
 mod intents;
 mod outbox;
 mod positions;
+mod prompts;
 mod settings;
 mod stats;
 mod users;

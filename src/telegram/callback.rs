@@ -3,7 +3,10 @@
 //! Formats (each ≤ 64 bytes, Telegram's limit; kept compatible with buttons already sent):
 //! `lang:<code>`, `lt:on|off`, `cfg:menu`, `cfg:k:<key>`, `cfg:s:<key>:<value>`, `w:y|n:<nonce>`,
 //! `pos:close:<id>:<pct>`, `pos:hist:<page>`, `pos:chart`, `tc:b:<mint>:<lamports>`,
-//! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`.
+//! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`;
+//! the home screen and its menus: `h:home`, `h:m:<menu>`, `h:live`, `h:live:y`, `h:paper`,
+//! `h:t:<key>:1|0`, `h:a:<key>`, `h:x`, `h:wn:<wallets now>`, `h:w:<address>`, `h:wa:<d|b|e|r>:<address>`,
+//! `pv:<position id>`, `tc:o:<mint>`.
 
 use std::str::FromStr;
 
@@ -73,6 +76,104 @@ pub enum Callback {
     AlertBuy(i64),
     /// Alert confirm card: dismiss.
     AlertSkip(i64),
+    /// The home screen (edited in place).
+    Home,
+    /// A menu reachable from the home screen.
+    Menu(Menu),
+    /// Asks to go live (shows the limits in force).
+    GoLive,
+    /// Confirms going live.
+    GoLiveConfirm,
+    /// Back to paper trading.
+    GoPaper,
+    /// Sets an on/off setting to the given value (idempotent on a double tap).
+    Toggle(ConfigKey, bool),
+    /// Prompts for a typed value of a setting.
+    Ask(ConfigKey),
+    /// Cancels the pending prompt.
+    PromptCancel,
+    /// Creates another wallet when the user has exactly this many (a double tap or a replayed
+    /// press finds one more and creates nothing).
+    WalletNew(u8),
+    /// One wallet's menu.
+    WalletMenu(Pubkey),
+    /// An action on one wallet.
+    WalletAction(WalletAct, Pubkey),
+    /// One open position.
+    ViewPosition(i64),
+    /// A fresh token card as a new message (under a fill notice).
+    CardOpen(Pubkey),
+}
+
+/// A menu under the home screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Menu {
+    /// Open positions.
+    Positions,
+    /// Wallets.
+    Wallets,
+    /// Alert sources.
+    Alerts,
+    /// Settings.
+    Settings,
+    /// Help.
+    Help,
+    /// Buy: how to open a token card.
+    Buy,
+}
+
+impl Menu {
+    /// Every menu.
+    pub const ALL: [Self; 6] = [Self::Positions, Self::Wallets, Self::Alerts, Self::Settings, Self::Help, Self::Buy];
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::Positions => "pos",
+            Self::Wallets => "wal",
+            Self::Alerts => "alr",
+            Self::Settings => "set",
+            Self::Help => "help",
+            Self::Buy => "buy",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.code() == text)
+    }
+}
+
+/// An action from a wallet's menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletAct {
+    /// Make it the default wallet.
+    MakeDefault,
+    /// Its balance.
+    Balance,
+    /// Export its key (asks for confirmation).
+    Export,
+    /// Remove it (asks for confirmation).
+    Remove,
+    /// Withdraw SOL from it (the default wallet; prompts for amount and destination).
+    Withdraw,
+}
+
+impl WalletAct {
+    /// Every action.
+    pub const ALL: [Self; 5] = [Self::MakeDefault, Self::Balance, Self::Export, Self::Remove, Self::Withdraw];
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::MakeDefault => "d",
+            Self::Balance => "b",
+            Self::Export => "e",
+            Self::Remove => "r",
+            Self::Withdraw => "w",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == text)
+    }
 }
 
 fn positive(text: &str) -> Option<i64> {
@@ -131,6 +232,29 @@ impl Callback {
             ["bc", "s", id] => Self::BroadcastStop(positive(id)?),
             ["al", "buy", id] => Self::AlertBuy(positive(id)?),
             ["al", "skip", id] => Self::AlertSkip(positive(id)?),
+            ["h", "home"] => Self::Home,
+            ["h", "m", menu] => Self::Menu(Menu::parse(menu)?),
+            ["h", "live"] => Self::GoLive,
+            ["h", "live", "y"] => Self::GoLiveConfirm,
+            ["h", "paper"] => Self::GoPaper,
+            ["h", "t", key, on] => {
+                let key = ConfigKey::parse(key).filter(|k| k.is_toggle())?;
+                Self::Toggle(
+                    key,
+                    match *on {
+                        "1" => true,
+                        "0" => false,
+                        _ => return None,
+                    },
+                )
+            }
+            ["h", "a", key] => Self::Ask(ConfigKey::parse(key)?),
+            ["h", "x"] => Self::PromptCancel,
+            ["h", "wn", n] => Self::WalletNew(n.parse().ok()?),
+            ["h", "w", m] => Self::WalletMenu(mint(m)?),
+            ["h", "wa", act, m] => Self::WalletAction(WalletAct::parse(act)?, mint(m)?),
+            ["pv", id] => Self::ViewPosition(positive(id)?),
+            ["tc", "o", m] => Self::CardOpen(mint(m)?),
             _ => return None,
         })
     }
@@ -159,6 +283,19 @@ impl Callback {
             Self::BroadcastStop(id) => format!("bc:s:{id}"),
             Self::AlertBuy(id) => format!("al:buy:{id}"),
             Self::AlertSkip(id) => format!("al:skip:{id}"),
+            Self::Home => "h:home".to_owned(),
+            Self::Menu(m) => format!("h:m:{}", m.code()),
+            Self::GoLive => "h:live".to_owned(),
+            Self::GoLiveConfirm => "h:live:y".to_owned(),
+            Self::GoPaper => "h:paper".to_owned(),
+            Self::Toggle(k, on) => format!("h:t:{}:{}", k.name(), u8::from(*on)),
+            Self::Ask(k) => format!("h:a:{}", k.name()),
+            Self::PromptCancel => "h:x".to_owned(),
+            Self::WalletNew(n) => format!("h:wn:{n}"),
+            Self::WalletMenu(w) => format!("h:w:{w}"),
+            Self::WalletAction(a, w) => format!("h:wa:{}:{w}", a.code()),
+            Self::ViewPosition(id) => format!("pv:{id}"),
+            Self::CardOpen(mint) => format!("tc:o:{mint}"),
         }
     }
 
@@ -170,10 +307,18 @@ impl Callback {
             Self::ConfigMenu | Self::ConfigKey(_) | Self::ConfigSet(..) => "config",
             Self::WalletConfirm(_) | Self::WalletCancel(_) => "wallet",
             Self::ClosePosition { .. } | Self::HistoryPage(_) | Self::Chart => "positions",
-            Self::CardBuy { .. } | Self::CardSell { .. } | Self::CardCustom(_) | Self::CardRefresh(_) => "card",
+            Self::CardBuy { .. }
+            | Self::CardSell { .. }
+            | Self::CardCustom(_)
+            | Self::CardRefresh(_)
+            | Self::CardOpen(_) => "card",
             Self::SafetyDetails(_) => "safety",
             Self::BroadcastConfirm(_) | Self::BroadcastCancel(_) | Self::BroadcastStop(_) => "broadcast",
             Self::AlertBuy(_) | Self::AlertSkip(_) => "alert",
+            Self::Home | Self::Menu(_) | Self::GoLive | Self::GoLiveConfirm | Self::GoPaper => "home",
+            Self::Toggle(..) | Self::Ask(_) | Self::PromptCancel => "settings",
+            Self::WalletNew(_) | Self::WalletMenu(_) | Self::WalletAction(..) => "wallet",
+            Self::ViewPosition(_) => "positions",
         }
     }
 }
@@ -206,8 +351,26 @@ mod tests {
             Callback::AlertSkip(i64::MAX),
         ];
         all.extend(Lang::ALL.map(Callback::Language));
+        all.extend([
+            Callback::Home,
+            Callback::GoLive,
+            Callback::GoLiveConfirm,
+            Callback::GoPaper,
+            Callback::PromptCancel,
+            Callback::WalletNew(u8::MAX),
+            Callback::WalletMenu(mint),
+            Callback::ViewPosition(i64::MAX),
+            Callback::CardOpen(mint),
+        ]);
+        all.extend(Menu::ALL.map(Callback::Menu));
+        all.extend(WalletAct::ALL.map(|a| Callback::WalletAction(a, mint)));
         for k in ConfigKey::ALL {
             all.push(Callback::ConfigKey(k));
+            all.push(Callback::Ask(k));
+            if k.is_toggle() {
+                all.push(Callback::Toggle(k, true));
+                all.push(Callback::Toggle(k, false));
+            }
             all.extend(k.presets().iter().map(|v| Callback::ConfigSet(k, (*v).to_owned())));
         }
         all
@@ -245,6 +408,14 @@ mod tests {
             "w:y:short",
             "sf:notamint",
             "sf:",
+            "h:m:nope",
+            "h:t:max_position_sol:1",
+            "h:t:dry_run:2",
+            "h:wa:z:11111111111111111111111111111111",
+            "h:w:notamint",
+            "pv:0",
+            "h:wn",
+            "h:wn:x",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

@@ -147,7 +147,23 @@ impl Ctx {
     }
 
     fn text_request(&self, lang: Lang, reply: &Reply) -> Request {
+        if reply.is_html() {
+            let markup = reply.keyboard(lang).map(teloxide::types::ReplyMarkup::InlineKeyboard);
+            return Request::Html { text: reply.text(lang), markup };
+        }
         Request::text(reply.text(lang), reply.keyboard(lang))
+    }
+
+    /// Sends an HTML prompt that asks for a typed answer (Telegram's force-reply: the user's
+    /// keyboard opens with a reply to it).
+    pub fn prompt(&self, reply: impl Into<Reply>) {
+        let reply = reply.into();
+        let placeholder = crate::i18n::tr(self.lang, "ux.prompt.placeholder", &[]);
+        let force = teloxide::types::ForceReply::new().input_field_placeholder(Some(placeholder));
+        let text =
+            if reply.is_html() { reply.text(self.lang) } else { super::reply::home::esc(&reply.text(self.lang)) };
+        let request = Request::Html { text, markup: Some(teloxide::types::ReplyMarkup::ForceReply(force)) };
+        self.deps.outbox.send(self.envelope(request));
     }
 
     /// Sends `reply` to this chat in the user's language.
@@ -179,8 +195,12 @@ impl Ctx {
     /// Replaces the pressed button's message with `reply` rendered in `lang`.
     pub fn edit_in(&self, lang: Lang, reply: impl Into<Reply>) {
         let reply = reply.into();
-        let request =
-            Request::Edit { message_id: self.message_id, text: reply.text(lang), keyboard: reply.keyboard(lang) };
+        let (text, keyboard) = (reply.text(lang), reply.keyboard(lang));
+        let request = if reply.is_html() {
+            Request::EditHtml { message_id: self.message_id, text, keyboard }
+        } else {
+            Request::Edit { message_id: self.message_id, text, keyboard }
+        };
         self.deps.outbox.send(self.envelope(request));
     }
 

@@ -52,6 +52,8 @@ pub struct BotDeps {
     pub admin: AdminDeps,
     /// Copy trading (`None` without trading or without a Solana WebSocket URL).
     pub copy: Option<crate::app::copy::CopyService>,
+    /// Prompts waiting for a typed answer.
+    pub prompts: crate::app::home::Prompts,
 }
 
 impl std::fmt::Debug for BotDeps {

@@ -21,7 +21,7 @@ use super::callback::Callback;
 use super::command::{AdminCommand, Command};
 use super::ctx::{Ctx, HandlerError, HandlerResult, Origin, user_key};
 use super::deps::BotDeps;
-use super::endpoints::{admin, alerts, copy, livetrade, positions, start, trading, wallet};
+use super::endpoints::{admin, alerts, copy, home, livetrade, positions, start, text, trading, wallet};
 use super::reply::Reply;
 
 /// The sender's user row could not be read or written (storage down).
@@ -40,9 +40,9 @@ pub fn schema() -> UpdateHandler<HandlerError> {
                 .endpoint(on_unknown),
         )
         .branch(
-            dptree::filter(|msg: Message| msg.chat.is_private() && msg.text().is_some_and(trading::is_token_paste))
+            dptree::filter(|msg: Message| msg.chat.is_private() && msg.text().is_some())
                 .filter_map_async(message_ctx)
-                .endpoint(on_paste),
+                .endpoint(on_text),
         )
         .branch(dptree::filter(|msg: Message| alerts::is_group_post(&msg)).endpoint(alerts::group_post));
     let buttons = Update::filter_callback_query().filter_map_async(button_ctx).endpoint(on_button);
@@ -122,7 +122,7 @@ async fn on_command(ctx: Ctx, msg: Message, cmd: Command) -> HandlerResult {
         }
         let first_name = msg.from.as_ref().map(|f| f.first_name.clone()).unwrap_or_default();
         match cmd {
-            Command::Start => start::start(&ctx, &first_name).await,
+            Command::Start => home::start(&ctx, &first_name).await,
             Command::Help => start::help(&ctx).await,
             Command::Language(arg) => start::language(&ctx, &arg).await,
             Command::Livetrade(arg) => livetrade::command(&ctx, &arg).await,
@@ -142,13 +142,14 @@ async fn on_admin(ctx: Ctx, msg: Message, cmd: AdminCommand) -> HandlerResult {
     run(&ctx, "message", name, admin::command(&ctx, &msg, cmd)).await
 }
 
-async fn on_unknown(ctx: Ctx) -> HandlerResult {
-    run(&ctx, "message", "unknown", start::unknown(&ctx)).await
+async fn on_unknown(ctx: Ctx, msg: Message) -> HandlerResult {
+    let text = msg.text().unwrap_or_default().to_owned();
+    run(&ctx, "message", "unknown", home::unknown(&ctx, &text)).await
 }
 
-async fn on_paste(ctx: Ctx, msg: Message) -> HandlerResult {
-    let text = msg.text().unwrap_or_default().to_owned();
-    run(&ctx, "message", "paste", trading::paste(&ctx, &text)).await
+async fn on_text(ctx: Ctx, msg: Message) -> HandlerResult {
+    let body = msg.text().unwrap_or_default().to_owned();
+    run(&ctx, "message", "text", text::message(&ctx, &body)).await
 }
 
 async fn on_button(ctx: Ctx) -> HandlerResult {
@@ -173,12 +174,25 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             | Callback::CardSell { .. }
             | Callback::CardCustom(_)
             | Callback::CardRefresh(_)
+            | Callback::CardOpen(_)
             | Callback::SafetyDetails(_) => trading::card_button(&ctx, &cb).await,
             Callback::BroadcastConfirm(_) | Callback::BroadcastCancel(_) | Callback::BroadcastStop(_) => {
                 admin::broadcast_button(&ctx, &cb).await
             }
             Callback::AlertBuy(id) => alerts::button(&ctx, id, true).await,
             Callback::AlertSkip(id) => alerts::button(&ctx, id, false).await,
+            Callback::Home
+            | Callback::Menu(_)
+            | Callback::GoLive
+            | Callback::GoLiveConfirm
+            | Callback::GoPaper
+            | Callback::Toggle(..)
+            | Callback::Ask(_)
+            | Callback::PromptCancel
+            | Callback::WalletNew(_)
+            | Callback::WalletMenu(_)
+            | Callback::WalletAction(..)
+            | Callback::ViewPosition(_) => home::button(&ctx, &cb).await,
         }
     })
     .await

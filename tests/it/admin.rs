@@ -324,7 +324,8 @@ async fn stats_reports_users_trading_and_alert_sources(db: &TestDb) {
         sqlx::query(sqlx::AssertSqlSafe(sql)).execute(app.db.pool()).await.unwrap();
     }
     let body = text(&say(&app, ADMIN, "/stats").await);
-    assert!(body.starts_with("Users: 3 (active 3, trading enabled 1, paused 1)"), "{body}");
+    // Alice enabled trading; Mallory's first /start switched paper trading on.
+    assert!(body.starts_with("Users: 3 (active 3, trading enabled 2, paused 1)"), "{body}");
     assert!(body.contains("Today: 2 trades, volume 0.55 SOL, realized PnL 0.05 SOL"), "{body}");
     assert!(body.contains("gems: last post "), "{body}");
     assert!(body.contains("1 alerts, 1 trades"), "{body}");

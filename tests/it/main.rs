@@ -7,6 +7,7 @@ mod admin;
 mod alerts;
 mod chain;
 mod copy;
+mod home;
 mod i18n;
 mod monitor;
 mod ops;

@@ -368,8 +368,8 @@ async fn token_card_from_a_mint_or_any_supported_link(db: &TestDb) {
         assert!(body.contains(&tr(Lang::En, "card.no_holding", &[])), "{body}");
         let data = buttons(&card);
         for expected in [
+            format!("tc:b:{mint}:10000000"),
             format!("tc:b:{mint}:100000000"),
-            format!("tc:b:{mint}:1000000000"),
             format!("tc:c:{mint}"),
             format!("tc:r:{mint}"),
         ] {
@@ -427,11 +427,13 @@ async fn card_buttons_buy_sell_refresh_and_refuse_forgeries(db: &TestDb) {
         assert!(data.contains(&format!("tc:s:{mint}:{pct}")), "{data:?}");
     }
 
-    // Custom amount: a hint with the exact /buy command.
+    // Custom amount: a force-reply prompt for the amount (the typed answer is tested in home.rs).
     let cur = env.app.tg.call_count().await;
     env.app.tg.press(ALICE, ALICE, mid, &format!("tc:c:{mint}")).await;
     let hint = env.app.tg.next_text_to(cur, ALICE).await;
-    assert_eq!(text(&hint), TradeReply::CustomAmount { mint: mint.clone() }.text(Lang::En));
+    let prompt = quantbot::telegram::reply::home::UxReply::PromptBuy { mint: mint.clone() };
+    assert_eq!(text(&hint), prompt.text(Lang::En));
+    assert_eq!(hint.body["reply_markup"]["force_reply"], json!(true));
 
     // A forged sell percentage is refused; 25 % then 100 % sell.
     let cur = env.app.tg.call_count().await;

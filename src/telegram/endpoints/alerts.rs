@@ -37,7 +37,8 @@ pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
     Ok(())
 }
 
-async fn overview(deps: &BotDeps, user: UserId) -> Result<AlertsReply, RepoError> {
+/// The `/alerts` overview (also the Alerts menu).
+pub(super) async fn overview(deps: &BotDeps, user: UserId) -> Result<AlertsReply, RepoError> {
     let sources = deps.alerts.repo.sources().await?;
     let subscribed = deps.alerts.repo.subscriptions_of(user).await?;
     Ok(AlertsReply::Overview { sources, subscribed })

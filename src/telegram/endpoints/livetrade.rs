@@ -31,7 +31,14 @@ pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
             let value = words.collect::<Vec<_>>().join(" ");
             config(ctx, key, &value).await?
         }
-        _ => Reply::LiveTradeUsage,
+        Some(other) => {
+            let known = ["enable", "disable", "status", "config", "settings", "on", "off"];
+            if super::home::did_you_mean_sub(ctx, "livetrade", other, &known) {
+                return Ok(());
+            }
+            Reply::LiveTradeUsage
+        }
+        None => Reply::LiveTradeUsage,
     };
     ctx.reply(reply);
     Ok(())

@@ -4,9 +4,11 @@
 pub mod admin;
 pub mod alerts;
 pub mod copy;
+pub mod home;
 pub mod livetrade;
 pub mod positions;
 pub mod start;
+pub mod text;
 pub mod trading;
 pub mod wallet;
 

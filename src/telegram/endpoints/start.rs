@@ -1,16 +1,9 @@
-//! `/start`, `/help`, `/language` (command and buttons) and unknown commands.
+//! `/help` and `/language` (command and buttons); `/start` and unknown commands are in `home.rs`.
 
 use super::{HandlerResult, private_only};
 use crate::domain::lang::Lang;
 use crate::telegram::ctx::Ctx;
 use crate::telegram::reply::Reply;
-
-/// `/start`: the welcome (also in groups: it shows nothing private).
-pub async fn start(ctx: &Ctx, first_name: &str) -> HandlerResult {
-    let returning = ctx.user.is_some() && !ctx.created;
-    ctx.reply(Reply::Welcome { name: first_name.to_owned(), returning });
-    Ok(())
-}
 
 /// `/help`.
 pub async fn help(ctx: &Ctx) -> HandlerResult {
@@ -40,11 +33,5 @@ pub async fn language(ctx: &Ctx, arg: &str) -> HandlerResult {
 pub async fn language_button(ctx: &Ctx, new_lang: Lang) -> HandlerResult {
     ctx.deps.users.set_language(ctx.user_id, new_lang).await?;
     ctx.edit_in(new_lang, Reply::LanguageSet);
-    Ok(())
-}
-
-/// `/something` we do not know.
-pub async fn unknown(ctx: &Ctx) -> HandlerResult {
-    ctx.reply(Reply::UnknownCommand);
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `/buy`, `/sell`, `/positions close`, pasted tokens and the token-card and close buttons.
+//! `/buy`, `/sell`, `/positions close`, the token card (opened from text by `text.rs`) and the
+//! token-card and close buttons.
 //!
 //! Acting never depends on acknowledging: the trade runs first (its intent is stored before
 //! anything is sent), the "⏳" comes from the trading core once the risk checks passed, and
@@ -42,14 +43,8 @@ pub fn parse_target(text: &str) -> Option<SellTarget> {
     }
 }
 
-/// A private text message that is a bare mint address or a supported link.
-pub fn is_token_paste(text: &str) -> bool {
-    let t = text.trim();
-    !t.starts_with('/') && !t.contains(char::is_whitespace) && parse_mint(t).is_some()
-}
-
 /// The trading core, or tells the user trading is not available here.
-fn trading(ctx: &Ctx) -> Option<Trading> {
+pub(super) fn trading(ctx: &Ctx) -> Option<Trading> {
     if ctx.deps.trading.is_none() {
         ctx.reply(TradeReply::Unavailable);
     }
@@ -57,7 +52,7 @@ fn trading(ctx: &Ctx) -> Option<Trading> {
 }
 
 /// The idempotency key of this command message.
-fn command_key(ctx: &Ctx) -> IdempotencyKey {
+pub(super) fn command_key(ctx: &Ctx) -> IdempotencyKey {
     IdempotencyKey::command(ctx.user_id, ctx.chat, i64::from(ctx.message_id))
 }
 
@@ -153,7 +148,7 @@ pub async fn close_button(ctx: &Ctx, cb: &Callback, position: i64, pct: u8) -> H
 }
 
 /// Sells `pct` % of exactly the position the target names, or says it names nothing open.
-async fn close(
+pub(super) async fn close(
     ctx: &Ctx,
     trading: Trading,
     target: SellTarget,
@@ -161,12 +156,29 @@ async fn close(
     key: IdempotencyKey,
     shown: &str,
 ) -> HandlerResult {
+    close_with(ctx, trading, target, pct, key, shown, false).await
+}
+
+/// [`close`]; with `refresh_card` the token card it was pressed on is edited after the fill.
+async fn close_with(
+    ctx: &Ctx,
+    trading: Trading,
+    target: SellTarget,
+    pct: u8,
+    key: IdempotencyKey,
+    shown: &str,
+    refresh_card: bool,
+) -> HandlerResult {
     let Some(positions) = ctx.deps.positions.as_ref() else {
         ctx.reply(TradeReply::Unavailable);
         return Ok(());
     };
     let Some(position) = positions.resolve(ctx.user_id, target).await? else {
         ctx.reply(TradeReply::NotFound { value: shown.to_owned() });
+        // A token the user does not hold: its card, to buy it instead.
+        if let SellTarget::Mint(mint) = target {
+            ctx.reply(token_card(ctx, mint, false).await?);
+        }
         return Ok(());
     };
     let Ok(mint) = Pubkey::from_str(&position.mint) else {
@@ -176,12 +188,12 @@ async fn close(
     let mut req = manual(ctx.user_id, mint, Side::Sell, TradeAmount::PercentOfPosition(pct), key, None);
     // The command or button names a position: the sell acts on exactly that one.
     req.position_id = Some(position.id);
-    start(ctx, trading, req);
+    start_with(ctx, trading, req, refresh_card);
     Ok(())
 }
 
 /// A manual trade request (no alert, default exits and slippage).
-fn manual(
+pub(super) fn manual(
     user: UserId,
     mint: Pubkey,
     side: Side,
@@ -202,13 +214,24 @@ fn manual(
 /// Runs the trade off the update handler. The trading core stores the intent first, then sends
 /// the "⏳" once the risk checks pass; fills, refusals and failures are notices. Only a
 /// duplicate is answered here (the core has nothing to say about it).
-fn start(ctx: &Ctx, trading: Trading, req: TradeRequest) {
+pub(super) fn start(ctx: &Ctx, trading: Trading, req: TradeRequest) {
+    start_with(ctx, trading, req, false);
+}
+
+/// [`start`]; with `refresh_card`, a fill also edits the token card the button was pressed on
+/// (new holding, sell buttons).
+fn start_with(ctx: &Ctx, trading: Trading, req: TradeRequest, refresh_card: bool) {
     let ctx = ctx.clone();
+    let mint = req.mint;
     tokio::spawn(async move {
         match trading.execute(req).await {
             Ok(TradeOutcome::Duplicate { state, .. }) => {
                 ctx.reply(TradeReply::Duplicate { state: state.code().to_owned() });
             }
+            Ok(TradeOutcome::Filled { .. }) if refresh_card => match token_card(&ctx, mint, false).await {
+                Ok(card) => ctx.edit(card),
+                Err(e) => tracing::warn!(update_id = ctx.update_id, error.message = %e, "card not refreshed"),
+            },
             Ok(_) => {}
             Err(e) => {
                 ctx.deps.metrics.error("handler");
@@ -219,36 +242,32 @@ fn start(ctx: &Ctx, trading: Trading, req: TradeRequest) {
     });
 }
 
-/// A pasted mint or link: the token card.
-pub async fn paste(ctx: &Ctx, text: &str) -> HandlerResult {
-    let Some(mint) = parse_mint(text) else {
-        return Ok(());
-    };
-    if trading(ctx).is_none() {
-        return Ok(());
-    }
-    let card = token_card(ctx, mint, false).await?;
-    ctx.reply(card);
-    Ok(())
-}
-
-async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<TradeReply, crate::ports::RepoError> {
+/// The token card of `mint` (HTML), or why there is none.
+pub(super) async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result<Reply, crate::ports::RepoError> {
     let Some(positions) = ctx.deps.positions.as_ref() else {
-        return Ok(TradeReply::Unavailable);
+        return Ok(TradeReply::Unavailable.into());
     };
     let card = positions.card(ctx.user_id, mint, refresh).await?;
     Ok(match card.quote {
-        Ok(q) => TradeReply::Card {
-            mint: mint.to_string(),
-            quote: Box::new(q),
-            holding: card.holding,
-            presets: card.presets,
-            safety: card.safety,
-        },
+        Ok(q) => {
+            // Presets the user's max position would refuse are not offered; the card says why.
+            let max_position = positions.config(ctx.user_id).await?.max_position;
+            let (presets, capped) = crate::telegram::reply::card::offered_presets(&card.presets, max_position);
+            let view = crate::telegram::reply::card::CardView {
+                mint,
+                quote: q,
+                holding: card.holding,
+                presets,
+                capped,
+                safety: card.safety,
+            };
+            crate::telegram::reply::home::UxReply::Card(Box::new(view)).into()
+        }
         Err(code) => TradeReply::CardUnavailable {
             mint: mint.to_string(),
             reason: crate::telegram::reply::reason_text(ctx.lang, &code.code()),
-        },
+        }
+        .into(),
     })
 }
 
@@ -278,21 +297,28 @@ pub async fn card_button(ctx: &Ctx, cb: &Callback) -> HandlerResult {
             }
             ctx.answer(None);
             let req = manual(ctx.user_id, mint, Side::Buy, TradeAmount::Sol(Lamports(lamports)), key, Some("card"));
-            start(ctx, trading, req);
+            start_with(ctx, trading, req, true);
         }
         Callback::CardSell { mint, pct } => {
             ctx.answer(None);
             let key = button_key(ctx, cb);
-            return close(ctx, trading, SellTarget::Mint(mint), pct, key, &mint.to_string()).await;
+            return close_with(ctx, trading, SellTarget::Mint(mint), pct, key, &mint.to_string(), true).await;
         }
         Callback::CardCustom(mint) => {
             ctx.answer(None);
-            ctx.reply(TradeReply::CustomAmount { mint: mint.to_string() });
+            // Stored before the prompt is shown: the next typed message is the amount.
+            ctx.deps.prompts.ask(ctx.user_id, crate::app::home::PromptKind::BuyAmount(mint)).await?;
+            ctx.prompt(crate::telegram::reply::home::UxReply::PromptBuy { mint: mint.to_string() });
         }
         Callback::CardRefresh(mint) => {
             ctx.answer(None);
             let card = token_card(ctx, mint, true).await?;
             ctx.edit(card);
+        }
+        Callback::CardOpen(mint) => {
+            ctx.answer(None);
+            let card = token_card(ctx, mint, true).await?;
+            ctx.reply(card);
         }
         Callback::SafetyDetails(mint) => {
             ctx.answer(None);

@@ -17,6 +17,25 @@ use crate::telegram::reply::Reply;
 use crate::telegram::reply::wallet::{ImportFailure, WalletReply};
 use crate::wallet::SecretKeyBytes;
 
+/// The `/wallet` subcommands (for "did you mean").
+const SUBCOMMANDS: [&str; 15] = [
+    "add",
+    "new",
+    "create",
+    "import",
+    "list",
+    "default",
+    "balance",
+    "remove",
+    "delete",
+    "export",
+    "withdraw",
+    "allowlist",
+    "cleanup",
+    "reclaim",
+    "",
+];
+
 /// `/wallet …` from a message.
 pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
     let (sub, rest) = arg.split_once(char::is_whitespace).map_or((arg, ""), |(s, r)| (s, r.trim()));
@@ -32,6 +51,9 @@ pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
         ctx.reply(WalletReply::NotConfigured);
         return Ok(());
     }
+    if !SUBCOMMANDS.contains(&sub.as_str()) && super::home::did_you_mean_sub(ctx, "wallet", &sub, &SUBCOMMANDS) {
+        return Ok(());
+    }
     let reply = match subcommand(ctx, &sub, rest, deleted).await {
         Ok(reply) => Reply::from(reply),
         Err(e) => error_reply(ctx, &e),
@@ -43,6 +65,19 @@ pub async fn command(ctx: &Ctx, arg: &str) -> HandlerResult {
 async fn subcommand(ctx: &Ctx, sub: &str, rest: &str, deleted: bool) -> Result<WalletReply, WalletError> {
     let w = &ctx.deps.wallets;
     let user = ctx.user_id;
+    // `export`, `remove` and `default` without an address act on the default wallet.
+    let default_address;
+    let rest = if rest.is_empty() && matches!(sub, "export" | "remove" | "delete") {
+        match w.default_wallet(user).await? {
+            Some(record) => {
+                default_address = record.pubkey;
+                default_address.as_str()
+            }
+            None => return Ok(WalletReply::NoWallets),
+        }
+    } else {
+        rest
+    };
     let not_found = || WalletReply::NotFound { address: rest.to_owned() };
     Ok(match sub {
         "add" | "new" | "create" => WalletReply::Created { address: w.add(user).await?.pubkey },

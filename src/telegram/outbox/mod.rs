@@ -25,7 +25,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use teloxide::prelude::*;
 use teloxide::types::{
-    CallbackQueryId, ChatId, InlineKeyboardMarkup, InputFile, MessageEntity, MessageId, Recipient, ReplyMarkup,
+    CallbackQueryId, ChatId, InlineKeyboardMarkup, InputFile, MessageEntity, MessageId, ParseMode, Recipient,
+    ReplyMarkup,
 };
 use teloxide::{ApiError, RequestError};
 use tokio::sync::{Semaphore, mpsc, oneshot};
@@ -105,6 +106,22 @@ pub enum Request {
         /// The username without `@`.
         username: String,
     },
+    /// `sendMessage` in HTML parse mode (the text is escaped by its renderer).
+    Html {
+        /// HTML text.
+        text: String,
+        /// Inline keyboard or force-reply.
+        markup: Option<ReplyMarkup>,
+    },
+    /// `editMessageText` in HTML parse mode.
+    EditHtml {
+        /// Message.
+        message_id: i32,
+        /// New HTML text.
+        text: String,
+        /// New keyboard.
+        keyboard: Option<InlineKeyboardMarkup>,
+    },
 }
 
 impl Request {
@@ -120,8 +137,8 @@ impl Request {
 
     fn method(&self) -> &'static str {
         match self {
-            Self::Text { .. } => "sendMessage",
-            Self::Edit { .. } => "editMessageText",
+            Self::Text { .. } | Self::Html { .. } => "sendMessage",
+            Self::Edit { .. } | Self::EditHtml { .. } => "editMessageText",
             Self::EditMarkup { .. } => "editMessageReplyMarkup",
             Self::Delete { .. } => "deleteMessage",
             Self::Photo { .. } => "sendPhoto",
@@ -559,6 +576,21 @@ async fn call(bot: &Bot, chat: i64, request: &Request) -> Attempt {
         }
         Request::Edit { message_id, text, keyboard } => {
             let mut r = bot.edit_message_text(ChatId(chat), MessageId(*message_id), text.as_str());
+            if let Some(kb) = keyboard {
+                r = r.reply_markup(kb.clone());
+            }
+            r.await.map(|m| Some(m.id.0))
+        }
+        Request::Html { text, markup } => {
+            let mut r = bot.send_message(ChatId(chat), text.as_str()).parse_mode(ParseMode::Html);
+            if let Some(m) = markup {
+                r = r.reply_markup(m.clone());
+            }
+            r.await.map(|m| Some(m.id.0))
+        }
+        Request::EditHtml { message_id, text, keyboard } => {
+            let mut r =
+                bot.edit_message_text(ChatId(chat), MessageId(*message_id), text.as_str()).parse_mode(ParseMode::Html);
             if let Some(kb) = keyboard {
                 r = r.reply_markup(kb.clone());
             }

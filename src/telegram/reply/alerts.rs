@@ -221,8 +221,12 @@ pub fn render_alert_notice(lang: Lang, notice: &TradeNotice) -> String {
     }
 }
 
-/// Buttons of a notice: the confirm card's buy and skip buttons.
+/// Buttons of a notice: after a fill (see [`super::home::fill_keyboard`]), or the confirm card's
+/// buy and skip buttons.
 pub fn notice_keyboard(lang: Lang, notice: &TradeNotice) -> Option<InlineKeyboardMarkup> {
+    if let Some(fill) = super::home::fill_keyboard(lang, notice) {
+        return Some(fill);
+    }
     let TradeNotice::AlertConfirm { sol: amount, alert_id, mint, .. } = notice else {
         return None;
     };

@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod card;
 pub mod chart;
 pub mod copy;
+pub mod home;
 pub mod keyboards;
 pub mod labels;
 pub mod reason;
@@ -100,6 +102,16 @@ pub enum Reply {
     Copy(Box<copy::CopyReply>),
     /// A handler failed unexpectedly; nothing is known to have changed.
     Apology,
+    /// A buttons-first screen (home, menus, prompts, hints), in HTML.
+    Ux(Box<home::UxReply>),
+    /// Another reply shown as a menu screen: its text (escaped unless already HTML) and its
+    /// buttons, plus a Back row (to `back`, when set) and a Home button.
+    Screen {
+        /// The reply shown.
+        inner: Box<Reply>,
+        /// Where Back goes.
+        back: Option<crate::telegram::callback::Callback>,
+    },
 }
 
 fn sol(l: Lamports) -> String {
@@ -249,7 +261,20 @@ impl Reply {
             Self::Alerts(a) => a.text(lang),
             Self::Copy(c) => c.text(lang),
             Self::Apology => tr(lang, "errors.apology", &[]),
+            Self::Ux(u) => u.text(lang),
+            Self::Screen { inner, .. } => {
+                if inner.is_html() {
+                    inner.text(lang)
+                } else {
+                    home::esc(&inner.text(lang))
+                }
+            }
         }
+    }
+
+    /// Whether the text is HTML (sent with `parse_mode=HTML`).
+    pub fn is_html(&self) -> bool {
+        matches!(self, Self::Ux(_) | Self::Screen { .. })
     }
 
     /// The inline keyboard that goes with the message, if any.
@@ -262,6 +287,8 @@ impl Reply {
             Self::Wallet(w) => w.keyboard(lang),
             Self::Admin(a) => a.keyboard(lang),
             Self::Trade(t) => t.keyboard(lang),
+            Self::Ux(u) => u.keyboard(lang),
+            Self::Screen { inner, back } => Some(home::with_nav(lang, inner.keyboard(lang), back.as_ref())),
             _ => None,
         }
     }
@@ -294,5 +321,11 @@ impl From<alerts::AlertsReply> for Reply {
 impl From<copy::CopyReply> for Reply {
     fn from(r: copy::CopyReply) -> Self {
         Self::Copy(Box::new(r))
+    }
+}
+
+impl From<home::UxReply> for Reply {
+    fn from(r: home::UxReply) -> Self {
+        Self::Ux(Box::new(r))
     }
 }

@@ -404,7 +404,8 @@ fn button(text: String, cb: &Callback) -> teloxide::types::InlineKeyboardButton 
     teloxide::types::InlineKeyboardButton::callback(text, cb.data())
 }
 
-fn card_keyboard(
+/// The token card's buttons (also under the HTML card).
+pub fn card_keyboard(
     lang: Lang,
     mint: &solana_pubkey::Pubkey,
     presets: &[Lamports],
