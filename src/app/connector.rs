@@ -435,6 +435,18 @@ impl Connector {
         }
     }
 
+    /// The user's channel subscriptions and their settings (per-source rules such as the
+    /// dev-sell exit are read from them).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn subscriptions_of(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(crate::ports::alerts::AlertSource, SubscriptionSettings)>, crate::ports::RepoError> {
+        self.services.repo.subscriptions_of(user).await
+    }
+
     async fn request(
         &self,
         user: UserId,

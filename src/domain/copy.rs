@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use solana_pubkey::Pubkey;
 
 use super::alert::rules::{Override, SettingError, SettingKey, SubscriptionSettings};
+pub use super::exit::{BadDevSellRule, DevSellRule};
 use super::money::{LAMPORTS_PER_SOL, Lamports};
 
 /// Where a leader swapped.
@@ -127,59 +128,18 @@ pub struct CopySettings {
     /// At most this many open positions from this leader.
     pub max_open: Option<u32>,
     /// Stop copying buys after this many consecutive losing positions from this leader.
+    /// (The dev-sell exit for positions from this leader is `rules.dev_sell`, as for a channel.)
     pub pause_after_losses: Option<u32>,
-    /// The dev-sell exit for positions from this leader (`Inherit`: the user's rule).
-    pub dev_sell: Override<DevSellRule>,
 }
 
-/// The dev-sell exit: sell `sell_pct` % of a position when the token's creator sells at least
-/// `min_creator_sold_bps` of what it held (in one transaction).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DevSellRule {
-    /// Share of our position to sell, 1..=100 %.
-    pub sell_pct: u8,
-    /// Smallest creator sell that fires it, basis points of the creator's holding (1..=10,000).
-    pub min_creator_sold_bps: u32,
-}
-
+/// The creator trades that fire a dev-sell rule.
 impl DevSellRule {
-    /// Parses `off` (→ `None`) or `X:Y` (sell X % when the creator sells ≥ Y %), `%` allowed.
-    ///
-    /// # Errors
-    /// Anything else.
-    pub fn parse(text: &str) -> Result<Option<Self>, BadDevSellRule> {
-        let t = text.trim().to_ascii_lowercase();
-        if matches!(t.as_str(), "off" | "none" | "no") {
-            return Ok(None);
-        }
-        let (x, y) = t.split_once(':').ok_or(BadDevSellRule)?;
-        let sell_pct: u8 = x.trim().trim_end_matches('%').parse().map_err(|_| BadDevSellRule)?;
-        let min_creator_sold_bps = pct_bps(y).filter(|b| *b <= 10_000).ok_or(BadDevSellRule)?;
-        if !(1..=100).contains(&sell_pct) {
-            return Err(BadDevSellRule);
-        }
-        Ok(Some(Self { sell_pct, min_creator_sold_bps }))
-    }
-
-    /// `X:Y` as `parse` reads it.
-    pub fn display(rule: Option<Self>) -> String {
-        rule.map_or_else(
-            || "off".to_owned(),
-            |r| format!("{}:{}", r.sell_pct, (Decimal::from(r.min_creator_sold_bps) / Decimal::from(100)).normalize()),
-        )
-    }
-
     /// The percentage of our position to sell on a creator's trade, if it fires.
     pub fn fires(self, creator: &LeaderTrade) -> Option<u8> {
         (creator.side == LeaderSide::Sell && creator.sold_share_bps() >= self.min_creator_sold_bps)
             .then_some(self.sell_pct)
     }
 }
-
-/// Not a dev-sell rule (`X:Y` or `off`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("not a dev-sell rule")]
-pub struct BadDevSellRule;
 
 /// The rule in force for a position: the source's override, else the user's rule.
 pub fn effective_dev_sell(source: Option<&Override<DevSellRule>>, user: Option<DevSellRule>) -> Option<DevSellRule> {
@@ -200,7 +160,6 @@ impl Default for CopySettings {
             max_buys_per_day: Some(20),
             max_open: Some(5),
             pause_after_losses: None,
-            dev_sell: Override::Inherit,
         }
     }
 }
@@ -456,16 +415,7 @@ impl CopySettings {
             CopyKey::MaxDay => next.max_buys_per_day = count(value).ok_or_else(bad)?,
             CopyKey::MaxOpen => next.max_open = count(value).ok_or_else(bad)?,
             CopyKey::PauseLosses => next.pause_after_losses = count(value).ok_or_else(bad)?,
-            CopyKey::DevSell => {
-                next.dev_sell = if value.trim().eq_ignore_ascii_case("default") {
-                    Override::Inherit
-                } else {
-                    match DevSellRule::parse(value).map_err(|_| bad())? {
-                        Some(rule) => Override::Set(rule),
-                        None => Override::Off,
-                    }
-                }
-            }
+            CopyKey::DevSell => next.rules = next.rules.set(SettingKey::DevSell, value).map_err(|_| bad())?,
         }
         Ok(next)
     }
@@ -507,11 +457,7 @@ impl CopySettings {
                 format!("pct={pct} min={} max={}", sol(min), sol(max))
             }
         };
-        let dev_sell = match self.dev_sell {
-            Override::Inherit => "default".to_owned(),
-            Override::Off => "off".to_owned(),
-            Override::Set(r) => DevSellRule::display(Some(r)),
-        };
+        let dev_sell = self.rules.display(SettingKey::DevSell);
         format!(
             "{size} sells={} adds={} max_day={} max_open={} pause_losses={} dev_sell={dev_sell}",
             on(self.sells),

@@ -161,9 +161,9 @@ fn dev_sell_fires_only_on_a_creator_sell_of_at_least_the_share() {
     assert_eq!(effective_dev_sell(Some(&Override::Inherit), Some(rule)), Some(rule));
     assert_eq!(effective_dev_sell(None, None), None);
     let s = CopySettings::default().apply(&["dev_sell=25:10"]).unwrap_or_default();
-    assert_eq!(s.dev_sell, Override::Set(DevSellRule { sell_pct: 25, min_creator_sold_bps: 1_000 }));
+    assert_eq!(s.rules.dev_sell, Override::Set(DevSellRule { sell_pct: 25, min_creator_sold_bps: 1_000 }));
     assert_eq!(
-        effective_dev_sell(Some(&s.dev_sell), None),
+        effective_dev_sell(Some(&s.rules.dev_sell), None),
         Some(DevSellRule { sell_pct: 25, min_creator_sold_bps: 1_000 })
     );
 }

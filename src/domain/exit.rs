@@ -305,3 +305,56 @@ pub fn next_peak(peak: Decimal, price: Decimal) -> Decimal {
 #[cfg(test)]
 #[path = "exit_tests.rs"]
 mod tests;
+
+/// The dev-sell exit: sell `sell_pct` % of a position when the token's creator sells at least
+/// `min_creator_sold_bps` of what it held (in one transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevSellRule {
+    /// Share of our position to sell, 1..=100 %.
+    pub sell_pct: u8,
+    /// Smallest creator sell that fires it, basis points of the creator's holding (1..=10,000).
+    pub min_creator_sold_bps: u32,
+}
+
+impl DevSellRule {
+    /// Parses `off` (→ `None`) or `X:Y` (sell X % when the creator sells ≥ Y %), `%` allowed.
+    ///
+    /// # Errors
+    /// Anything else.
+    pub fn parse(text: &str) -> Result<Option<Self>, BadDevSellRule> {
+        let t = text.trim().to_ascii_lowercase();
+        if matches!(t.as_str(), "off" | "none" | "no") {
+            return Ok(None);
+        }
+        let (x, y) = t.split_once(':').ok_or(BadDevSellRule)?;
+        let sell_pct: u8 = x.trim().trim_end_matches('%').parse().map_err(|_| BadDevSellRule)?;
+        let min_creator_sold_bps = dev_sell_bps(y).filter(|b| *b <= 10_000).ok_or(BadDevSellRule)?;
+        if !(1..=100).contains(&sell_pct) {
+            return Err(BadDevSellRule);
+        }
+        Ok(Some(Self { sell_pct, min_creator_sold_bps }))
+    }
+
+    /// `X:Y` as `parse` reads it.
+    pub fn display(rule: Option<Self>) -> String {
+        rule.map_or_else(
+            || "off".to_owned(),
+            |r| format!("{}:{}", r.sell_pct, (Decimal::from(r.min_creator_sold_bps) / Decimal::from(100)).normalize()),
+        )
+    }
+}
+
+/// Not a dev-sell rule (`X:Y` or `off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a dev-sell rule")]
+pub struct BadDevSellRule;
+
+/// `Y` of a dev-sell rule: a percentage (decimal comma and `%` allowed) as basis points.
+fn dev_sell_bps(v: &str) -> Option<u32> {
+    let d: Decimal = v.trim().trim_end_matches('%').replace(',', ".").parse().ok()?;
+    let bps = d.checked_mul(Decimal::from(100))?;
+    if bps.fract() != Decimal::ZERO {
+        return None;
+    }
+    u32::try_from(bps).ok().filter(|b| (1..=10_000).contains(b))
+}

@@ -587,3 +587,51 @@ async fn a_creator_sell_fires_the_dev_sell_exit_on_the_first_qualifying_event(db
     assert_eq!(sells.len(), 1, "{sells:?}");
 }
 on_both_databases!(a_creator_sell_fires_the_dev_sell_exit_on_the_first_qualifying_event);
+
+/// Dev-sell per channel source: a position bought from a subscribed channel follows that
+/// subscription's `dev_sell` (`/alerts set calls dev_sell=100:50`) with no user rule at all;
+/// another subscriber of the same channel without the override keeps holding.
+async fn a_channel_sources_dev_sell_rule_sells_its_positions_on_a_creator_sell(db: &TestDb) {
+    use quantbot::domain::alert::AlertKind;
+    use quantbot::domain::alert::rules::SubscriptionSettings;
+    use quantbot::domain::exit::ExitReason;
+    use quantbot::ports::alerts::{AddSource, AlertRepo, NewSource};
+    let w = world(db).await;
+    w.follower(27, "0.01").await;
+    w.follower(28, "0.01").await;
+    let watcher = Watcher::new(w.copy.clone(), w.chain.clone());
+    let buy = w.buy(SOL, 1_000_000_000, 0);
+    assert_eq!(watcher.handle_signature(&w.leader, &buy).await.unwrap(), Handled::Copied);
+    // Both positions now come from the channel "calls" (as a channel alert labels them).
+    sqlx::query("UPDATE positions SET source = 'alert:calls' WHERE user_id IN (27, 28)")
+        .execute(w.db.pool())
+        .await
+        .unwrap();
+    let source = NewSource {
+        chat_id: -100_777,
+        username: None,
+        kind: AlertKind::CaDrop,
+        name: "calls".to_owned(),
+        created_by: UserId(27),
+    };
+    let AddSource::Added(source) = w.db.add_source(&source).await.unwrap() else { panic!("source") };
+    let with_rule = SubscriptionSettings::default().apply(&["dev_sell=100:50"]).unwrap();
+    w.db.subscribe(UserId(27), source.id, &with_rule).await.unwrap();
+    w.db.subscribe(UserId(28), source.id, &SubscriptionSettings::default()).await.unwrap();
+    assert_eq!(w.copy.refresh_creators().await.unwrap(), 1, "only the channel's override turns the rule on");
+    assert!(w.copy.watched().borrow().contains(&w.coin.creator));
+
+    let creator = w.coin.creator;
+    let held = 100_000_000_000u64;
+    let big = w.land_for(&creator, pump_tx(&creator, &w.coin, false, SOL, 60_000_000_000, held));
+    assert_eq!(watcher.handle_signature(&creator, &big).await.unwrap(), Handled::Copied);
+    assert!(w.db.open_positions(UserId(27)).await.unwrap().is_empty(), "{:?}", w.notices.of(27));
+    let named = w
+        .notices
+        .of(27)
+        .into_iter()
+        .any(|n| matches!(n, TradeNotice::Filled { exit: Some(ExitReason::DevSell { sold_bps: 6_000 }), .. }));
+    assert!(named, "{:?}", w.notices.of(27));
+    assert_eq!(w.db.open_positions(UserId(28)).await.unwrap().len(), 1, "no rule for this subscriber");
+}
+on_both_databases!(a_channel_sources_dev_sell_rule_sells_its_positions_on_a_creator_sell);

@@ -1,5 +1,5 @@
 //! The dev-sell exit: every open position on a Pump.fun coin whose rule is on (the source's
-//! `dev_sell`, else the user's `/copy devsell`) has its coin's creator watched on the same
+//! `dev_sell` — a followed leader's or a subscribed channel's —, else the user's `/copy devsell`) has its coin's creator watched on the same
 //! socket as the leaders; a creator sell of at least the rule's share sells the rule's share of
 //! the position through the trading core, once per position (`p<id>:exit:dev_sell:0`).
 
@@ -10,6 +10,7 @@ use solana_pubkey::Pubkey;
 use super::{CopyService, position_label};
 use crate::app::monitor::escalate;
 use crate::app::trade::{TradeAmount, TradeRequest};
+use crate::domain::alert::rules::Override;
 use crate::domain::copy::{DevSellRule, LeaderTrade, effective_dev_sell};
 use crate::domain::exit::ExitReason;
 use crate::domain::intent::{IdempotencyKey, IntentOrigin};
@@ -32,29 +33,43 @@ impl CopyService {
     }
 
     /// The rule in force for every open position: `(position, rule)` for those with one on.
+    /// A position's source (a followed leader or a subscribed channel) may override the user's
+    /// rule (`/copy set <name> dev_sell=…`, `/alerts set <source> dev_sell=…`).
     async fn positions_with_rule(&self) -> Result<Vec<(PositionRecord, DevSellRule)>, RepoError> {
         let users: HashMap<UserId, DevSellRule> = self.repo.dev_sell_users().await?.into_iter().collect();
         let positions = self.trading.ports().positions.all_open_positions().await?;
-        let mut follows: HashMap<UserId, Vec<crate::ports::copy::Follow>> = HashMap::new();
+        // Each holder's per-source overrides, read once per holder.
+        let mut sources: HashMap<UserId, HashMap<String, Override<DevSellRule>>> = HashMap::new();
         let mut out = Vec::new();
         for p in positions {
-            let from_copy = p.source.as_deref().is_some_and(|s| s.starts_with("alert:copy:"));
-            let source_rule = if from_copy {
-                if let std::collections::hash_map::Entry::Vacant(e) = follows.entry(p.user) {
-                    e.insert(self.repo.follows(p.user).await?);
+            let source_rule = match p.source.as_deref().filter(|s| s.starts_with("alert:")) {
+                Some(label) => {
+                    if let std::collections::hash_map::Entry::Vacant(e) = sources.entry(p.user) {
+                        e.insert(self.source_rules(p.user).await?);
+                    }
+                    sources.get(&p.user).and_then(|by_label| by_label.get(label)).cloned()
                 }
-                follows
-                    .get(&p.user)
-                    .and_then(|list| {
-                        list.iter().find(|f| Some(position_label(&f.name).as_str()) == p.source.as_deref())
-                    })
-                    .map(|f| f.settings.dev_sell.clone())
-            } else {
-                None
+                None => None,
             };
             if let Some(rule) = effective_dev_sell(source_rule.as_ref(), users.get(&p.user).copied()) {
                 out.push((p, rule));
             }
+        }
+        Ok(out)
+    }
+
+    /// The user's dev-sell overrides by position source label: each followed leader
+    /// (`alert:copy:<name>`) and each subscribed channel (`alert:<name>`).
+    async fn source_rules(&self, user: UserId) -> Result<HashMap<String, Override<DevSellRule>>, RepoError> {
+        let mut out: HashMap<String, Override<DevSellRule>> = self
+            .repo
+            .follows(user)
+            .await?
+            .into_iter()
+            .map(|f| (position_label(&f.name), f.settings.rules.dev_sell))
+            .collect();
+        for (source, settings) in self.connector.subscriptions_of(user).await? {
+            out.insert(format!("alert:{}", source.name), settings.dev_sell);
         }
         Ok(out)
     }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::SignalLevels;
-use crate::domain::exit::ExitRules;
+use crate::domain::exit::{DevSellRule, ExitRules};
 use crate::domain::money::{Bps, LAMPORTS_PER_SOL, Lamports};
 use crate::domain::safety::{Limit, SafetyLevel, SafetyOverrides, SafetyRefusal};
 use crate::domain::user_config::{ConfigKey, TakeProfitStep, Trailing, UserConfig};
@@ -93,6 +93,8 @@ pub struct SubscriptionSettings {
     pub max_drift_bps: Option<u32>,
     /// Overrides of the user's token-safety rules for this source.
     pub safety: SafetyOverrides,
+    /// The dev-sell exit for positions from this source (`Inherit`: the user's rule).
+    pub dev_sell: Override<DevSellRule>,
 }
 
 impl Default for SubscriptionSettings {
@@ -111,6 +113,7 @@ impl Default for SubscriptionSettings {
             max_age_secs: Some(super::freshness::DEFAULT_MAX_AGE_SECS),
             max_drift_bps: Some(super::freshness::DEFAULT_MAX_DRIFT_BPS),
             safety: SafetyOverrides::default(),
+            dev_sell: Override::Inherit,
         }
     }
 }
@@ -158,11 +161,13 @@ pub enum SettingKey {
     MinAge,
     /// `sellable`: require | off | default.
     Sellable,
+    /// `dev_sell`: X:Y (sell X % when the creator sells ≥ Y %) | off | default.
+    DevSell,
 }
 
 impl SettingKey {
     /// Every key, in display order.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::Sol,
         Self::Mode,
         Self::MaxMcap,
@@ -183,6 +188,7 @@ impl SettingKey {
         Self::Dev,
         Self::MinAge,
         Self::Sellable,
+        Self::DevSell,
     ];
 
     /// The key as typed.
@@ -208,6 +214,7 @@ impl SettingKey {
             Self::Dev => "dev",
             Self::MinAge => "min_age",
             Self::Sellable => "sellable",
+            Self::DevSell => "dev_sell",
         }
     }
 
@@ -230,6 +237,7 @@ impl SettingKey {
             "transfer_fee" | "max_fee" => "fee",
             "creator" | "dev_share" => "dev",
             "sell" => "sellable",
+            "devsell" | "dev_sells" | "creator_sell" => "dev_sell",
             other => other,
         };
         Self::ALL.into_iter().find(|k| k.name() == t)
@@ -363,6 +371,9 @@ impl SubscriptionSettings {
                     |s: &str| s.trim().trim_end_matches('s').parse::<u32>().ok().filter(|n| (1..=604_800).contains(n));
                 next.safety.min_age_secs = limit(v, secs).ok_or_else(bad)?
             }
+            SettingKey::DevSell => {
+                next.dev_sell = over(v, |s| DevSellRule::parse(s).ok().flatten()).ok_or_else(bad)?;
+            }
         }
         Ok(next)
     }
@@ -428,6 +439,7 @@ impl SubscriptionSettings {
             SettingKey::Top10 => limit_text(self.safety.max_top10_bps, pct),
             SettingKey::Dev => limit_text(self.safety.max_dev_bps, pct),
             SettingKey::MinAge => limit_text(self.safety.min_age_secs, |n| n.to_string()),
+            SettingKey::DevSell => over_text(&map_over(&self.dev_sell, |r| DevSellRule::display(Some(*r)))),
         }
     }
 
