@@ -7,6 +7,7 @@ pub mod failure;
 pub mod intent;
 pub mod lang;
 pub mod money;
+pub mod order;
 pub mod position;
 pub mod risk;
 pub mod safety;
