@@ -10,6 +10,7 @@ mod audit;
 mod controls;
 mod deletions;
 mod intents;
+mod orders;
 mod outbox;
 mod positions;
 mod settings;
