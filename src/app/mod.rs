@@ -6,6 +6,7 @@ pub mod connector;
 pub mod keys;
 pub mod livetrade;
 pub mod monitor;
+pub mod orders;
 pub mod panic;
 pub mod positions;
 pub mod prices;

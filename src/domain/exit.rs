@@ -132,6 +132,20 @@ pub enum ExitReason {
     },
     /// The user's `/panic`.
     Panic,
+    /// Resting limit order `order_id` filled.
+    LimitOrder {
+        /// The order (`#7`).
+        order_id: i64,
+    },
+    /// Slice `slice` (1-based) of `slices` of DCA order `order_id`.
+    DcaSlice {
+        /// The order.
+        order_id: i64,
+        /// This slice, 1-based.
+        slice: u32,
+        /// Slices in all.
+        slices: u32,
+    },
 }
 
 impl ExitRule {

@@ -366,7 +366,7 @@ impl OrderView {
                 let price = price?;
                 trigger.fires(price).then_some(OrderDecision::Fire { fill: 1, size: self.size })
             }
-            Plan::Dca { slices, min_price, max_price, .. } => {
+            Plan::Dca { min_price, max_price, .. } => {
                 if now_ms < self.next_at_ms {
                     return None;
                 }
@@ -376,12 +376,7 @@ impl OrderView {
                         return None;
                     }
                 }
-                let size = match self.size {
-                    Size::Lamports(total) => Size::Lamports(slice(total, slices, self.fills)),
-                    Size::Tokens(total) => Size::Tokens(slice(total, slices, self.fills)),
-                    other => other,
-                };
-                Some(OrderDecision::Fire { fill: self.fills + 1, size })
+                Some(OrderDecision::Fire { fill: self.fills + 1, size: self.fill_size(self.fills + 1) })
             }
         }
     }
@@ -396,10 +391,29 @@ impl OrderView {
         Self { fills: fill.max(self.fills), next_at_ms, ..*self }
     }
 
+    /// What fill `fill` (1-based) trades: the whole size for a limit order, that slice of the
+    /// total for a DCA.
+    pub fn fill_size(&self, fill: u32) -> Size {
+        let index = fill.saturating_sub(1);
+        match (self.plan, self.size) {
+            (Plan::Dca { slices, .. }, Size::Lamports(total)) => Size::Lamports(slice(total, slices, index)),
+            (Plan::Dca { slices, .. }, Size::Tokens(total)) => Size::Tokens(slice(total, slices, index)),
+            (_, size) => size,
+        }
+    }
+
     /// Whether every fill has been made.
     pub fn is_done(&self) -> bool {
         self.fills >= self.plan.fills()
     }
+}
+
+/// `bps` of the spendable part of `balance` (what is above `reserve`), rounded down: a `5%`
+/// size at execution time.
+pub fn share_of(balance: super::money::Lamports, reserve: super::money::Lamports, bps: u32) -> super::money::Lamports {
+    let spendable = u128::from(balance.saturating_sub(reserve).0);
+    let share = spendable * u128::from(bps.min(10_000)) / 10_000;
+    super::money::Lamports(u64::try_from(share).unwrap_or(u64::MAX))
 }
 
 /// Checks a DCA plan: slice count in range and a total that gives every slice at least one unit.

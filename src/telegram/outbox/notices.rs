@@ -60,6 +60,7 @@ fn kind(notice: &TradeNotice) -> &'static str {
         TradeNotice::PositionAdjusted { .. } => "adjusted",
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => "alert",
         TradeNotice::ExecutionBreaker { .. } => "admin",
+        TradeNotice::OrderEnded { .. } => "order",
     }
 }
 

@@ -120,6 +120,14 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
             super::alerts::render_alert_notice(lang, notice)
         }
+        TradeNotice::OrderEnded { order_id, mint, reason } => match reason {
+            None => tr(lang, "order.expired", &[("id", &order_id.to_string()), ("mint", &short(mint))]),
+            Some(reason) => tr(
+                lang,
+                "order.failed",
+                &[("id", &order_id.to_string()), ("mint", &short(mint)), ("reason", &failure_text(lang, reason))],
+            ),
+        },
     }
 }
 
@@ -143,6 +151,12 @@ pub fn exit_reason_text(lang: Lang, reason: &ExitReason) -> String {
             tr(lang, "exit.time", &[("hours", &hours.to_string())])
         }
         ExitReason::Panic => tr(lang, "exit.panic", &[]),
+        ExitReason::LimitOrder { order_id } => tr(lang, "exit.limit_order", &[("id", &order_id.to_string())]),
+        ExitReason::DcaSlice { order_id, slice, slices } => tr(
+            lang,
+            "exit.dca_slice",
+            &[("id", &order_id.to_string()), ("slice", &slice.to_string()), ("slices", &slices.to_string())],
+        ),
     }
 }
 
