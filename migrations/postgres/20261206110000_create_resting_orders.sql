@@ -6,6 +6,7 @@
 CREATE TABLE resting_orders (
     id BIGSERIAL PRIMARY KEY,
     user_id BIGINT NOT NULL,
+    request_key TEXT NOT NULL,        -- the command message that placed it (a redelivery places nothing)
     mint TEXT NOT NULL,
     side TEXT NOT NULL,               -- buy | sell
     position_id BIGINT,               -- sells: the position they sell
@@ -21,4 +22,5 @@ CREATE TABLE resting_orders (
     updated_at BIGINT NOT NULL
 );
 CREATE INDEX resting_orders_state_idx ON resting_orders(state, id);
+CREATE UNIQUE INDEX resting_orders_request_idx ON resting_orders(request_key);
 CREATE INDEX resting_orders_user_idx ON resting_orders(user_id, state);

@@ -194,7 +194,7 @@ impl Orders {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn place_limit(&self, user: UserId, o: LimitOrder) -> Placed {
+    pub async fn place_limit(&self, user: UserId, key: &str, o: LimitOrder) -> Placed {
         let now = self.trading.ports().clock.now_ms();
         let expires_at_ms = match o.expires_in_ms {
             Some(ms) if !(1..=MAX_EXPIRY_MS).contains(&ms) => {
@@ -216,6 +216,7 @@ impl Orders {
             Err(e) => return Ok(Err(PlaceRefusal::Invalid(e))),
         };
         let new = NewOrder {
+            request_key: key.to_owned(),
             user,
             mint: mint.to_string(),
             side: o.side,
@@ -232,7 +233,7 @@ impl Orders {
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn place_dca(&self, user: UserId, o: DcaOrder) -> Placed {
+    pub async fn place_dca(&self, user: UserId, key: &str, o: DcaOrder) -> Placed {
         let now = self.trading.ports().clock.now_ms();
         if !DCA_INTERVAL_MS.contains(&o.interval_ms) {
             return Ok(Err(PlaceRefusal::Invalid(OrderError::Duration)));
@@ -256,6 +257,7 @@ impl Orders {
         let plan = Plan::Dca { slices: o.slices, interval_ms: o.interval_ms, min_price: None, max_price: None };
         let expires_at_ms = None;
         let new = NewOrder {
+            request_key: key.to_owned(),
             user,
             mint: mint.to_string(),
             side: o.side,

@@ -12,6 +12,8 @@ use crate::domain::user::UserId;
 /// A new order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
+    /// The request that placed it (unique: a redelivered command places nothing new).
+    pub request_key: String,
     /// Owner.
     pub user: UserId,
     /// Mint (base58).
@@ -56,7 +58,7 @@ pub struct OrderRecord {
 /// Storage of resting orders.
 #[async_trait]
 pub trait OrderRepo: Send + Sync {
-    /// Stores a new active order.
+    /// Stores a new active order; an order with the same `request_key` is returned instead.
     async fn insert_order(&self, order: &NewOrder, now_ms: i64) -> Result<OrderRecord, RepoError>;
     /// Every active order (the monitor's load at start).
     async fn active_orders(&self) -> Result<Vec<OrderRecord>, RepoError>;

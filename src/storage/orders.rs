@@ -76,23 +76,25 @@ impl OrderRepo for Db {
             Side::Buy => "buy",
             Side::Sell => "sell",
         };
-        let sql = format!(
-            "INSERT INTO resting_orders (user_id, mint, side, position_id, plan, size, fills, settled, next_at, \
-             expires_at, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, 'active', $9, $9) \
-             RETURNING {COLUMNS}"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(o.user.0)
-            .bind(&o.mint)
-            .bind(side)
-            .bind(o.position_id)
-            .bind(json(&o.plan)?)
-            .bind(json(&o.size)?)
-            .bind(o.next_at_ms)
-            .bind(o.expires_at_ms)
-            .bind(now_ms)
-            .fetch_one(self.writer())
-            .await?;
+        sqlx::query(
+            "INSERT INTO resting_orders (request_key, user_id, mint, side, position_id, plan, size, fills, settled, \
+             next_at, expires_at, state, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8, $9, 'active', $10, $10) ON CONFLICT (request_key) DO NOTHING",
+        )
+        .bind(&o.request_key)
+        .bind(o.user.0)
+        .bind(&o.mint)
+        .bind(side)
+        .bind(o.position_id)
+        .bind(json(&o.plan)?)
+        .bind(json(&o.size)?)
+        .bind(o.next_at_ms)
+        .bind(o.expires_at_ms)
+        .bind(now_ms)
+        .execute(self.writer())
+        .await?;
+        let sql = format!("SELECT {COLUMNS} FROM resting_orders WHERE request_key = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&o.request_key).fetch_one(self.writer()).await?;
         row_to_order(&row)
     }
 

@@ -3,7 +3,8 @@
 //! Formats (each ≤ 64 bytes, Telegram's limit; kept compatible with buttons already sent):
 //! `lang:<code>`, `lt:on|off`, `cfg:menu`, `cfg:k:<key>`, `cfg:s:<key>:<value>`, `w:y|n:<nonce>`,
 //! `pos:close:<id>:<pct>`, `pos:hist:<page>`, `pos:chart`, `tc:b:<mint>:<lamports>`,
-//! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`.
+//! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`,
+//! `ord:x:<order id>`, `pn:y|n`.
 
 use std::str::FromStr;
 
@@ -73,6 +74,10 @@ pub enum Callback {
     AlertBuy(i64),
     /// Alert confirm card: dismiss.
     AlertSkip(i64),
+    /// `/orders`: cancel resting order `id`.
+    OrderCancel(i64),
+    /// `/panic` card: sell everything (true) or dismiss.
+    Panic(bool),
 }
 
 fn positive(text: &str) -> Option<i64> {
@@ -131,6 +136,9 @@ impl Callback {
             ["bc", "s", id] => Self::BroadcastStop(positive(id)?),
             ["al", "buy", id] => Self::AlertBuy(positive(id)?),
             ["al", "skip", id] => Self::AlertSkip(positive(id)?),
+            ["ord", "x", id] => Self::OrderCancel(positive(id)?),
+            ["pn", "y"] => Self::Panic(true),
+            ["pn", "n"] => Self::Panic(false),
             _ => return None,
         })
     }
@@ -159,6 +167,9 @@ impl Callback {
             Self::BroadcastStop(id) => format!("bc:s:{id}"),
             Self::AlertBuy(id) => format!("al:buy:{id}"),
             Self::AlertSkip(id) => format!("al:skip:{id}"),
+            Self::OrderCancel(id) => format!("ord:x:{id}"),
+            Self::Panic(true) => "pn:y".to_owned(),
+            Self::Panic(false) => "pn:n".to_owned(),
         }
     }
 
@@ -174,6 +185,8 @@ impl Callback {
             Self::SafetyDetails(_) => "safety",
             Self::BroadcastConfirm(_) | Self::BroadcastCancel(_) | Self::BroadcastStop(_) => "broadcast",
             Self::AlertBuy(_) | Self::AlertSkip(_) => "alert",
+            Self::OrderCancel(_) => "orders",
+            Self::Panic(_) => "panic",
         }
     }
 }
@@ -204,6 +217,9 @@ mod tests {
             Callback::BroadcastStop(i64::MAX),
             Callback::AlertBuy(i64::MAX),
             Callback::AlertSkip(i64::MAX),
+            Callback::OrderCancel(i64::MAX),
+            Callback::Panic(true),
+            Callback::Panic(false),
         ];
         all.extend(Lang::ALL.map(Callback::Language));
         for k in ConfigKey::ALL {
@@ -245,6 +261,9 @@ mod tests {
             "w:y:short",
             "sf:notamint",
             "sf:",
+            "ord:x:0",
+            "ord:x:abc",
+            "pn:maybe",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

@@ -38,6 +38,18 @@ pub enum Command {
     /// Alert sources and subscriptions (`/alerts [subscribe|unsubscribe|set <source> …]`).
     #[command(description = "alert sources: subscribe | unsubscribe | set", parse_with = rest)]
     Alerts(String),
+    /// Resting limit orders (`/limit buy <mint> <sol|5%> <trigger> [expiry]`, `/limit sell …`).
+    #[command(description = "limit orders: /limit buy|sell <mint|#position> <size> <trigger> [expiry]", parse_with = rest)]
+    Limit(String),
+    /// DCA (`/dca buy|sell <mint|#position> <total> <slices> <interval>`).
+    #[command(description = "DCA: /dca buy|sell <mint|#position> <total> <slices> <interval>", parse_with = rest)]
+    Dca(String),
+    /// Resting orders, a cancel button each (`/orders [cancel <id>]`).
+    #[command(description = "resting orders: list | cancel <id>", parse_with = rest)]
+    Orders(String),
+    /// Sell every open position and turn new entries off (asks to confirm).
+    #[command(description = "sell everything now and stop new entries")]
+    Panic,
 }
 
 /// Takes everything after the command as one trimmed argument (possibly empty).
@@ -74,6 +86,10 @@ impl Command {
             Self::Sell(_) => "sell",
             Self::Positions(_) => "positions",
             Self::Alerts(_) => "alerts",
+            Self::Limit(_) => "limit",
+            Self::Dca(_) => "dca",
+            Self::Orders(_) => "orders",
+            Self::Panic => "panic",
         }
     }
 

@@ -21,7 +21,7 @@ use super::callback::Callback;
 use super::command::{AdminCommand, Command};
 use super::ctx::{Ctx, HandlerError, HandlerResult, Origin, user_key};
 use super::deps::BotDeps;
-use super::endpoints::{admin, alerts, livetrade, positions, start, trading, wallet};
+use super::endpoints::{admin, alerts, livetrade, orders, positions, start, trading, wallet};
 use super::reply::Reply;
 
 /// The sender's user row could not be read or written (storage down).
@@ -131,6 +131,10 @@ async fn on_command(ctx: Ctx, msg: Message, cmd: Command) -> HandlerResult {
             Command::Sell(arg) => trading::sell(&ctx, &arg).await,
             Command::Positions(arg) => positions::command(&ctx, &arg).await,
             Command::Alerts(arg) => alerts::command(&ctx, &arg).await,
+            Command::Limit(arg) => orders::limit(&ctx, &arg).await,
+            Command::Dca(arg) => orders::dca(&ctx, &arg).await,
+            Command::Orders(arg) => orders::list(&ctx, &arg).await,
+            Command::Panic => orders::panic(&ctx).await,
         }
     })
     .await
@@ -178,6 +182,8 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             }
             Callback::AlertBuy(id) => alerts::button(&ctx, id, true).await,
             Callback::AlertSkip(id) => alerts::button(&ctx, id, false).await,
+            Callback::OrderCancel(id) => orders::cancel_button(&ctx, id).await,
+            Callback::Panic(confirm) => orders::panic_button(&ctx, confirm).await,
         }
     })
     .await

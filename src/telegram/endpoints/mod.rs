@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod livetrade;
+pub mod orders;
 pub mod positions;
 pub mod start;
 pub mod trading;

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod chart;
 pub mod keyboards;
 pub mod labels;
+pub mod orders;
 pub mod reason;
 pub mod safety;
 pub mod trade;
@@ -95,6 +96,8 @@ pub enum Reply {
     Trade(Box<trade::TradeReply>),
     /// An alerts message (`/alerts`, `/source`).
     Alerts(Box<alerts::AlertsReply>),
+    /// A resting-orders or panic message (`/limit`, `/dca`, `/orders`, `/panic`).
+    Orders(Box<orders::OrdersReply>),
     /// A handler failed unexpectedly; nothing is known to have changed.
     Apology,
 }
@@ -244,6 +247,7 @@ impl Reply {
             Self::Admin(a) => a.text(lang),
             Self::Trade(t) => t.text(lang),
             Self::Alerts(a) => a.text(lang),
+            Self::Orders(o) => o.text(lang),
             Self::Apology => tr(lang, "errors.apology", &[]),
         }
     }
@@ -258,6 +262,7 @@ impl Reply {
             Self::Wallet(w) => w.keyboard(lang),
             Self::Admin(a) => a.keyboard(lang),
             Self::Trade(t) => t.keyboard(lang),
+            Self::Orders(o) => o.keyboard(lang),
             _ => None,
         }
     }
@@ -278,6 +283,12 @@ impl From<admin::AdminReply> for Reply {
 impl From<trade::TradeReply> for Reply {
     fn from(r: trade::TradeReply) -> Self {
         Self::Trade(Box::new(r))
+    }
+}
+
+impl From<orders::OrdersReply> for Reply {
+    fn from(r: orders::OrdersReply) -> Self {
+        Self::Orders(Box::new(r))
     }
 }
 

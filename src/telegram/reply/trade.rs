@@ -546,6 +546,8 @@ mod exit_reason_tests {
             (ExitReason::Trailing { trail_bps: 200 }, "Trailing stop −2 % from peak"),
             (ExitReason::Time { after_ms: 48 * 3_600_000 }, "Time exit after 48 h"),
             (ExitReason::Panic, "Panic sell"),
+            (ExitReason::LimitOrder { order_id: 7 }, "Limit order #7 filled"),
+            (ExitReason::DcaSlice { order_id: 9, slice: 3, slices: 10 }, "DCA #9 slice 3/10"),
         ];
         for (reason, en) in cases {
             let text = render_notice(Lang::En, &sold(Some(reason)));
