@@ -21,7 +21,7 @@ use super::monitor::escalate;
 use super::trade::{TradeAmount, TradeOutcome, TradeRequest, Trading};
 use crate::domain::exit::ExitReason;
 use crate::domain::failure::TradeFailure;
-use crate::domain::intent::IdempotencyKey;
+use crate::domain::intent::{IdempotencyKey, IntentState};
 use crate::domain::money::Lamports;
 use crate::domain::order::{
     DCA_INTERVAL_MS, Market, MAX_EXPIRY_MS, OrderDecision, OrderError, OrderState, OrderView, Plan, Size, TriggerSpec,
@@ -473,6 +473,11 @@ impl Orders {
             }
             match self.trading.execute(req).await {
                 Ok(TradeOutcome::Failed { reason, .. }) => outcome = Some(Err(reason)),
+                // An earlier attempt with this key never landed (recovery failed an intent a
+                // crash interrupted before signing): the next attempt key may trade.
+                Ok(TradeOutcome::Duplicate { state: IntentState::Failed | IntentState::Expired, .. }) => {
+                    outcome = Some(Err(TradeFailure::Interrupted));
+                }
                 Ok(o) => {
                     outcome = Some(Ok(o));
                     break;

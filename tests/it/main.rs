@@ -9,6 +9,7 @@ mod chain;
 mod i18n;
 mod monitor;
 mod ops;
+mod orders;
 mod outbox;
 mod safety;
 mod storage;
