@@ -53,11 +53,11 @@ pub(crate) const SOL: u64 = 1_000_000_000;
 
 // ---------------------------------------------------------------- the real app
 
-struct Env {
-    app: TestApp,
-    chain: FakeChain,
-    coin: Coin,
-    wallet: Pubkey,
+pub(crate) struct Env {
+    pub(crate) app: TestApp,
+    pub(crate) chain: FakeChain,
+    pub(crate) coin: Coin,
+    pub(crate) wallet: Pubkey,
 }
 
 pub(crate) fn new_coin(chain: &FakeChain) -> Coin {
@@ -67,7 +67,7 @@ pub(crate) fn new_coin(chain: &FakeChain) -> Coin {
 }
 
 /// The real app, live trading, a funded wallet and `settings` applied with `/livetrade config`.
-async fn setup(db: &TestDb, settings: &[&str]) -> Env {
+pub(crate) async fn setup(db: &TestDb, settings: &[&str]) -> Env {
     let chain = FakeChain::start().await;
     pump::install(&chain);
     let coin = new_coin(&chain);
@@ -124,7 +124,7 @@ fn prefix(key: &str) -> String {
 }
 
 /// Buys `coin` for 0.1 SOL through Telegram and returns the open position.
-async fn buy(env: &Env, coin: &Coin) -> PositionRecord {
+pub(crate) async fn buy(env: &Env, coin: &Coin) -> PositionRecord {
     let cur = env.app.tg.call_count().await;
     say(&env.app, &format!("/buy {} 0.1", coin.mint)).await;
     notice(&env.app, cur, &prefix("trade.bought")).await;
