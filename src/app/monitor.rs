@@ -197,7 +197,9 @@ impl Monitor {
         }
         let quoted = self.prices.prices(&holdings).await;
         let by_mint: HashMap<Pubkey, Decimal> = match &self.orders {
-            Some(_) => holdings.iter().zip(&quoted).filter_map(|((m, _), p)| p.as_ref().ok().map(|p| (*m, *p))).collect(),
+            Some(_) => {
+                holdings.iter().zip(&quoted).filter_map(|((m, _), p)| p.as_ref().ok().map(|p| (*m, *p))).collect()
+            }
             None => HashMap::new(),
         };
         let mut prices: Vec<Result<Decimal, crate::ports::PriceError>> =

@@ -24,7 +24,7 @@ use crate::domain::failure::TradeFailure;
 use crate::domain::intent::{IdempotencyKey, IntentState};
 use crate::domain::money::Lamports;
 use crate::domain::order::{
-    DCA_INTERVAL_MS, Market, MAX_EXPIRY_MS, OrderDecision, OrderError, OrderState, OrderView, Plan, Size, TriggerSpec,
+    DCA_INTERVAL_MS, MAX_EXPIRY_MS, Market, OrderDecision, OrderError, OrderState, OrderView, Plan, Size, TriggerSpec,
     check_dca,
 };
 use crate::domain::position::Side;
@@ -492,12 +492,15 @@ impl Orders {
         let now = self.trading.ports().clock.now_ms();
         let done = r.view.is_done();
         let (state, failure, filled) = match outcome {
-            Some(Ok(TradeOutcome::Filled { .. })) => (if done { OrderState::Filled } else { OrderState::Active }, None, true),
+            Some(Ok(TradeOutcome::Filled { .. })) => {
+                (if done { OrderState::Filled } else { OrderState::Active }, None, true)
+            }
             Some(Ok(TradeOutcome::Duplicate { .. } | TradeOutcome::Pending { .. })) | None => {
                 (if done { OrderState::Filled } else { OrderState::Active }, None, false)
             }
             Some(Ok(TradeOutcome::Refused { reason, .. } | TradeOutcome::Failed { reason, .. }) | Err(reason)) => {
-                let gone = matches!(reason, TradeFailure::PositionClosed | TradeFailure::NoPosition | TradeFailure::Dust);
+                let gone =
+                    matches!(reason, TradeFailure::PositionClosed | TradeFailure::NoPosition | TradeFailure::Dust);
                 // A limit order that cannot fill ends; a DCA skips the slice unless its
                 // position is gone.
                 let ends = gone || matches!(r.view.plan, Plan::Limit { .. }) || done;

@@ -304,7 +304,9 @@ impl OrderState {
 
     /// Parses a storage code.
     pub fn from_code(code: &str) -> Option<Self> {
-        [Self::Active, Self::Filled, Self::Cancelled, Self::Expired, Self::Failed].into_iter().find(|s| s.code() == code)
+        [Self::Active, Self::Filled, Self::Cancelled, Self::Expired, Self::Failed]
+            .into_iter()
+            .find(|s| s.code() == code)
     }
 }
 

@@ -47,7 +47,9 @@ fn triggers_parse_as_typed() {
     ] {
         assert_eq!(TriggerSpec::parse(text), Ok(want), "{text}");
     }
-    for bad in ["", "price", "price=1", "price<=-1", "price<=0", "mcap<=abc", "0%", "-100%", "-150%", "1x", "x", "%", "2y"] {
+    for bad in
+        ["", "price", "price=1", "price<=-1", "price<=0", "mcap<=abc", "0%", "-100%", "-150%", "1x", "x", "%", "2y"]
+    {
         assert_eq!(TriggerSpec::parse(bad), Err(OrderError::Trigger), "{bad}");
     }
 }

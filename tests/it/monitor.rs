@@ -421,7 +421,10 @@ fn helius_config(fake: &FakeChain) -> HeliusConfig {
 
 /// The real trading core, storage, custody and router over the fake chain, a test clock, and a
 /// monitor the test ticks by hand. Alice trades live with `edit` applied to her config.
-pub(crate) async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_config::UserConfig)) -> World {
+pub(crate) async fn world(
+    test_db: &TestDb,
+    edit: impl FnOnce(&mut quantbot::domain::user_config::UserConfig),
+) -> World {
     let db = test_db.open().await;
     let chain = FakeChain::start().await;
     pump::install(&chain);

@@ -79,7 +79,9 @@ async fn a_limit_buy_fills_once_when_the_tick_price_crosses_its_trigger(db: &Tes
     assert_eq!(PositionRepo::open_positions(&w.db, user).await.unwrap().len(), 1);
     let bought = fills(&w, Side::Buy);
     assert_eq!(bought.len(), 1, "{bought:?}");
-    assert!(matches!(bought[0], TradeNotice::Filled { exit: Some(ExitReason::LimitOrder { order_id }), .. } if order_id == order.id));
+    assert!(
+        matches!(bought[0], TradeNotice::Filled { exit: Some(ExitReason::LimitOrder { order_id }), .. } if order_id == order.id)
+    );
     let text = quantbot::telegram::reply::render_notice(Lang::En, &bought[0]);
     assert!(text.starts_with(&format!("📌 Limit order #{} filled\n", order.id)), "{text}");
 }
@@ -119,8 +121,13 @@ async fn a_dca_buys_its_slices_one_interval_apart_and_spends_the_planned_total(d
     let w = world(db, no_exits).await;
     let user = UserId(ALICE);
     let total = Lamports(30_000_001);
-    let dca =
-        DcaOrder { side: Side::Buy, target: Target::Mint(w.coin.mint), total: DcaTotal::Sol(total), slices: 3, interval_ms: 60_000 };
+    let dca = DcaOrder {
+        side: Side::Buy,
+        target: Target::Mint(w.coin.mint),
+        total: DcaTotal::Sol(total),
+        slices: 3,
+        interval_ms: 60_000,
+    };
     let order = w.orders.place_dca(user, "t:dca", dca).await.unwrap().unwrap();
     assert_eq!(w.monitor.tick().await.orders.filled, 1, "the first slice runs at once");
     assert_eq!(w.monitor.tick().await.orders.fired, 0, "not twice in the same interval");
@@ -246,7 +253,9 @@ async fn orders_are_placed_listed_and_cancelled_from_telegram(db: &TestDb) {
     app.tg.press(ALICE, ALICE, message_id, &data).await;
     let done = app
         .tg
-        .wait_for(cur, "sendMessage", |b| b["chat_id"] == json!(ALICE) && b["text"].as_str().is_some_and(|t| t.contains("cancelled")))
+        .wait_for(cur, "sendMessage", |b| {
+            b["chat_id"] == json!(ALICE) && b["text"].as_str().is_some_and(|t| t.contains("cancelled"))
+        })
         .await;
     assert_eq!(text(&done), tr(Lang::En, "orders.cancelled", &[("id", &id.to_string())]));
     assert_eq!(OrderRepo::user_orders(&app.db, UserId(ALICE)).await.unwrap().len(), 1);
@@ -254,9 +263,15 @@ async fn orders_are_placed_listed_and_cancelled_from_telegram(db: &TestDb) {
     app.tg.press(ALICE, ALICE, message_id, &data).await;
     let again = app
         .tg
-        .wait_for(cur, "sendMessage", |b| b["chat_id"] == json!(ALICE) && b["text"].as_str().is_some_and(|t| t.contains(&format!("#{id}"))))
+        .wait_for(cur, "sendMessage", |b| {
+            b["chat_id"] == json!(ALICE) && b["text"].as_str().is_some_and(|t| t.contains(&format!("#{id}")))
+        })
         .await;
-    assert_eq!(text(&again), tr(Lang::En, "orders.not_active", &[("id", &id.to_string())]), "a second press changes nothing");
+    assert_eq!(
+        text(&again),
+        tr(Lang::En, "orders.not_active", &[("id", &id.to_string())]),
+        "a second press changes nothing"
+    );
     // In a group, nothing is placed.
     let cur = app.tg.call_count().await;
     app.tg.send_group(ALICE, -100_123, &format!("/limit buy {mint} 0.05 2x")).await;
@@ -268,22 +283,31 @@ async fn orders_are_placed_listed_and_cancelled_from_telegram(db: &TestDb) {
 on_both_databases!(orders_are_placed_listed_and_cancelled_from_telegram);
 
 async fn panic_asks_first_then_sells_everything_once(db: &TestDb) {
-    let env = crate::monitor::setup(db, &["stop_loss_pct off", "take_profit off", "trailing_stop off", "time_exit_hours off"]).await;
+    let env = crate::monitor::setup(
+        db,
+        &["stop_loss_pct off", "take_profit off", "trailing_stop off", "time_exit_hours off"],
+    )
+    .await;
     let app = &env.app;
     for _ in 0..3 {
         let coin = crate::monitor::new_coin(&env.chain);
         crate::monitor::buy(&env, &coin).await;
     }
     assert_eq!(PositionRepo::open_positions(&app.db, UserId(ALICE)).await.unwrap().len(), 3);
-    let card = say(&app, "/panic").await;
+    let card = say(app, "/panic").await;
     assert_eq!(text(&card), tr(Lang::En, "panic.confirm", &[]));
-    assert_eq!(PositionRepo::open_positions(&app.db, UserId(ALICE)).await.unwrap().len(), 3, "nothing before the button");
+    assert_eq!(
+        PositionRepo::open_positions(&app.db, UserId(ALICE)).await.unwrap().len(),
+        3,
+        "nothing before the button"
+    );
     let message_id = card.body["message_id"].as_i64().unwrap_or(1);
     let cur = app.tg.call_count().await;
     app.tg.press(ALICE, ALICE, message_id, "pn:y").await;
     app.tg.press(ALICE, ALICE, message_id, "pn:y").await;
     let panic_head = head("panic.done");
-    let done = app.tg.wait_for(cur, "sendMessage", |b| b["text"].as_str().is_some_and(|t| t.starts_with(&panic_head))).await;
+    let done =
+        app.tg.wait_for(cur, "sendMessage", |b| b["text"].as_str().is_some_and(|t| t.starts_with(&panic_head))).await;
     assert!(text(&done).contains("3 of 3"), "{}", text(&done));
     // The double press: every position sold once in all.
     for _ in 0..100 {
@@ -294,12 +318,13 @@ async fn panic_asks_first_then_sells_everything_once(db: &TestDb) {
     }
     assert!(PositionRepo::open_positions(&app.db, UserId(ALICE)).await.unwrap().is_empty());
     use sqlx::Row;
-    let panic_sells: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM trade_intents WHERE idempotency_key LIKE 'p%:panic#%' AND state = 'confirmed'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap()
-            .get("n");
+    let panic_sells: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM trade_intents WHERE idempotency_key LIKE 'p%:panic#%' AND state = 'confirmed'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
+    .get("n");
     assert_eq!(panic_sells, 3);
     assert!(!quantbot::ports::UserRepo::config(&app.db, UserId(ALICE)).await.unwrap().trading_enabled);
     env.app.stop().await;

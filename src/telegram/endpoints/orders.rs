@@ -176,11 +176,8 @@ async fn cancel(ctx: &Ctx, orders: &Orders, id: i64) -> HandlerResult {
 /// The cancel button under `/orders` or a placed order.
 pub async fn cancel_button(ctx: &Ctx, id: i64) -> HandlerResult {
     let Some(orders) = orders(ctx) else { return Ok(()) };
-    let reply = if orders.cancel(ctx.user_id, id).await? {
-        OrdersReply::Cancelled(id)
-    } else {
-        OrdersReply::NotActive(id)
-    };
+    let reply =
+        if orders.cancel(ctx.user_id, id).await? { OrdersReply::Cancelled(id) } else { OrdersReply::NotActive(id) };
     ctx.answer(Some(reply.clone().into()));
     ctx.reply(reply);
     Ok(())

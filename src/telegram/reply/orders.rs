@@ -70,7 +70,9 @@ pub fn trigger_text(lang: Lang, spec: &TriggerSpec) -> String {
             let value = if bps > 0 { format!("+{pct}") } else { pct.to_string() };
             tr(lang, "orders.trigger.move", &[("value", &value)])
         }
-        TriggerSpec::Multiple { times } => tr(lang, "orders.trigger.multiple", &[("value", &times.normalize().to_string())]),
+        TriggerSpec::Multiple { times } => {
+            tr(lang, "orders.trigger.multiple", &[("value", &times.normalize().to_string())])
+        }
     }
 }
 
