@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod broadcast;
 pub mod connector;
+pub mod exits;
 pub mod keys;
 pub mod livetrade;
 pub mod monitor;

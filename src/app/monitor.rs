@@ -221,7 +221,7 @@ impl Monitor {
             if peak > t.peak {
                 peaks.push((t.record.id, peak));
             }
-            let own_rules = !t.exit.rules.is_empty();
+            let own_rules = !t.exit.rules.is_empty() || t.exit.exits_off;
             let rules = if own_rules {
                 t.exit.rules.clone()
             } else {

@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod breaker;
 pub mod exit;
+pub mod exit_edit;
 pub mod failure;
 pub mod intent;
 pub mod lang;

@@ -4,7 +4,7 @@
 //! `lang:<code>`, `lt:on|off`, `cfg:menu`, `cfg:k:<key>`, `cfg:s:<key>:<value>`, `w:y|n:<nonce>`,
 //! `pos:close:<id>:<pct>`, `pos:hist:<page>`, `pos:chart`, `tc:b:<mint>:<lamports>`,
 //! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`,
-//! `ord:x:<order id>`, `pn:y|n`.
+//! `ord:x:<order id>`, `pn:y|n`, `ex:be|off:<position id>`.
 
 use std::str::FromStr;
 
@@ -78,6 +78,10 @@ pub enum Callback {
     OrderCancel(i64),
     /// `/panic` card: sell everything (true) or dismiss.
     Panic(bool),
+    /// `/exits`: move the stop of position `id` to break-even.
+    ExitsBreakEven(i64),
+    /// `/exits`: cancel every exit of position `id`.
+    ExitsOff(i64),
 }
 
 fn positive(text: &str) -> Option<i64> {
@@ -139,6 +143,8 @@ impl Callback {
             ["ord", "x", id] => Self::OrderCancel(positive(id)?),
             ["pn", "y"] => Self::Panic(true),
             ["pn", "n"] => Self::Panic(false),
+            ["ex", "be", id] => Self::ExitsBreakEven(positive(id)?),
+            ["ex", "off", id] => Self::ExitsOff(positive(id)?),
             _ => return None,
         })
     }
@@ -170,6 +176,8 @@ impl Callback {
             Self::OrderCancel(id) => format!("ord:x:{id}"),
             Self::Panic(true) => "pn:y".to_owned(),
             Self::Panic(false) => "pn:n".to_owned(),
+            Self::ExitsBreakEven(id) => format!("ex:be:{id}"),
+            Self::ExitsOff(id) => format!("ex:off:{id}"),
         }
     }
 
@@ -187,6 +195,7 @@ impl Callback {
             Self::AlertBuy(_) | Self::AlertSkip(_) => "alert",
             Self::OrderCancel(_) => "orders",
             Self::Panic(_) => "panic",
+            Self::ExitsBreakEven(_) | Self::ExitsOff(_) => "exits",
         }
     }
 }
@@ -220,6 +229,8 @@ mod tests {
             Callback::OrderCancel(i64::MAX),
             Callback::Panic(true),
             Callback::Panic(false),
+            Callback::ExitsBreakEven(i64::MAX),
+            Callback::ExitsOff(i64::MAX),
         ];
         all.extend(Lang::ALL.map(Callback::Language));
         for k in ConfigKey::ALL {

@@ -47,6 +47,9 @@ pub enum Command {
     /// Resting orders, a cancel button each (`/orders [cancel <id>]`).
     #[command(description = "resting orders: list | cancel <id>", parse_with = rest)]
     Orders(String),
+    /// One position's exits (`/exits <#id> [sl|tp|trail|time <value|off> | breakeven | off]`).
+    #[command(description = "a position's exits: /exits <#id> [sl|tp|trail|time <value|off> | breakeven | off]", parse_with = rest)]
+    Exits(String),
     /// Sell every open position and turn new entries off (asks to confirm).
     #[command(description = "sell everything now and stop new entries")]
     Panic,
@@ -89,6 +92,7 @@ impl Command {
             Self::Limit(_) => "limit",
             Self::Dca(_) => "dca",
             Self::Orders(_) => "orders",
+            Self::Exits(_) => "exits",
             Self::Panic => "panic",
         }
     }

@@ -134,6 +134,7 @@ async fn on_command(ctx: Ctx, msg: Message, cmd: Command) -> HandlerResult {
             Command::Limit(arg) => orders::limit(&ctx, &arg).await,
             Command::Dca(arg) => orders::dca(&ctx, &arg).await,
             Command::Orders(arg) => orders::list(&ctx, &arg).await,
+            Command::Exits(arg) => orders::exits(&ctx, &arg).await,
             Command::Panic => orders::panic(&ctx).await,
         }
     })
@@ -184,6 +185,8 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             Callback::AlertSkip(id) => alerts::button(&ctx, id, false).await,
             Callback::OrderCancel(id) => orders::cancel_button(&ctx, id).await,
             Callback::Panic(confirm) => orders::panic_button(&ctx, confirm).await,
+            Callback::ExitsBreakEven(id) => orders::exits_button(&ctx, id, true).await,
+            Callback::ExitsOff(id) => orders::exits_button(&ctx, id, false).await,
         }
     })
     .await

@@ -800,8 +800,11 @@ async fn monitor_memory_with_10k_users_and_100k_positions() {
     let rules = ExitRules::from_config(&quantbot::domain::user_config::UserConfig::default());
     let mints: Vec<String> = (0..5_000).map(|_| Pubkey::new_unique().to_string()).collect();
     for i in 0..100_000_i64 {
-        let exit =
-            StoredExit { rules: rules.clone(), progress: ExitProgress { tp_done: 0, initial_tokens: 1_000_000 } };
+        let exit = StoredExit {
+            rules: rules.clone(),
+            progress: ExitProgress { tp_done: 0, initial_tokens: 1_000_000 },
+            exits_off: false,
+        };
         let record = PositionRecord {
             id: i + 1,
             user: UserId(1_000 + i % 10_000),

@@ -330,3 +330,65 @@ async fn panic_asks_first_then_sells_everything_once(db: &TestDb) {
     env.app.stop().await;
 }
 on_both_databases!(panic_asks_first_then_sells_everything_once);
+
+// ---------------------------------------------------------------- position control
+
+async fn cancelled_exits_sell_nothing_and_break_even_sells_below_the_entry(db: &TestDb) {
+    use quantbot::app::exits::{Change, change};
+    use quantbot::domain::exit_edit::ExitEdit;
+    use quantbot::domain::user_config::TakeProfitStep;
+    let w = world(db, |c| {
+        no_exits(c);
+        c.stop_loss = Some(quantbot::domain::money::Bps(3_000));
+        c.take_profit = vec![TakeProfitStep { gain_bps: 10_000, sell_pct: 50 }];
+    })
+    .await;
+    let user = UserId(ALICE);
+    let p = w.buy().await;
+    let off = change(&w.trading, user, p.id, &Change::CancelAll).await.unwrap().unwrap();
+    assert!(off.exits_off && off.rules.is_empty());
+    w.monitor.upsert(w.position(p.id).await).await;
+    set_price(&w.chain, &w.coin, 30 * SOL, 50, 100);
+    assert_eq!(w.monitor.tick().await.exits, 0, "−50 % with the exits cancelled: the default stop does not come back");
+    set_price(&w.chain, &w.coin, 30 * SOL, 300, 100);
+    assert_eq!(w.monitor.tick().await.exits, 0, "nor the default ladder");
+    // Break-even: the stop at the entry; the price falls back under it and the stop sells.
+    let be = change(&w.trading, user, p.id, &Change::Edit(ExitEdit::BreakEven)).await.unwrap().unwrap();
+    assert_eq!((be.exits_off, be.rules.stop_loss_bps), (false, Some(0)));
+    w.monitor.upsert(w.position(p.id).await).await;
+    set_price(&w.chain, &w.coin, 30 * SOL, 110, 100);
+    assert_eq!(w.monitor.tick().await.exits, 0, "above the entry");
+    set_price(&w.chain, &w.coin, 30 * SOL, 95, 100);
+    let r = w.monitor.tick().await;
+    assert_eq!((r.exits, r.filled), (1, 1), "{r:?}");
+    assert!(!w.position(p.id).await.is_open);
+    let sold = fills(&w, Side::Sell);
+    let text = quantbot::telegram::reply::render_notice(Lang::En, &sold[0]);
+    assert!(text.starts_with("🛑 Stop-loss −0 % hit"), "{text}");
+    assert_eq!(change(&w.trading, user, p.id, &Change::CancelAll).await.unwrap(), None, "closed: nothing to edit");
+}
+on_both_databases!(cancelled_exits_sell_nothing_and_break_even_sells_below_the_entry);
+
+async fn exits_are_shown_and_edited_from_telegram(db: &TestDb) {
+    let env = crate::monitor::setup(db, &["take_profit 100:50,200:100"]).await;
+    let app = &env.app;
+    let p = crate::monitor::buy(&env, &env.coin).await;
+    let shown = say(app, &format!("/exits #{}", p.id)).await;
+    let t = text(&shown);
+    assert!(t.starts_with(&tr(Lang::En, "exits.header", &[("id", &p.id.to_string())])), "{t}");
+    assert!(t.contains("+100 % → 50 %, +200 % → 100 %"), "{t}");
+    let buttons = shown.body["reply_markup"]["inline_keyboard"][0].as_array().unwrap().clone();
+    assert_eq!(buttons[0]["callback_data"], json!(format!("ex:be:{}", p.id)));
+    let t = text(&say(app, &format!("/exits #{} sl 15", p.id)).await);
+    assert!(t.contains(&tr(Lang::En, "exits.sl", &[("pct", "15")])), "{t}");
+    let t = text(&say(app, &format!("/exits #{} sl 150", p.id)).await);
+    assert_eq!(t, tr(Lang::En, "exits.bad_value", &[]));
+    let t = text(&say(app, &format!("/exits #{} off", p.id)).await);
+    assert!(t.contains(&tr(Lang::En, "exits.all_off", &[])), "{t}");
+    let t = text(&say(app, "/exits #999999").await);
+    assert_eq!(t, tr(Lang::En, "exits.no_position", &[]));
+    let t = text(&say(app, "/exits").await);
+    assert_eq!(t, tr(Lang::En, "exits.usage", &[]));
+    env.app.stop().await;
+}
+on_both_databases!(exits_are_shown_and_edited_from_telegram);

@@ -386,6 +386,7 @@ async fn a_group_chat_changes_nothing_and_sees_nothing_private(db: &TestDb) {
         format!("/dca buy {mint} 1 10 1h"),
         "/orders".into(),
         "/panic".into(),
+        "/exits #1".into(),
         format!("/admin add {ALICE}"),
         "/admin list".into(),
         "/broadcast hello".into(),

@@ -5,11 +5,14 @@ use rust_decimal::Decimal;
 
 use super::trading::{parse_mint, parse_percent, parse_target};
 use super::{HandlerResult, private_only};
+use crate::app::exits::Change;
 use crate::app::orders::{DcaOrder, DcaTotal, LimitOrder, Orders, PlaceRefusal, Target};
 use crate::app::positions::SellTarget;
+use crate::domain::exit_edit::ExitEdit;
 use crate::domain::money::Lamports;
 use crate::domain::order::{DCA_INTERVAL_MS, MAX_EXPIRY_MS, OrderError, Size, TriggerSpec, parse_duration};
 use crate::domain::position::Side;
+use crate::domain::user_config::{ConfigKey, UserConfig};
 use crate::telegram::ctx::Ctx;
 use crate::telegram::reply::orders::OrdersReply;
 use crate::telegram::reply::trade::TradeReply;
@@ -210,5 +213,81 @@ pub async fn panic_button(ctx: &Ctx, confirm: bool) -> HandlerResult {
     ctx.edit_keyboard(None);
     let report = crate::app::panic::panic_sell(&trading, ctx.user_id).await?;
     ctx.reply(OrdersReply::PanicDone(report));
+    Ok(())
+}
+
+/// One `/exits` rule change: `sl 20`, `tp 100:50,200:100`, `trail 3:2`, `time 48` (each also
+/// `off`), validated like `/livetrade config`.
+fn exit_edit(word: &str, value: &str) -> Option<ExitEdit> {
+    let key = match word.to_lowercase().as_str() {
+        "sl" | "stop" | "stop_loss" => ConfigKey::StopLossPct,
+        "tp" | "take_profit" => ConfigKey::TakeProfit,
+        "trail" | "trailing" | "trailing_stop" => ConfigKey::TrailingStop,
+        "time" | "time_exit" => ConfigKey::TimeExitHours,
+        _ => return None,
+    };
+    let c = UserConfig::default().set(key, value).ok()?;
+    Some(match key {
+        ConfigKey::StopLossPct => ExitEdit::StopLoss(c.stop_loss.map(|b| u32::from(b.0))),
+        ConfigKey::TakeProfit => ExitEdit::TakeProfit(c.take_profit),
+        ConfigKey::TrailingStop => ExitEdit::Trailing(c.trailing_stop),
+        _ => ExitEdit::TimeExit(c.time_exit_hours.map(|h| i64::from(h) * 3_600_000)),
+    })
+}
+
+/// `/exits <#id>` shows a position's exits; `/exits <#id> sl|tp|trail|time <value|off>`,
+/// `breakeven` and `off` change them (from the next tick; sold ladder steps stay sold).
+pub async fn exits(ctx: &Ctx, arg: &str) -> HandlerResult {
+    if !private_only(ctx) {
+        return Ok(());
+    }
+    let Some(trading) = ctx.deps.trading.clone() else {
+        ctx.reply(TradeReply::Unavailable);
+        return Ok(());
+    };
+    let words: Vec<&str> = arg.split_whitespace().collect();
+    let Some(position) = words.first().and_then(|w| w.trim_start_matches('#').parse::<i64>().ok()).filter(|id| *id > 0)
+    else {
+        ctx.reply(OrdersReply::ExitsUsage);
+        return Ok(());
+    };
+    let change = match words[1..] {
+        [] => None,
+        ["breakeven" | "be"] => Some(Change::Edit(ExitEdit::BreakEven)),
+        ["off" | "cancel"] => Some(Change::CancelAll),
+        [word, value] => match exit_edit(word, value) {
+            Some(edit) => Some(Change::Edit(edit)),
+            None => {
+                ctx.reply(OrdersReply::ExitsBadValue);
+                return Ok(());
+            }
+        },
+        _ => {
+            ctx.reply(OrdersReply::ExitsUsage);
+            return Ok(());
+        }
+    };
+    let now = match change {
+        None => crate::app::exits::current(&trading, ctx.user_id, position).await?,
+        Some(c) => crate::app::exits::change(&trading, ctx.user_id, position, &c).await?,
+    };
+    match now {
+        Some(exits) => ctx.reply(OrdersReply::Exits { position, exits: Box::new(exits) }),
+        None => ctx.reply(OrdersReply::ExitsNoPosition),
+    }
+    Ok(())
+}
+
+/// The break-even and cancel-exits buttons under `/exits`.
+pub async fn exits_button(ctx: &Ctx, position: i64, break_even: bool) -> HandlerResult {
+    let Some(trading) = ctx.deps.trading.clone() else {
+        ctx.reply(TradeReply::Unavailable);
+        return Ok(());
+    };
+    let change = if break_even { Change::Edit(ExitEdit::BreakEven) } else { Change::CancelAll };
+    match crate::app::exits::change(&trading, ctx.user_id, position, &change).await? {
+        Some(exits) => ctx.edit(OrdersReply::Exits { position, exits: Box::new(exits) }),
+        None => ctx.reply(OrdersReply::ExitsNoPosition),
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::app::orders::PlaceRefusal;
 use crate::app::panic::PanicReport;
+use crate::app::trade::StoredExit;
 use crate::domain::lang::Lang;
 use crate::domain::money::Lamports;
 use crate::domain::order::{Direction, OrderError, Plan, Size, TriggerSpec};
@@ -36,6 +37,19 @@ pub enum OrdersReply {
     PanicCancelled,
     /// The panic ran.
     PanicDone(PanicReport),
+    /// `/exits <#id>`: a position's exits, with break-even and cancel buttons.
+    Exits {
+        /// Position id.
+        position: i64,
+        /// Its exits now.
+        exits: Box<StoredExit>,
+    },
+    /// `/exits` usage.
+    ExitsUsage,
+    /// No open position with that id.
+    ExitsNoPosition,
+    /// A value the rule does not take.
+    ExitsBadValue,
 }
 
 fn short(mint: &str) -> String {
@@ -132,6 +146,52 @@ pub fn order_line(lang: Lang, o: &OrderRecord) -> String {
     text
 }
 
+fn pct(bps: u32) -> String {
+    Decimal::new(i64::from(bps), 2).normalize().to_string()
+}
+
+/// A position's exits, one rule a line; sold ladder steps are ticked.
+fn exits_text(lang: Lang, position: i64, e: &StoredExit) -> String {
+    let mut lines = vec![tr(lang, "exits.header", &[("id", &position.to_string())])];
+    if e.exits_off {
+        lines.push(tr(lang, "exits.all_off", &[]));
+        return lines.join("\n");
+    }
+    let r = &e.rules;
+    lines.push(match r.stop_loss_bps {
+        Some(0) => tr(lang, "exits.sl_breakeven", &[]),
+        Some(b) => tr(lang, "exits.sl", &[("pct", &pct(b))]),
+        None => tr(lang, "exits.sl_off", &[]),
+    });
+    if r.take_profit.is_empty() {
+        lines.push(tr(lang, "exits.tp_off", &[]));
+    } else {
+        let done = usize::try_from(e.progress.tp_done).unwrap_or(usize::MAX);
+        let steps: Vec<String> = r
+            .take_profit
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mark = if i < done { " ✅" } else { "" };
+                format!("+{} % → {} %{mark}", pct(s.gain_bps), s.sell_pct)
+            })
+            .collect();
+        lines.push(tr(lang, "exits.tp", &[("steps", &steps.join(", "))]));
+    }
+    lines.push(match r.trailing {
+        Some(t) => tr(lang, "exits.trail", &[("arm", &pct(t.arm_bps)), ("trail", &pct(t.trail_bps))]),
+        None => tr(lang, "exits.trail_off", &[]),
+    });
+    lines.push(match r.time_exit_ms {
+        Some(ms) => {
+            let hours = (Decimal::from(ms) / Decimal::from(3_600_000)).round_dp(2).normalize();
+            tr(lang, "exits.time", &[("hours", &hours.to_string())])
+        }
+        None => tr(lang, "exits.time_off", &[]),
+    });
+    lines.join("\n")
+}
+
 fn refusal_text(lang: Lang, r: PlaceRefusal) -> String {
     let key = match r {
         PlaceRefusal::Invalid(OrderError::Trigger) => "orders.bad_trigger",
@@ -172,6 +232,10 @@ impl OrdersReply {
             Self::NotActive(id) => tr(lang, "orders.not_active", &[("id", &id.to_string())]),
             Self::PanicConfirm => tr(lang, "panic.confirm", &[]),
             Self::PanicCancelled => tr(lang, "panic.cancelled", &[]),
+            Self::Exits { position, exits } => exits_text(lang, *position, exits),
+            Self::ExitsUsage => tr(lang, "exits.usage", &[]),
+            Self::ExitsNoPosition => tr(lang, "exits.no_position", &[]),
+            Self::ExitsBadValue => tr(lang, "exits.bad_value", &[]),
             Self::PanicDone(r) if r.positions == 0 => tr(lang, "panic.nothing", &[]),
             Self::PanicDone(r) => tr(
                 lang,
@@ -193,6 +257,16 @@ impl OrdersReply {
             Self::List(orders) if !orders.is_empty() => {
                 Some(InlineKeyboardMarkup::new(orders.iter().take(50).map(|o| cancel_button(lang, o.id))))
             }
+            Self::Exits { position, .. } => Some(InlineKeyboardMarkup::new(vec![vec![
+                InlineKeyboardButton::callback(
+                    tr(lang, "exits.breakeven_button", &[]),
+                    Callback::ExitsBreakEven(*position).data(),
+                ),
+                InlineKeyboardButton::callback(
+                    tr(lang, "exits.cancel_button", &[]),
+                    Callback::ExitsOff(*position).data(),
+                ),
+            ]])),
             Self::PanicConfirm => Some(InlineKeyboardMarkup::new(vec![vec![
                 InlineKeyboardButton::callback(tr(lang, "panic.confirm_button", &[]), Callback::Panic(true).data()),
                 InlineKeyboardButton::callback(tr(lang, "panic.cancel_button", &[]), Callback::Panic(false).data()),
