@@ -45,15 +45,18 @@ pub fn positions() -> (Vec<(PositionView, Decimal)>, ExitRules) {
     (out, rules)
 }
 
+/// A mint key (the monitor's `Pubkey` is 32 bytes too).
+type Mint = [u8; 32];
+
 const ORDERS: usize = 100_000;
 const MINTS: usize = 5_000;
 
 /// 100,000 resting orders over 5,000 mints: limit buys below and breakouts above the price
 /// (levels within ±40 %), limit sells, and DCAs (a third of them due), with this tick's price
 /// of every mint.
-pub fn orders() -> (Vec<([u8; 32], OrderView)>, HashMap<[u8; 32], Decimal>) {
+pub fn orders() -> (Vec<(Mint, OrderView)>, HashMap<Mint, Decimal>) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(11);
-    let mints: Vec<([u8; 32], Decimal)> = (0..MINTS)
+    let mints: Vec<(Mint, Decimal)> = (0..MINTS)
         .map(|i| {
             let mut key = [0_u8; 32];
             key[..8].copy_from_slice(&(i as u64).to_le_bytes());

@@ -100,10 +100,10 @@ mod tests {
             let entry = rust_decimal::Decimal::new(1, 6);
             let pos = PositionView { entry, tokens: 1_000_000, opened_at_ms: 0, peak: entry, progress };
             let price = entry * rust_decimal::Decimal::new(10_000 + price_pct, 4);
-            if let Some(dec) = evaluate(&pos, price, 0, &edited) {
-                if let crate::domain::exit::ExitRule::TakeProfit(i) = dec.rule {
-                    prop_assert!(i >= done, "step {} re-run (done {})", i, done);
-                }
+            if let Some(dec) = evaluate(&pos, price, 0, &edited)
+                && let crate::domain::exit::ExitRule::TakeProfit(i) = dec.rule
+            {
+                prop_assert!(i >= done, "step {} re-run (done {})", i, done);
             }
         }
     }
