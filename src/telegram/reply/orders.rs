@@ -111,7 +111,10 @@ fn duration_text(lang: Lang, ms: i64) -> String {
 }
 
 fn utc(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M").to_string())
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(String::new, |t| {
+        use chrono::{Datelike, Timelike};
+        format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute())
+    })
 }
 
 /// One order, one line.
