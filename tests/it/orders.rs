@@ -392,3 +392,27 @@ async fn exits_are_shown_and_edited_from_telegram(db: &TestDb) {
     env.app.stop().await;
 }
 on_both_databases!(exits_are_shown_and_edited_from_telegram);
+
+/// `5%` is 5 % of the wallet's spendable SOL (above `min_sol_reserve`) when the order fills.
+async fn a_wallet_share_size_buys_that_share_of_the_spendable_sol_at_fill_time(db: &TestDb) {
+    let w = world(db, |c| {
+        no_exits(c);
+        c.max_position = Lamports(SOL);
+        c.max_total_exposure = Lamports(2 * SOL);
+    })
+    .await;
+    let user = UserId(ALICE);
+    let mut order = limit_buy(&w, "-20%", None);
+    order.size = Size::WalletShare(500);
+    let placed = w.orders.place_limit(user, "t:share", order).await.unwrap().unwrap();
+    // The wallet grows before the fill: the share is taken at fill time.
+    w.chain.fund(&w.wallet, 5 * SOL);
+    let balance = quantbot::ports::ChainClient::balance(w.trading.ports().chain.as_ref(), &w.wallet).await.unwrap();
+    let reserve = quantbot::ports::UserRepo::config(&w.db, user).await.unwrap().min_sol_reserve;
+    set_price(&w.chain, &w.coin, 30 * SOL, 70, 100);
+    let r = w.monitor.tick().await;
+    assert_eq!(r.orders.filled, 1, "{r:?}");
+    let want = (balance.0 - reserve.0) / 20;
+    assert_eq!(order_intents(&w).await, [(format!("order:{}:1", placed.id), "confirmed".to_owned(), want.to_string())]);
+}
+on_both_databases!(a_wallet_share_size_buys_that_share_of_the_spendable_sol_at_fill_time);
