@@ -393,6 +393,13 @@ impl Monitor {
             .await
             .retain(|(id, _), _| *id != t.record.id || !matches!(d.rule, ExitRule::TakeProfit(_)));
         let mut exit = t.exit.clone();
+        // An exit edit (`/exits`) stored while this sell ran wins over the tick's snapshot: the
+        // rules come from the position as the fill left it, the progress only moves forward.
+        let stored = StoredExit::parse(position.exit_rules.as_deref());
+        if !stored.rules.is_empty() || stored.exits_off {
+            exit.rules = stored.rules;
+            exit.exits_off = stored.exits_off;
+        }
         if let ExitRule::TakeProfit(step) = d.rule {
             exit.progress.tp_done = step + 1;
             if let Ok(json) = serde_json::to_string(&exit)
