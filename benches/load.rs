@@ -467,6 +467,7 @@ async fn monitor(positions: usize, mints: usize) {
         let stored = quantbot::app::trade::StoredExit {
             rules: rules.clone(),
             progress: quantbot::domain::exit::ExitProgress { tp_done: 0, initial_tokens: 300_000_000_000 },
+            exits_off: false,
         };
         let record = FillRecord {
             intent_id: None,

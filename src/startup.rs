@@ -342,18 +342,27 @@ async fn start_monitor(
     liveness: &Arc<Liveness>,
     metrics: &Arc<Metrics>,
     stop: http::ShutdownSignal,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    orders: Arc<dyn crate::ports::OrderRepo>,
+) -> anyhow::Result<(tokio::task::JoinHandle<()>, crate::app::orders::Orders)> {
     use crate::app::monitor::Monitor;
     use crate::app::prices::MarketPrices;
-    let prices = MarketPrices::new(chain, trading.ports().swapper.clone(), Duration::from_secs(10));
+    let prices: Arc<dyn crate::ports::PriceSource> =
+        Arc::new(MarketPrices::new(chain, trading.ports().swapper.clone(), Duration::from_secs(10)));
+    // Resting orders: fills a crash interrupted are traded first (same keys), then loaded.
+    let orders = crate::app::orders::Orders::new(trading.clone(), orders, prices.clone());
+    let resumed = orders.resume().await.context("resuming interrupted order fills")?;
+    let resting = orders.load().await?;
     let monitor = Arc::new(
-        Monitor::new(trading.clone(), Arc::new(prices)).with_liveness(liveness.clone()).with_metrics(metrics.clone()),
+        Monitor::new(trading.clone(), prices)
+            .with_liveness(liveness.clone())
+            .with_metrics(metrics.clone())
+            .with_orders(orders.clone()),
     );
     let events =
         trading.subscribe_positions().context("the position monitor must be the only subscriber to position events")?;
     let loaded = monitor.load().await?;
-    tracing::info!(positions = loaded, "position monitor started");
-    Ok(tokio::spawn(monitor.run(config.monitor_interval, events, stop.wait())))
+    tracing::info!(positions = loaded, orders = resting, resumed, "position monitor started");
+    Ok((tokio::spawn(monitor.run(config.monitor_interval, events, stop.wait())), orders))
 }
 
 impl App {
@@ -502,7 +511,9 @@ impl App {
         // Copy trading: the wallet watcher over the Solana WebSocket, when one is configured.
         let copy =
             start_copy_trading(&config, &db_port, &alert_services, &trading, chain.clone(), signal.clone()).await?;
-        let monitor_task = start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone()).await?;
+        let (monitor_task, orders) =
+            start_monitor(&config, &trading, chain.clone(), &liveness, &metrics, signal.clone(), db_port.clone())
+                .await?;
         // Trades whose outcome was unknown ("pending" to the user) are re-checked periodically.
         let reconciler = tokio::spawn(crate::app::recovery::run_reconciler(
             trading.clone(),
@@ -534,6 +545,7 @@ impl App {
             liveness: liveness.clone(),
             deletions,
             trading: Some(trading),
+            orders: Some(orders),
             admin: admin_deps,
             alerts: alert_services,
             copy,

@@ -61,6 +61,8 @@ pub struct TickReport {
     pub filled: usize,
     /// Exits that failed (will be retried).
     pub failed: usize,
+    /// Resting orders (evaluated against the same prices).
+    pub orders: super::orders::OrderTickReport,
 }
 
 /// The monitor.
@@ -75,6 +77,8 @@ pub struct Monitor {
     defaults: Mutex<HashMap<i64, (i64, ExitRules)>>,
     attempts: Mutex<HashMap<(i64, ExitRule), Attempts>>,
     last_tick_ms: AtomicI64,
+    /// Resting orders, run every tick against the tick's prices.
+    orders: Option<super::orders::Orders>,
 }
 
 impl std::fmt::Debug for Monitor {
@@ -96,7 +100,15 @@ impl Monitor {
             defaults: Mutex::new(HashMap::new()),
             attempts: Mutex::new(HashMap::new()),
             last_tick_ms: AtomicI64::new(0),
+            orders: None,
         }
+    }
+
+    /// Runs resting orders in every tick, against the same batched prices as the positions.
+    #[must_use]
+    pub fn with_orders(mut self, orders: super::orders::Orders) -> Self {
+        self.orders = Some(orders);
+        self
     }
 
     /// Reports each completed tick to `/healthz`.
@@ -175,11 +187,24 @@ impl Monitor {
         // One entry per position, in snapshot order (a position whose mint cannot be decoded gets
         // a price error, so every other position keeps its own price).
         let priced: Vec<usize> = (0..snapshot.len()).filter(|i| snapshot[*i].mint.is_some()).collect();
-        let holdings: Vec<(Pubkey, u64)> =
+        let mut holdings: Vec<(Pubkey, u64)> =
             priced.iter().filter_map(|i| snapshot[*i].mint.map(|m| (m, snapshot[*i].record.book.tokens))).collect();
+        // Resting orders' mints join the same batch (a held mint is already in it).
+        let held = holdings.len();
+        if let Some(orders) = &self.orders {
+            let known: std::collections::HashSet<Pubkey> = holdings.iter().map(|(m, _)| *m).collect();
+            holdings.extend(orders.mints().into_iter().filter(|m| !known.contains(m)).map(|m| (m, 0)));
+        }
+        let quoted = self.prices.prices(&holdings).await;
+        let by_mint: HashMap<Pubkey, Decimal> = match &self.orders {
+            Some(_) => {
+                holdings.iter().zip(&quoted).filter_map(|((m, _), p)| p.as_ref().ok().map(|p| (*m, *p))).collect()
+            }
+            None => HashMap::new(),
+        };
         let mut prices: Vec<Result<Decimal, crate::ports::PriceError>> =
             vec![Err(crate::ports::PriceError::NoMarket); snapshot.len()];
-        for (i, price) in priced.into_iter().zip(self.prices.prices(&holdings).await) {
+        for (i, price) in priced.into_iter().zip(quoted.into_iter().take(held)) {
             prices[i] = price;
         }
         let mut report = TickReport { evaluated: snapshot.len(), ..TickReport::default() };
@@ -196,7 +221,7 @@ impl Monitor {
             if peak > t.peak {
                 peaks.push((t.record.id, peak));
             }
-            let own_rules = !t.exit.rules.is_empty();
+            let own_rules = !t.exit.rules.is_empty() || t.exit.exits_off;
             let rules = if own_rules {
                 t.exit.rules.clone()
             } else {
@@ -256,6 +281,9 @@ impl Monitor {
             .await;
         report.filled = results.iter().filter(|ok| **ok).count();
         report.failed = results.len() - report.filled;
+        if let Some(orders) = &self.orders {
+            report.orders = orders.tick(&by_mint, now).await;
+        }
         let done = self.ports.clock.now_ms();
         self.last_tick_ms.store(done, Ordering::SeqCst);
         if let Some(l) = &self.liveness {
@@ -365,6 +393,13 @@ impl Monitor {
             .await
             .retain(|(id, _), _| *id != t.record.id || !matches!(d.rule, ExitRule::TakeProfit(_)));
         let mut exit = t.exit.clone();
+        // An exit edit (`/exits`) stored while this sell ran wins over the tick's snapshot: the
+        // rules come from the position as the fill left it, the progress only moves forward.
+        let stored = StoredExit::parse(position.exit_rules.as_deref());
+        if !stored.rules.is_empty() || stored.exits_off {
+            exit.rules = stored.rules;
+            exit.exits_off = stored.exits_off;
+        }
         if let ExitRule::TakeProfit(step) = d.rule {
             exit.progress.tp_done = step + 1;
             if let Ok(json) = serde_json::to_string(&exit)

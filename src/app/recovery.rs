@@ -299,6 +299,7 @@ async fn record_recovered(
         .map(|rules| super::trade::StoredExit {
             rules,
             progress: crate::domain::exit::ExitProgress { tp_done: 0, initial_tokens: tokens },
+            exits_off: false,
         })
         .and_then(|s| serde_json::to_string(&s).ok());
     let record = FillRecord {

@@ -137,6 +137,20 @@ pub enum ExitReason {
         /// Share the creator sold, basis points.
         sold_bps: u32,
     },
+    /// Resting limit order `order_id` filled.
+    LimitOrder {
+        /// The order (`#7`).
+        order_id: i64,
+    },
+    /// Slice `slice` (1-based) of `slices` of DCA order `order_id`.
+    DcaSlice {
+        /// The order.
+        order_id: i64,
+        /// This slice, 1-based.
+        slice: u32,
+        /// Slices in all.
+        slices: u32,
+    },
 }
 
 impl ExitRule {

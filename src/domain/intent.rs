@@ -122,6 +122,15 @@ impl IdempotencyKey {
         Self(format!("p{position_id}:panic#{attempt}"))
     }
 
+    /// One trade per resting order fill (`order:<id>:<fill#>`); retries of a failed fill add
+    /// `#<attempt>`.
+    pub fn order(order_id: i64, fill: u32, attempt: u32) -> Self {
+        match attempt {
+            0 => Self(format!("order:{order_id}:{fill}")),
+            n => Self(format!("order:{order_id}:{fill}#{n}")),
+        }
+    }
+
     /// Wraps a key read back from storage.
     pub fn from_stored(text: String) -> Self {
         Self(text)

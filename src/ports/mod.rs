@@ -156,6 +156,8 @@ pub use prices::{PriceError, PriceSource};
 pub mod admin;
 pub mod deletions;
 pub use deletions::{DeletionSchedule, ScheduledDeletion};
+pub mod orders;
+pub use orders::{NewOrder, OrderRecord, OrderRepo};
 pub mod outbox;
 pub mod prompts;
 pub use outbox::{NewNotice, NoticeState, NoticeStore, RecordedFill, StoredNotice};

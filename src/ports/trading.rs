@@ -188,6 +188,15 @@ pub enum TradeNotice {
         /// The token's safety facts, as the fan-out read them (`None`: unavailable).
         safety: Option<std::sync::Arc<crate::domain::safety::TokenSafety>>,
     },
+    /// A resting order ended before all its fills: it expired, or it could not fill.
+    OrderEnded {
+        /// The order (`#7`).
+        order_id: i64,
+        /// Mint.
+        mint: String,
+        /// Why it ended (`None`: it expired).
+        reason: Option<TradeFailure>,
+    },
 }
 
 /// Tells users about their trades (Telegram behind it, through a paced queue).

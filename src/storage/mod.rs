@@ -11,6 +11,7 @@ mod controls;
 mod copy;
 mod deletions;
 mod intents;
+mod orders;
 mod outbox;
 mod positions;
 mod prompts;

@@ -6,7 +6,8 @@
 //! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`;
 //! the home screen and its menus: `h:home`, `h:m:<menu>`, `h:live`, `h:live:y`, `h:paper`,
 //! `h:t:<key>:1|0`, `h:a:<key>`, `h:x`, `h:wn:<wallets now>`, `h:w:<address>`, `h:wa:<d|b|e|r>:<address>`,
-//! `pv:<position id>`, `tc:o:<mint>`.
+//! `pv:<position id>`, `tc:o:<mint>`; resting orders and position control: `ord:x:<order id>`,
+//! `pn:y|n`, `ex:be|off:<position id>`.
 
 use std::str::FromStr;
 
@@ -103,6 +104,14 @@ pub enum Callback {
     ViewPosition(i64),
     /// A fresh token card as a new message (under a fill notice).
     CardOpen(Pubkey),
+    /// `/orders`: cancel resting order `id`.
+    OrderCancel(i64),
+    /// `/panic` card: sell everything (true) or dismiss.
+    Panic(bool),
+    /// `/exits`: move the stop of position `id` to break-even.
+    ExitsBreakEven(i64),
+    /// `/exits`: cancel every exit of position `id`.
+    ExitsOff(i64),
 }
 
 /// A menu under the home screen.
@@ -255,6 +264,11 @@ impl Callback {
             ["h", "wa", act, m] => Self::WalletAction(WalletAct::parse(act)?, mint(m)?),
             ["pv", id] => Self::ViewPosition(positive(id)?),
             ["tc", "o", m] => Self::CardOpen(mint(m)?),
+            ["ord", "x", id] => Self::OrderCancel(positive(id)?),
+            ["pn", "y"] => Self::Panic(true),
+            ["pn", "n"] => Self::Panic(false),
+            ["ex", "be", id] => Self::ExitsBreakEven(positive(id)?),
+            ["ex", "off", id] => Self::ExitsOff(positive(id)?),
             _ => return None,
         })
     }
@@ -296,6 +310,11 @@ impl Callback {
             Self::WalletAction(a, w) => format!("h:wa:{}:{w}", a.code()),
             Self::ViewPosition(id) => format!("pv:{id}"),
             Self::CardOpen(mint) => format!("tc:o:{mint}"),
+            Self::OrderCancel(id) => format!("ord:x:{id}"),
+            Self::Panic(true) => "pn:y".to_owned(),
+            Self::Panic(false) => "pn:n".to_owned(),
+            Self::ExitsBreakEven(id) => format!("ex:be:{id}"),
+            Self::ExitsOff(id) => format!("ex:off:{id}"),
         }
     }
 
@@ -319,6 +338,9 @@ impl Callback {
             Self::Toggle(..) | Self::Ask(_) | Self::PromptCancel => "settings",
             Self::WalletNew(_) | Self::WalletMenu(_) | Self::WalletAction(..) => "wallet",
             Self::ViewPosition(_) => "positions",
+            Self::OrderCancel(_) => "orders",
+            Self::Panic(_) => "panic",
+            Self::ExitsBreakEven(_) | Self::ExitsOff(_) => "exits",
         }
     }
 }
@@ -349,6 +371,11 @@ mod tests {
             Callback::BroadcastStop(i64::MAX),
             Callback::AlertBuy(i64::MAX),
             Callback::AlertSkip(i64::MAX),
+            Callback::OrderCancel(i64::MAX),
+            Callback::Panic(true),
+            Callback::Panic(false),
+            Callback::ExitsBreakEven(i64::MAX),
+            Callback::ExitsOff(i64::MAX),
         ];
         all.extend(Lang::ALL.map(Callback::Language));
         all.extend([
@@ -416,6 +443,9 @@ mod tests {
             "pv:0",
             "h:wn",
             "h:wn:x",
+            "ord:x:0",
+            "ord:x:abc",
+            "pn:maybe",
         ] {
             assert_eq!(Callback::parse(data), None, "{data}");
         }

@@ -41,6 +41,21 @@ pub enum Command {
     /// Copy trading (`/copy add <address> [name] [sol]`, `list`, `remove <name>`, `set <name> key=value …`).
     #[command(description = "copy trading: add | list | remove | set", parse_with = rest)]
     Copy(String),
+    /// Resting limit orders (`/limit buy <mint> <sol|5%> <trigger> [expiry]`, `/limit sell …`).
+    #[command(description = "limit orders: /limit buy|sell <mint|#position> <size> <trigger> [expiry]", parse_with = rest)]
+    Limit(String),
+    /// DCA (`/dca buy|sell <mint|#position> <total> <slices> <interval>`).
+    #[command(description = "DCA: /dca buy|sell <mint|#position> <total> <slices> <interval>", parse_with = rest)]
+    Dca(String),
+    /// Resting orders, a cancel button each (`/orders [cancel <id>]`).
+    #[command(description = "resting orders: list | cancel <id>", parse_with = rest)]
+    Orders(String),
+    /// One position's exits (`/exits <#id> [sl|tp|trail|time <value|off> | breakeven | off]`).
+    #[command(description = "a position's exits: /exits <#id> [sl|tp|trail|time <value|off> | breakeven | off]", parse_with = rest)]
+    Exits(String),
+    /// Sell every open position and turn new entries off (asks to confirm).
+    #[command(description = "sell everything now and stop new entries")]
+    Panic,
 }
 
 /// Takes everything after the command as one trimmed argument (possibly empty).
@@ -78,6 +93,11 @@ impl Command {
             Self::Positions(_) => "positions",
             Self::Alerts(_) => "alerts",
             Self::Copy(_) => "copy",
+            Self::Limit(_) => "limit",
+            Self::Dca(_) => "dca",
+            Self::Orders(_) => "orders",
+            Self::Exits(_) => "exits",
+            Self::Panic => "panic",
         }
     }
 

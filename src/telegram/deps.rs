@@ -44,6 +44,8 @@ pub struct BotDeps {
     pub deletions: Arc<dyn DeletionSchedule>,
     /// The trading core (`None` when no venue router is configured).
     pub trading: Option<crate::app::trade::Trading>,
+    /// Resting orders (`None` without trading).
+    pub orders: Option<crate::app::orders::Orders>,
     /// Positions, history, statistics and token cards (`None` without trading).
     pub positions: Option<Positions>,
     /// Alert sources, subscriptions and the duplicate-call filter.

@@ -21,7 +21,7 @@ use super::callback::Callback;
 use super::command::{AdminCommand, Command};
 use super::ctx::{Ctx, HandlerError, HandlerResult, Origin, user_key};
 use super::deps::BotDeps;
-use super::endpoints::{admin, alerts, copy, home, livetrade, positions, start, text, trading, wallet};
+use super::endpoints::{admin, alerts, copy, home, livetrade, orders, positions, start, text, trading, wallet};
 use super::reply::Reply;
 
 /// The sender's user row could not be read or written (storage down).
@@ -132,6 +132,11 @@ async fn on_command(ctx: Ctx, msg: Message, cmd: Command) -> HandlerResult {
             Command::Positions(arg) => positions::command(&ctx, &arg).await,
             Command::Alerts(arg) => alerts::command(&ctx, &arg).await,
             Command::Copy(arg) => copy::command(&ctx, &arg).await,
+            Command::Limit(arg) => orders::limit(&ctx, &arg).await,
+            Command::Dca(arg) => orders::dca(&ctx, &arg).await,
+            Command::Orders(arg) => orders::list(&ctx, &arg).await,
+            Command::Exits(arg) => orders::exits(&ctx, &arg).await,
+            Command::Panic => orders::panic(&ctx).await,
         }
     })
     .await
@@ -193,6 +198,10 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             | Callback::WalletMenu(_)
             | Callback::WalletAction(..)
             | Callback::ViewPosition(_) => home::button(&ctx, &cb).await,
+            Callback::OrderCancel(id) => orders::cancel_button(&ctx, id).await,
+            Callback::Panic(confirm) => orders::panic_button(&ctx, confirm).await,
+            Callback::ExitsBreakEven(id) => orders::exits_button(&ctx, id, true).await,
+            Callback::ExitsOff(id) => orders::exits_button(&ctx, id, false).await,
         }
     })
     .await

@@ -11,6 +11,7 @@ mod home;
 mod i18n;
 mod monitor;
 mod ops;
+mod orders;
 mod outbox;
 mod safety;
 mod storage;

@@ -48,26 +48,26 @@ use crate::support::fake_telegram::Call;
 use crate::support::{TestApp, TestDb};
 
 const MASTER_HEX: &str = "5f0b7f0f8d7e6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3";
-const ALICE: i64 = 4343;
-const SOL: u64 = 1_000_000_000;
+pub(crate) const ALICE: i64 = 4343;
+pub(crate) const SOL: u64 = 1_000_000_000;
 
 // ---------------------------------------------------------------- the real app
 
-struct Env {
-    app: TestApp,
-    chain: FakeChain,
-    coin: Coin,
-    wallet: Pubkey,
+pub(crate) struct Env {
+    pub(crate) app: TestApp,
+    pub(crate) chain: FakeChain,
+    pub(crate) coin: Coin,
+    pub(crate) wallet: Pubkey,
 }
 
-fn new_coin(chain: &FakeChain) -> Coin {
+pub(crate) fn new_coin(chain: &FakeChain) -> Coin {
     let mut curve = pump::fresh_curve(Pubkey::new_unique());
     curve.real_quote_reserves = 5 * SOL;
     pump::seed_coin(chain, TOKEN_PROGRAM, &curve)
 }
 
 /// The real app, live trading, a funded wallet and `settings` applied with `/livetrade config`.
-async fn setup(db: &TestDb, settings: &[&str]) -> Env {
+pub(crate) async fn setup(db: &TestDb, settings: &[&str]) -> Env {
     let chain = FakeChain::start().await;
     pump::install(&chain);
     let coin = new_coin(&chain);
@@ -124,7 +124,7 @@ fn prefix(key: &str) -> String {
 }
 
 /// Buys `coin` for 0.1 SOL through Telegram and returns the open position.
-async fn buy(env: &Env, coin: &Coin) -> PositionRecord {
+pub(crate) async fn buy(env: &Env, coin: &Coin) -> PositionRecord {
     let cur = env.app.tg.call_count().await;
     say(&env.app, &format!("/buy {} 0.1", coin.mint)).await;
     notice(&env.app, cur, &prefix("trade.bought")).await;
@@ -149,12 +149,12 @@ async fn until(env: &Env, id: i64, what: &str, check: impl Fn(&PositionRecord) -
 }
 
 /// Sets the curve's virtual SOL reserves to `base · num / den` (another trader moved it).
-fn set_price(chain: &FakeChain, coin: &Coin, base: u64, num: u64, den: u64) {
+pub(crate) fn set_price(chain: &FakeChain, coin: &Coin, base: u64, num: u64, den: u64) {
     pump::move_price(chain, coin, |c: &mut BondingCurve| c.virtual_quote_reserves = base * num / den);
 }
 
 /// Landed (sent, not dropped) transactions that call `program` with a sell discriminator.
-fn sells_sent(chain: &FakeChain, program: Pubkey, disc: [u8; 8]) -> Vec<VersionedTransaction> {
+pub(crate) fn sells_sent(chain: &FakeChain, program: Pubkey, disc: [u8; 8]) -> Vec<VersionedTransaction> {
     let mut seen = std::collections::HashSet::new();
     chain
         .requests()
@@ -375,7 +375,7 @@ on_both_databases!(a_coin_that_migrates_mid_position_is_sold_on_pumpswap);
 
 /// A clock the test moves.
 #[derive(Debug, Default)]
-struct TestClock(AtomicI64);
+pub(crate) struct TestClock(AtomicI64);
 
 impl Clock for TestClock {
     fn now_ms(&self) -> i64 {
@@ -384,20 +384,22 @@ impl Clock for TestClock {
 }
 
 impl TestClock {
-    fn advance(&self, ms: i64) {
+    pub(crate) fn advance(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }
 }
 
-struct World {
-    db: Db,
-    chain: FakeChain,
-    coin: Coin,
-    trading: Trading,
-    monitor: Monitor,
-    clock: Arc<TestClock>,
-    wallet: Pubkey,
-    notices: Arc<Notices>,
+pub(crate) struct World {
+    pub(crate) db: Db,
+    pub(crate) chain: FakeChain,
+    pub(crate) coin: Coin,
+    pub(crate) trading: Trading,
+    pub(crate) monitor: Monitor,
+    pub(crate) clock: Arc<TestClock>,
+    pub(crate) wallet: Pubkey,
+    pub(crate) notices: Arc<Notices>,
+    /// Resting orders, run by `monitor`'s ticks.
+    pub(crate) orders: quantbot::app::orders::Orders,
 }
 
 fn helius_config(fake: &FakeChain) -> HeliusConfig {
@@ -419,7 +421,10 @@ fn helius_config(fake: &FakeChain) -> HeliusConfig {
 
 /// The real trading core, storage, custody and router over the fake chain, a test clock, and a
 /// monitor the test ticks by hand. Alice trades live with `edit` applied to her config.
-async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_config::UserConfig)) -> World {
+pub(crate) async fn world(
+    test_db: &TestDb,
+    edit: impl FnOnce(&mut quantbot::domain::user_config::UserConfig),
+) -> World {
     let db = test_db.open().await;
     let chain = FakeChain::start().await;
     pump::install(&chain);
@@ -465,14 +470,16 @@ async fn world(test_db: &TestDb, edit: impl FnOnce(&mut quantbot::domain::user_c
     );
     let wallet = wallets.add(UserId(ALICE)).await.unwrap().pubkey.parse::<Pubkey>().unwrap();
     chain.fund(&wallet, 5 * SOL);
-    let prices = MarketPrices::new(rpc, router, Duration::from_secs(10));
-    let monitor = Monitor::new(trading.clone(), Arc::new(prices));
-    World { db, chain, coin, trading, monitor, clock, wallet, notices }
+    let prices: Arc<dyn quantbot::ports::PriceSource> =
+        Arc::new(MarketPrices::new(rpc, router, Duration::from_secs(10)));
+    let orders = quantbot::app::orders::Orders::new(trading.clone(), Arc::new(db.clone()), prices.clone());
+    let monitor = Monitor::new(trading.clone(), prices).with_orders(orders.clone());
+    World { db, chain, coin, trading, monitor, clock, wallet, notices, orders }
 }
 
 /// Records every notice (who, what).
 #[derive(Default)]
-struct Notices(std::sync::Mutex<Vec<(UserId, quantbot::ports::TradeNotice)>>);
+pub(crate) struct Notices(std::sync::Mutex<Vec<(UserId, quantbot::ports::TradeNotice)>>);
 
 #[async_trait::async_trait]
 impl quantbot::ports::Notifier for Notices {
@@ -482,7 +489,7 @@ impl quantbot::ports::Notifier for Notices {
 }
 
 impl Notices {
-    fn to(&self, user: i64) -> Vec<quantbot::ports::TradeNotice> {
+    pub(crate) fn to(&self, user: i64) -> Vec<quantbot::ports::TradeNotice> {
         self.0.lock().unwrap().iter().filter(|(u, _)| u.0 == user).map(|(_, n)| n.clone()).collect()
     }
 }
@@ -490,7 +497,7 @@ impl Notices {
 const ADMIN: i64 = 1;
 
 impl World {
-    async fn buy(&self) -> PositionRecord {
+    pub(crate) async fn buy(&self) -> PositionRecord {
         let req = TradeRequest {
             user: UserId(ALICE),
             mint: self.coin.mint,
@@ -517,7 +524,7 @@ impl World {
         *position
     }
 
-    async fn position(&self, id: i64) -> PositionRecord {
+    pub(crate) async fn position(&self, id: i64) -> PositionRecord {
         PositionRepo::position(&self.db, UserId(ALICE), id).await.unwrap().unwrap()
     }
 
@@ -793,8 +800,11 @@ async fn monitor_memory_with_10k_users_and_100k_positions() {
     let rules = ExitRules::from_config(&quantbot::domain::user_config::UserConfig::default());
     let mints: Vec<String> = (0..5_000).map(|_| Pubkey::new_unique().to_string()).collect();
     for i in 0..100_000_i64 {
-        let exit =
-            StoredExit { rules: rules.clone(), progress: ExitProgress { tp_done: 0, initial_tokens: 1_000_000 } };
+        let exit = StoredExit {
+            rules: rules.clone(),
+            progress: ExitProgress { tp_done: 0, initial_tokens: 1_000_000 },
+            exits_off: false,
+        };
         let record = PositionRecord {
             id: i + 1,
             user: UserId(1_000 + i % 10_000),

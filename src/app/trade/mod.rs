@@ -200,6 +200,9 @@ pub struct StoredExit {
     pub rules: ExitRules,
     /// Progress through the take-profit ladder.
     pub progress: ExitProgress,
+    /// The user cancelled this position's exits: no rule (not even the defaults) sells it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exits_off: bool,
 }
 
 impl StoredExit {
@@ -316,6 +319,14 @@ impl Trading {
             chain: p.chain.clone(),
             notifier: p.notifier.clone(),
             clock: p.clock.clone(),
+        }
+    }
+
+    /// Tells the position monitor about a change made outside a trade (an exit edit): it takes
+    /// effect on the next tick.
+    pub fn announce(&self, record: PositionRecord) {
+        if let Some(tx) = self.position_events.get() {
+            let _ = tx.send(record);
         }
     }
 

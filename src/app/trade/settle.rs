@@ -254,7 +254,11 @@ async fn record(
         price: ui_price(Lamports(sol.0.saturating_add(s.fees.protocol.0)), tokens, s.quote.token_decimals),
         signature: signature.clone(),
         exit_rules: exit_rules
-            .map(|rules| StoredExit { rules, progress: ExitProgress { tp_done: 0, initial_tokens: tokens } })
+            .map(|rules| StoredExit {
+                rules,
+                progress: ExitProgress { tp_done: 0, initial_tokens: tokens },
+                exits_off: false,
+            })
             .and_then(|e| serde_json::to_string(&e).ok()),
         source: req.source.clone(),
     };

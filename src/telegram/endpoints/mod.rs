@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod copy;
 pub mod home;
 pub mod livetrade;
+pub mod orders;
 pub mod positions;
 pub mod start;
 pub mod text;

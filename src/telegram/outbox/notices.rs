@@ -61,6 +61,7 @@ fn kind(notice: &TradeNotice) -> &'static str {
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => "alert",
         TradeNotice::Copy(_) => "copy",
         TradeNotice::ExecutionBreaker { .. } => "admin",
+        TradeNotice::OrderEnded { .. } => "order",
     }
 }
 

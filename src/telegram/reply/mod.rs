@@ -9,6 +9,7 @@ pub mod copy;
 pub mod home;
 pub mod keyboards;
 pub mod labels;
+pub mod orders;
 pub mod reason;
 pub mod safety;
 pub mod trade;
@@ -100,6 +101,8 @@ pub enum Reply {
     Alerts(Box<alerts::AlertsReply>),
     /// A copy-trading message (`/copy`).
     Copy(Box<copy::CopyReply>),
+    /// A resting-orders or panic message (`/limit`, `/dca`, `/orders`, `/panic`).
+    Orders(Box<orders::OrdersReply>),
     /// A handler failed unexpectedly; nothing is known to have changed.
     Apology,
     /// A buttons-first screen (home, menus, prompts, hints), in HTML.
@@ -260,6 +263,7 @@ impl Reply {
             Self::Trade(t) => t.text(lang),
             Self::Alerts(a) => a.text(lang),
             Self::Copy(c) => c.text(lang),
+            Self::Orders(o) => o.text(lang),
             Self::Apology => tr(lang, "errors.apology", &[]),
             Self::Ux(u) => u.text(lang),
             Self::Screen { inner, .. } => {
@@ -289,6 +293,7 @@ impl Reply {
             Self::Trade(t) => t.keyboard(lang),
             Self::Ux(u) => u.keyboard(lang),
             Self::Screen { inner, back } => Some(home::with_nav(lang, inner.keyboard(lang), back.as_ref())),
+            Self::Orders(o) => o.keyboard(lang),
             _ => None,
         }
     }
@@ -309,6 +314,12 @@ impl From<admin::AdminReply> for Reply {
 impl From<trade::TradeReply> for Reply {
     fn from(r: trade::TradeReply) -> Self {
         Self::Trade(Box::new(r))
+    }
+}
+
+impl From<orders::OrdersReply> for Reply {
+    fn from(r: orders::OrdersReply) -> Self {
+        Self::Orders(Box::new(r))
     }
 }
 

@@ -121,6 +121,14 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
             super::alerts::render_alert_notice(lang, notice)
         }
         TradeNotice::Copy(c) => super::copy::render_copy_notice(lang, c),
+        TradeNotice::OrderEnded { order_id, mint, reason } => match reason {
+            None => tr(lang, "order.expired", &[("id", &order_id.to_string()), ("mint", &short(mint))]),
+            Some(reason) => tr(
+                lang,
+                "order.failed",
+                &[("id", &order_id.to_string()), ("mint", &short(mint)), ("reason", &failure_text(lang, reason))],
+            ),
+        },
     }
 }
 
@@ -145,6 +153,12 @@ pub fn exit_reason_text(lang: Lang, reason: &ExitReason) -> String {
         }
         ExitReason::Panic => tr(lang, "exit.panic", &[]),
         ExitReason::DevSell { sold_bps } => tr(lang, "exit.dev_sell", &[("pct", &pct(sold_bps))]),
+        ExitReason::LimitOrder { order_id } => tr(lang, "exit.limit_order", &[("id", &order_id.to_string())]),
+        ExitReason::DcaSlice { order_id, slice, slices } => tr(
+            lang,
+            "exit.dca_slice",
+            &[("id", &order_id.to_string()), ("slice", &slice.to_string()), ("slices", &slices.to_string())],
+        ),
     }
 }
 
@@ -535,6 +549,8 @@ mod exit_reason_tests {
             (ExitReason::Trailing { trail_bps: 200 }, "Trailing stop −2 % from peak"),
             (ExitReason::Time { after_ms: 48 * 3_600_000 }, "Time exit after 48 h"),
             (ExitReason::Panic, "Panic sell"),
+            (ExitReason::LimitOrder { order_id: 7 }, "Limit order #7 filled"),
+            (ExitReason::DcaSlice { order_id: 9, slice: 3, slices: 10 }, "DCA #9 slice 3/10"),
         ];
         for (reason, en) in cases {
             let text = render_notice(Lang::En, &sold(Some(reason)));
