@@ -120,7 +120,25 @@ async fn broadcast_survives_kill_9_without_duplicates_or_skips(test_db: &TestDb)
         }
     }
     assert_eq!(delivered.get(&ADMIN).copied(), Some(3), "admin: preview, confirmation, delivery");
-    assert!(duplicates.is_empty() && skipped.is_empty(), "duplicates {duplicates:?}, skipped {skipped:?}");
+    // Never twice. A kill -9 between marking a delivery `sending` and its request reaching
+    // Telegram leaves it `unknown` (the bot cannot tell it from one Telegram accepted, and
+    // sendMessage has no idempotency key): such a delivery is not re-sent, so it may be missed.
+    // That is the only miss allowed — at most one per kill, and only for an `unknown` row.
+    assert!(duplicates.is_empty(), "duplicates {duplicates:?}");
+    let unknown: Vec<i64> = sqlx::query(
+        "SELECT user_id FROM broadcast_deliveries WHERE broadcast_id = $1 AND state = 'unknown' ORDER BY user_id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get("user_id").unwrap())
+    .collect();
+    assert!(
+        skipped.len() <= 2 && skipped.iter().all(|u| unknown.contains(u)),
+        "skipped {skipped:?}, unknown {unknown:?}"
+    );
     assert_eq!(tg.violations().await, Vec::<String>::new());
     let states: Vec<(String, i64)> = sqlx::query(
         "SELECT state, CAST(COUNT(*) AS BIGINT) AS n FROM broadcast_deliveries WHERE broadcast_id = $1 GROUP BY state ORDER BY state",
@@ -133,8 +151,8 @@ async fn broadcast_survives_kill_9_without_duplicates_or_skips(test_db: &TestDb)
     .map(|r| (r.try_get("state").unwrap(), r.try_get("n").unwrap()))
     .collect();
     // Deliveries in flight at the kill (the outbox sends to several chats at once) are unconfirmed
-    // (delivered, but the bot cannot know) and were not re-sent; everything else is sent. Every
-    // recipient got exactly one message (checked above).
+    // (delivered, or at most one per kill lost before it left, and the bot cannot know) and were
+    // not re-sent; everything else is sent (checked above: no recipient got two).
     let count = |state: &str| states.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
     assert_eq!(states.len(), 2, "only sent and unknown: {states:?}");
     assert!(count("unknown") >= 1, "{states:?}");

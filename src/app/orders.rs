@@ -451,10 +451,8 @@ impl Orders {
             Size::Lamports(n) => TradeAmount::Sol(Lamports(n)),
             Size::PercentOfPosition(p) => TradeAmount::PercentOfPosition(p),
             Size::Tokens(n) => TradeAmount::Tokens(n),
-            Size::WalletShare(bps) => match self.wallet_share(r.user, bps).await {
-                Some(l) => TradeAmount::Sol(l),
-                None => TradeAmount::Sol(Lamports::ZERO),
-            },
+            // Resolved by the trading core against the wallet as it stands when the fill runs.
+            Size::WalletShare(bps) => TradeAmount::WalletShare(bps),
         };
         let base = self.trading.ports().users.config(r.user).await.map(|c| c.slippage).unwrap_or_default();
         let mut outcome = None;
@@ -521,15 +519,6 @@ impl Orders {
             self.trading.ports().notifier.notify(r.user, notice).await;
         }
         filled
-    }
-
-    /// `bps` of the user's default wallet's spendable SOL now (after the reserve).
-    async fn wallet_share(&self, user: UserId, bps: u32) -> Option<Lamports> {
-        let ports = self.trading.ports();
-        let config = ports.users.config(user).await.ok()?;
-        let owner = ports.signer.default_wallet(user).await.ok()??.1;
-        let balance = ports.chain.balance(&owner).await.ok()?;
-        Some(crate::domain::order::share_of(balance, config.min_sol_reserve, bps))
     }
 
     /// Trades fills a crash interrupted between their claim and their end (same intent keys:

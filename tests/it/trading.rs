@@ -120,6 +120,38 @@ async fn paper_buy_and_sell_go_through_the_same_path_without_sending(db: &TestDb
 }
 on_both_databases!(paper_buy_and_sell_go_through_the_same_path_without_sending);
 
+/// `/buy <mint> 0.5%` spends 0.5 % of the default wallet's spendable SOL (its balance above the
+/// reserve) as it stands when the buy runs; the phrase `buy 0.2% <mint>` does the same. `0%`,
+/// `150%` and `x%` are refused with the usage hint and change nothing.
+async fn a_buy_sized_as_a_share_of_the_wallet_spends_that_share_of_the_spendable_sol(db: &TestDb) {
+    use sqlx::Row;
+    let env = setup(db, false).await;
+    for bad in ["0%", "150%", "x%"] {
+        let reply = say(&env.app, &format!("/buy {} {bad}", env.coin.mint)).await;
+        assert_eq!(text(&reply), tr(Lang::En, "tradecmd.bad_amount", &[("value", bad)]));
+    }
+    let amounts = || async {
+        let rows = sqlx::query("SELECT amount_in FROM trade_intents ORDER BY id").fetch_all(env.app.db.pool()).await;
+        rows.unwrap().iter().map(|r| r.get::<String, _>("amount_in")).collect::<Vec<_>>()
+    };
+    assert!(amounts().await.is_empty(), "a refused size stores nothing");
+    let reserve = quantbot::ports::UserRepo::config(&env.app.db, UserId(ALICE)).await.unwrap().min_sol_reserve;
+    let cur = env.app.tg.call_count().await;
+    say(&env.app, &format!("/buy {} 0.5%", env.coin.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    let want = (10 * SOL - reserve.0) / 200;
+    assert_eq!(amounts().await, [want.to_string()]);
+    // The wallet grew: the same share of the phrase's buy is taken from the new balance.
+    env.chain.fund(&env.wallet, 10 * SOL);
+    let balance = env.chain.balance_of(&env.wallet);
+    let cur = env.app.tg.call_count().await;
+    env.app.tg.send_private(ALICE, "en", &format!("buy 0.2% {}", env.coin.mint)).await;
+    notice(&env.app, cur, &prefix("trade.bought")).await;
+    assert_eq!(amounts().await, [want.to_string(), ((balance - reserve.0) / 500).to_string()]);
+    env.app.stop().await;
+}
+on_both_databases!(a_buy_sized_as_a_share_of_the_wallet_spends_that_share_of_the_spendable_sol);
+
 async fn live_buy_lands_on_chain_and_a_partial_sell_realizes_pnl(db: &TestDb) {
     let env = setup(db, true).await;
     let landed_before = env.chain.landed_count();

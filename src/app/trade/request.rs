@@ -17,6 +17,9 @@ use crate::ports::{PositionRecord, RepoError};
 pub enum TradeAmount {
     /// Spend this much SOL (buy).
     Sol(Lamports),
+    /// Spend this share of the default wallet's spendable SOL (its balance above the user's
+    /// reserve) as it stands when the buy runs, basis points (1..=10,000): `/buy <mint> 5%`.
+    WalletShare(u32),
     /// Sell this percentage (1..=100) of the position as it stands when the sell runs.
     PercentOfPosition(u8),
     /// Sell exactly this many raw tokens (capped at the position; exits use this).

@@ -94,8 +94,18 @@ pub async fn accept(t: &Trading, req: TradeRequest) -> Result<Accepted, RepoErro
 }
 
 async fn accept_buy(t: &Trading, req: TradeRequest, config: UserConfig) -> Result<Accepted, RepoError> {
+    let wallet = match &req.prefetched {
+        Some(p) => p.wallet.as_ref().map(|w| (w.id, w.owner)),
+        None => default_wallet(t, &req).await?,
+    };
     let lamports = match req.amount {
         TradeAmount::Sol(l) if l.0 > 0 => l.0,
+        TradeAmount::WalletShare(bps) if (1..=10_000).contains(&bps) => {
+            match wallet_share(t, &req, wallet, &config, bps).await {
+                Ok(l) => l.0,
+                Err(failure) => return Ok(Accepted::Done(t.refuse(&req, None, failure).await)),
+            }
+        }
         _ => return Ok(Accepted::Done(t.refuse(&req, None, TradeFailure::Amount).await)),
     };
     if req.origin == IntentOrigin::Manual && !req.resume {
@@ -110,10 +120,6 @@ async fn accept_buy(t: &Trading, req: TradeRequest, config: UserConfig) -> Resul
             return Ok(Accepted::Done(t.refuse(&req, None, TradeFailure::AlreadyBuying).await));
         }
     }
-    let wallet = match &req.prefetched {
-        Some(p) => p.wallet.as_ref().map(|w| (w.id, w.owner)),
-        None => default_wallet(t, &req).await?,
-    };
     let adds = t.ports.positions.open_position_in(req.user, &req.mint.to_string()).await?.is_some();
     let paper = t.settings.global_dry_run || config.dry_run;
     let id = match store(t, &req, wallet, None, lamports, paper).await? {
@@ -195,6 +201,31 @@ async fn accept_sell(t: &Trading, req: TradeRequest, config: UserConfig) -> Resu
         safety_unchecked: false,
     };
     Ok(Accepted::Go(Box::new(pending), Some(guard)))
+}
+
+/// `bps` of the wallet's spendable SOL now (its balance above the user's reserve), for a
+/// `WalletShare` buy: from the fan-out's read when there is one, else one balance read (retried).
+/// No wallet, an unknown balance, or nothing spendable refuses the buy.
+async fn wallet_share(
+    t: &Trading,
+    req: &TradeRequest,
+    wallet: Option<(i64, Pubkey)>,
+    config: &UserConfig,
+    bps: u32,
+) -> Result<Lamports, TradeFailure> {
+    let Some((_, owner)) = wallet else { return Err(TradeFailure::NoWallet) };
+    let prefetched = req.prefetched.as_ref().and_then(|p| p.wallet.as_ref()).filter(|w| w.owner == owner);
+    let balance = match prefetched {
+        Some(w) => w.lamports,
+        None => with_retry(t, crate::ports::ChainError::is_retryable, || t.ports.chain.balance(&owner))
+            .await
+            .map_err(|_| TradeFailure::NetworkUnavailable)?,
+    };
+    let share = crate::domain::order::share_of(balance, config.min_sol_reserve, bps);
+    if share.0 == 0 {
+        return Err(TradeFailure::InsufficientFunds);
+    }
+    Ok(share)
 }
 
 async fn default_wallet(t: &Trading, req: &TradeRequest) -> Result<Option<(i64, Pubkey)>, RepoError> {

@@ -105,11 +105,15 @@ async fn phrase(ctx: &Ctx, text: &str, mint: Pubkey) -> Result<Option<HandlerRes
             let Some(trading) = trading(ctx) else {
                 return Ok(Some(Ok(())));
             };
-            let Some(sol) = parse_amount(amount) else {
+            let size = match super::orders::parse_share(amount) {
+                Some(bps) => Some(TradeAmount::WalletShare(bps)),
+                None => parse_amount(amount).map(TradeAmount::Sol),
+            };
+            let Some(size) = size else {
                 ctx.reply(crate::telegram::reply::trade::TradeReply::BadAmount { value: (*amount).to_owned() });
                 return Ok(Some(Ok(())));
             };
-            let req = manual(ctx.user_id, mint, Side::Buy, TradeAmount::Sol(sol), command_key(ctx), Some("manual"));
+            let req = manual(ctx.user_id, mint, Side::Buy, size, command_key(ctx), Some("manual"));
             start(ctx, trading, req);
             Ok(Some(Ok(())))
         }

@@ -62,7 +62,7 @@ fn button_key(ctx: &Ctx, cb: &Callback) -> IdempotencyKey {
     IdempotencyKey::from_stored(format!("u{}:btn:{}:{}:{}", ctx.user_id.0, ctx.chat, ctx.message_id, cb.data()))
 }
 
-/// `/buy <mint> <sol>`.
+/// `/buy <mint> <sol|5%>`.
 pub async fn buy(ctx: &Ctx, arg: &str) -> HandlerResult {
     if !private_only(ctx) {
         return Ok(());
@@ -79,14 +79,16 @@ pub async fn buy(ctx: &Ctx, arg: &str) -> HandlerResult {
         ctx.reply(TradeReply::BadMint { value: mint.to_owned() });
         return Ok(());
     };
-    let sol = match Lamports::parse_sol(amount) {
-        Ok(l) if l.0 > 0 => l,
-        _ => {
-            ctx.reply(TradeReply::BadAmount { value: amount.to_owned() });
-            return Ok(());
-        }
+    // `0.1` / `0,1` SOL, or `5%` of the wallet's spendable SOL when the buy runs.
+    let size = match super::orders::parse_share(amount) {
+        Some(bps) => Some(TradeAmount::WalletShare(bps)),
+        None => super::text::parse_amount(amount).map(TradeAmount::Sol),
     };
-    let req = manual(ctx.user_id, mint, Side::Buy, TradeAmount::Sol(sol), command_key(ctx), Some("manual"));
+    let Some(size) = size else {
+        ctx.reply(TradeReply::BadAmount { value: amount.to_owned() });
+        return Ok(());
+    };
+    let req = manual(ctx.user_id, mint, Side::Buy, size, command_key(ctx), Some("manual"));
     start(ctx, trading, req);
     Ok(())
 }
