@@ -9,7 +9,7 @@ use solana_pubkey::Pubkey;
 
 use super::{CopyService, position_label};
 use crate::app::monitor::escalate;
-use crate::app::trade::{TradeAmount, TradeRequest};
+use crate::app::trade::{TradeAmount, TradeOutcome, TradeRequest};
 use crate::domain::alert::rules::Override;
 use crate::domain::copy::{DevSellRule, LeaderTrade, effective_dev_sell};
 use crate::domain::exit::ExitReason;
@@ -136,18 +136,8 @@ impl CopyService {
         let mut sells = 0;
         for (p, rule) in self.positions_with_rule().await?.into_iter().filter(|(p, _)| p.mint == mint) {
             let Some(pct) = rule.fires(trade) else { continue };
-            let key = IdempotencyKey::exit(p.id, "dev_sell", 0);
-            let mut req = TradeRequest::sell(p.user, trade.mint, Some(p.id), TradeAmount::PercentOfPosition(pct), key);
-            req.origin = IntentOrigin::Exit;
-            req.exit_reason = Some(ExitReason::DevSell { sold_bps: trade.sold_share_bps() });
-            let base = match self.trading.ports().users.config(p.user).await {
-                Ok(c) => c.slippage,
-                Err(e) => return Err(e),
-            };
-            req.slippage = Some(escalate(base, 1));
-            if let Err(e) = self.trading.execute(req).await {
-                tracing::error!(user_id = p.user.0, error.message = %e, "dev-sell exit failed on storage");
-            }
+            let base = self.trading.ports().users.config(p.user).await?.slippage;
+            self.dev_sell(&p, trade, pct, base).await;
             sells += 1;
         }
         if sells > 0 {
@@ -155,4 +145,30 @@ impl CopyService {
         }
         Ok(sells)
     }
+
+    /// Sells `pct` % of one position for a creator's sell: up to `DEV_SELL_ATTEMPTS` times with
+    /// escalating slippage while the sell fails on chain (each attempt its own key, so a
+    /// replayed creator trade adds nothing); a refusal (position closed, another sell running)
+    /// or an unknown outcome ends it.
+    async fn dev_sell(&self, p: &PositionRecord, trade: &LeaderTrade, pct: u8, base: crate::domain::money::Bps) {
+        for attempt in 0..DEV_SELL_ATTEMPTS {
+            let key = IdempotencyKey::exit(p.id, "dev_sell", attempt);
+            let mut req = TradeRequest::sell(p.user, trade.mint, Some(p.id), TradeAmount::PercentOfPosition(pct), key);
+            req.origin = IntentOrigin::Exit;
+            req.exit_reason = Some(ExitReason::DevSell { sold_bps: trade.sold_share_bps() });
+            req.slippage = Some(escalate(base, attempt + 1));
+            match self.trading.execute(req).await {
+                Ok(TradeOutcome::Failed { .. }) => {}
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::error!(user_id = p.user.0, error.message = %e, "dev-sell exit failed on storage");
+                    return;
+                }
+            }
+        }
+        tracing::warn!(user_id = p.user.0, position_id = p.id, "dev-sell exit failed after every attempt");
+    }
 }
+
+/// Attempts per dev-sell exit (slippage escalates each time).
+const DEV_SELL_ATTEMPTS: u32 = 4;
