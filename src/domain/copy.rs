@@ -369,12 +369,7 @@ fn count(v: &str) -> Option<Option<u32>> {
 }
 
 fn pct_bps(v: &str) -> Option<u32> {
-    let d: Decimal = v.trim().trim_end_matches('%').replace(',', ".").parse().ok()?;
-    let bps = d.checked_mul(Decimal::from(100))?;
-    if bps.fract() != Decimal::ZERO {
-        return None;
-    }
-    u32::try_from(bps).ok().filter(|b| (1..=100_000).contains(b))
+    super::money::percent_bps(v, 1, 100_000)
 }
 
 fn positive_sol(v: &str) -> Option<Lamports> {

@@ -342,7 +342,7 @@ impl DevSellRule {
         }
         let (x, y) = t.split_once(':').ok_or(BadDevSellRule)?;
         let sell_pct: u8 = x.trim().trim_end_matches('%').parse().map_err(|_| BadDevSellRule)?;
-        let min_creator_sold_bps = dev_sell_bps(y).filter(|b| *b <= 10_000).ok_or(BadDevSellRule)?;
+        let min_creator_sold_bps = super::money::percent_bps(y, 1, 10_000).ok_or(BadDevSellRule)?;
         if !(1..=100).contains(&sell_pct) {
             return Err(BadDevSellRule);
         }
@@ -362,13 +362,3 @@ impl DevSellRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("not a dev-sell rule")]
 pub struct BadDevSellRule;
-
-/// `Y` of a dev-sell rule: a percentage (decimal comma and `%` allowed) as basis points.
-fn dev_sell_bps(v: &str) -> Option<u32> {
-    let d: Decimal = v.trim().trim_end_matches('%').replace(',', ".").parse().ok()?;
-    let bps = d.checked_mul(Decimal::from(100))?;
-    if bps.fract() != Decimal::ZERO {
-        return None;
-    }
-    u32::try_from(bps).ok().filter(|b| (1..=10_000).contains(b))
-}

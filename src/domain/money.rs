@@ -148,9 +148,32 @@ impl Bps {
     }
 }
 
+/// A percentage as people type it (`12.5`, `12,5`, `12.5%`; at most two decimals) in basis
+/// points, within `min_bps..=max_bps`. Every percentage setting and rule parses through it.
+pub fn percent_bps(text: &str, min_bps: u32, max_bps: u32) -> Option<u32> {
+    let t = text.trim().trim_end_matches('%').trim();
+    let t = if t.matches(',').count() == 1 && !t.contains('.') { t.replace(',', ".") } else { t.to_owned() };
+    let bps = t.parse::<Decimal>().ok()?.checked_mul(Decimal::from(100))?;
+    if bps.fract() != Decimal::ZERO {
+        return None;
+    }
+    u32::try_from(bps).ok().filter(|b| (min_bps..=max_bps).contains(b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_bps_takes_both_decimal_separators_and_bounds() {
+        assert_eq!(percent_bps("12.5", 1, 10_000), Some(1_250));
+        assert_eq!(percent_bps("12,5%", 1, 10_000), Some(1_250));
+        assert_eq!(percent_bps(" 5 % ", 1, 10_000), Some(500));
+        assert_eq!(percent_bps("0", 0, 10_000), Some(0));
+        for bad in ["0", "100.01", "1.005", "1,2,3", "1.2,3", "x", "", "-5"] {
+            assert_eq!(percent_bps(bad, 1, 10_000), None, "{bad}");
+        }
+    }
 
     #[test]
     fn parse_sol_is_exact() {

@@ -5,7 +5,6 @@
 //! the key (so the reply can say what is allowed). A failed `set` changes nothing.
 
 use std::fmt::Write as _;
-use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -530,15 +529,9 @@ fn positive_sol(v: &str) -> Option<Lamports> {
     sol_in(v, Lamports(1), MAX_SOL_SETTING)
 }
 
-/// Parses a percentage with up to two decimals (`12.5`) into basis points within `[min, max]` %.
+/// A percentage with up to two decimals (`12.5`, `12,5`) in basis points within `[min, max]` %.
 fn pct_bps(v: &str, min: u32, max: u32) -> Option<u32> {
-    let d = Decimal::from_str(v.trim().trim_end_matches('%')).ok()?;
-    let bps = d.checked_mul(Decimal::from(100))?;
-    if bps.fract() != Decimal::ZERO {
-        return None;
-    }
-    let bps = u32::try_from(bps).ok()?;
-    (min * 100..=max * 100).contains(&bps).then_some(bps)
+    super::money::percent_bps(v, min * 100, max * 100)
 }
 
 fn bps_pct(bps: u32) -> String {

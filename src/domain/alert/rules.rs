@@ -285,12 +285,7 @@ fn over<T>(v: &str, f: impl Fn(&str) -> Option<T>) -> Option<Override<T>> {
 }
 
 fn percent_bps(v: &str, max_bps: u32) -> Option<u32> {
-    let d: Decimal = v.trim().trim_end_matches('%').parse().ok()?;
-    let bps = d.checked_mul(Decimal::from(100))?;
-    if bps.fract() != Decimal::ZERO {
-        return None;
-    }
-    u32::try_from(bps).ok().filter(|b| (1..=max_bps).contains(b))
+    crate::domain::money::percent_bps(v, 1, max_bps)
 }
 
 fn hours(v: &str) -> Option<ActiveHours> {

@@ -1,8 +1,6 @@
 //! `/limit`, `/dca`, `/orders` (a cancel button each) and `/panic` (with a confirmation button):
 //! parse, call `app::orders` / `app::panic`, reply.
 
-use rust_decimal::Decimal;
-
 use super::trading::{parse_mint, parse_percent, parse_target};
 use super::{HandlerResult, private_only};
 use crate::app::exits::Change;
@@ -49,12 +47,7 @@ fn target(side: Side, word: &str) -> Option<Target> {
 
 /// `5%` → 500 bps of the wallet (0 < share ≤ 100 %, at most two decimals).
 pub fn parse_share(text: &str) -> Option<u32> {
-    let digits = text.trim().strip_suffix('%')?.replace(',', ".");
-    let pct: Decimal = digits.parse().ok()?;
-    let bps = pct.checked_mul(Decimal::from(100))?;
-    (pct > Decimal::ZERO && pct <= Decimal::from(100) && bps.fract().is_zero())
-        .then(|| u32::try_from(bps.mantissa() / 10_i128.pow(bps.scale())).ok())
-        .flatten()
+    crate::domain::money::percent_bps(text.trim().strip_suffix('%')?, 1, 10_000)
 }
 
 fn size(side: Side, word: &str) -> Option<Size> {
