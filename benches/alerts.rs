@@ -20,99 +20,26 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use quantbot::app::connector::plan_all;
-use quantbot::domain::alert::rules::{self, MarketView, SubscriptionSettings};
+use quantbot::domain::alert::rules::{self, SubscriptionSettings};
 use quantbot::domain::alert::{self, AlertKind, EntityKind, Post, PostEntity};
-use quantbot::domain::money::{Bps, Lamports};
-use quantbot::domain::risk::{EntryProposal, GlobalLimits, RiskSnapshot, approve_entry};
+use quantbot::domain::money::Lamports;
+use quantbot::domain::risk::{EntryProposal, GlobalLimits, approve_entry};
 use quantbot::domain::safety::fixtures::{self, MintSpec};
 use quantbot::domain::safety::{RoundTrip, SafetyRules, TokenSafety, VenueFacts, classify, decode_mint, evaluate};
 use quantbot::domain::user::UserId;
-use quantbot::domain::user_config::UserConfig;
 use quantbot::ports::alerts::Subscriber;
 use quantbot::solana::ids::TOKEN_2022_PROGRAM;
 use quantbot::solana::instructions::{ComputeUnits, MicroLamportsPerCu};
 use quantbot::solana::tx::{ComputeBudget, TxDraft, serialize, sign};
-use quantbot::venues::pumpfun::accounts::{BondingCurve, FeeConfig, FeeTier, Fees, GLOBAL_DISCRIMINATOR, Global};
 use quantbot::venues::pumpfun::curve::{BuyBySolRequest, CurveState, ONE_BILLION_SUPPLY};
 use quantbot::venues::pumpfun::ix::{BuyArgs, FeeRecipients, LegacyTrade, LegacyTradeParts};
-use quantbot::venues::pumpfun::pda::{MintAccounts, MintKey, UserAccounts};
-use solana_hash::Hash;
-use solana_keypair::Keypair;
-use solana_pubkey::{Pubkey, pubkey};
+use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 
-const MINT: &str = "EM1WnMcHLeMqBFWKoNstRj7qautMwSphqRQVBVw1pump";
+#[path = "common/alert_fixture.rs"]
+mod alert_fixture;
 
-/// Venue and wallet state cached between alerts.
-struct Cached {
-    global: Global,
-    fee_config: FeeConfig,
-    curve: BondingCurve,
-    mint: MintAccounts,
-    user: UserAccounts,
-    blockhash: Hash,
-    keypair: Keypair,
-    config: UserConfig,
-    snapshot: RiskSnapshot,
-    settings: SubscriptionSettings,
-    market: MarketView,
-}
-
-fn cached() -> Cached {
-    let mut global_bytes = GLOBAL_DISCRIMINATOR.to_vec();
-    global_bytes.resize(1087, 0);
-    let global = Global::decode(&global_bytes).unwrap();
-    let fee_config = FeeConfig {
-        bump: 255,
-        admin: Pubkey::default(),
-        flat_fees: Fees::default(),
-        fee_tiers: vec![FeeTier {
-            market_cap_threshold: 0,
-            fees: Fees { lp_fee_bps: 0, protocol_fee_bps: 95, creator_fee_bps: 30 },
-        }],
-        stable_fee_tiers: Vec::new(),
-        exotic_flat_fees: Fees::default(),
-    };
-    let curve = BondingCurve {
-        virtual_token_reserves: 1_048_500_803_494_126,
-        virtual_quote_reserves: 30_700_977_905,
-        real_token_reserves: 768_600_803_494_126,
-        real_quote_reserves: 700_977_905,
-        token_total_supply: ONE_BILLION_SUPPLY,
-        creator: pubkey!("39c8JbwsHBZKibzBACZg3g6EDUuKxYHZ6Uot39jJAE6v"),
-        ..BondingCurve::default()
-    };
-    let keypair = Keypair::new_from_array([7; 32]);
-    let mint = MintAccounts::derive(&MintKey {
-        mint: MINT.parse().unwrap(),
-        token_program: TOKEN_2022_PROGRAM,
-        creator: curve.creator,
-    });
-    let user = UserAccounts::derive(keypair.pubkey(), &mint);
-    let config = UserConfig { trading_enabled: true, ..UserConfig::default() };
-    let snapshot =
-        RiskSnapshot { wallet_balance: Lamports(5_000_000_000), now_ms: 1_795_000_000_000, ..Default::default() };
-    let settings = SubscriptionSettings::default().apply(&["sol=0.1", "max_mcap=500", "max_impact=10"]).unwrap();
-    let market = MarketView {
-        market_cap: Some(Lamports(30_000_000_000)),
-        liquidity: Lamports(700_977_905),
-        price_impact: Bps(300),
-        quoted: Lamports(100_000_000),
-    };
-    Cached {
-        global,
-        fee_config,
-        curve,
-        mint,
-        user,
-        blockhash: Hash::new_from_array([3; 32]),
-        keypair,
-        config,
-        snapshot,
-        settings,
-        market,
-    }
-}
+use alert_fixture::{Cached, MINT, cached, clean_safety};
 
 fn post_text() -> String {
     format!(
@@ -194,20 +121,6 @@ fn classify_mint(bytes: &[u8]) -> bool {
     };
     black_box(classify(&safety));
     evaluate(Some(&safety), &SafetyRules::default()).is_ok()
-}
-
-fn clean_safety() -> TokenSafety {
-    let spec = MintSpec { supply: ONE_BILLION_SUPPLY, decimals: 6, ..MintSpec::default() };
-    TokenSafety {
-        mint: decode_mint(&quantbot::domain::safety::TOKEN_PROGRAM, &spec.bytes()).unwrap(),
-        top10_bps: Some(1_500),
-        creator_bps: Some(0),
-        age_secs: None,
-        age_lower_bound: false,
-        meta: None,
-        venue: VenueFacts::Curve { progress_bps: 1_000 },
-        round_trip: Some(RoundTrip::Sellable),
-    }
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {
