@@ -75,7 +75,8 @@ pub async fn chart(ctx: &Ctx) -> HandlerResult {
     let stats = crate::domain::stats::compute(&trades);
     let to_ms = trades.iter().map(|t| t.closed_at_ms).max().unwrap_or_default();
     let from_ms = trades.iter().map(|t| t.opened_at_ms.min(t.closed_at_ms)).min().unwrap_or_default();
-    let png = match tokio::task::spawn_blocking(move || equity_png(&trades)).await? {
+    let lang = ctx.lang;
+    let png = match tokio::task::spawn_blocking(move || equity_png(&trades, lang)).await? {
         Ok(png) => png,
         Err(ChartError::Empty) => {
             ctx.reply(TradeReply::NoTrades);

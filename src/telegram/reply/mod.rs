@@ -9,6 +9,7 @@ pub mod copy;
 pub mod home;
 pub mod keyboards;
 pub mod labels;
+pub mod pics;
 pub mod reason;
 pub mod safety;
 pub mod trade;
@@ -104,6 +105,8 @@ pub enum Reply {
     Apology,
     /// A buttons-first screen (home, menus, prompts, hints), in HTML.
     Ux(Box<home::UxReply>),
+    /// Picture captions.
+    Pics(Box<pics::PicsReply>),
     /// Another reply shown as a menu screen: its text (escaped unless already HTML) and its
     /// buttons, plus a Back row (to `back`, when set) and a Home button.
     Screen {
@@ -262,6 +265,7 @@ impl Reply {
             Self::Copy(c) => c.text(lang),
             Self::Apology => tr(lang, "errors.apology", &[]),
             Self::Ux(u) => u.text(lang),
+            Self::Pics(p) => p.text(lang),
             Self::Screen { inner, .. } => {
                 if inner.is_html() {
                     inner.text(lang)
@@ -321,6 +325,12 @@ impl From<alerts::AlertsReply> for Reply {
 impl From<copy::CopyReply> for Reply {
     fn from(r: copy::CopyReply) -> Self {
         Self::Copy(Box::new(r))
+    }
+}
+
+impl From<pics::PicsReply> for Reply {
+    fn from(r: pics::PicsReply) -> Self {
+        Self::Pics(Box::new(r))
     }
 }
 
