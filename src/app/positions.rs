@@ -49,6 +49,39 @@ pub struct TokenCard {
     pub safety: Option<Arc<crate::domain::safety::TokenSafety>>,
 }
 
+/// What a PnL card shows about one position, open or closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PnlFacts {
+    /// The position.
+    pub record: PositionRecord,
+    /// SOL put in: every buy plus its fees (lamports).
+    pub entry: u64,
+    /// SOL out: closed, `entry` + realized PnL (every sell net of fees); open, that plus what
+    /// selling the tokens held would return now; `None` when they cannot be priced.
+    pub value: Option<i128>,
+    /// The token's name and symbol, when known.
+    pub meta: Option<crate::domain::token_meta::TokenMeta>,
+}
+
+impl PnlFacts {
+    /// Computes the card from a position, its trades and (open) the sell quote of its tokens.
+    pub fn compute(record: PositionRecord, trades: &[TradeRecord], value_now: Option<Lamports>) -> Self {
+        let entry = trades
+            .iter()
+            .filter(|t| t.side == Side::Buy)
+            .fold(0u64, |sum, t| sum.saturating_add(t.sol.0).saturating_add(t.fees.total()));
+        // Positions recorded without their buys (never expected): the cost basis still held.
+        let entry = if entry == 0 { record.book.cost.0 } else { entry };
+        let closed = i128::from(entry) + i128::from(record.book.realized);
+        let value = if record.is_open {
+            value_now.map(|v| closed + i128::from(v.0) - i128::from(record.book.cost.0))
+        } else {
+            Some(closed)
+        };
+        Self { record, entry, value, meta: None }
+    }
+}
+
 /// What `/sell` and `/positions close` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SellTarget {
@@ -115,6 +148,32 @@ impl Positions {
         let has_next = rows.len() > HISTORY_PAGE as usize;
         rows.truncate(HISTORY_PAGE as usize);
         Ok(HistoryPage { rows, has_next })
+    }
+
+    /// The PnL card of one of the user's positions (open or closed); `None` if it is not theirs.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn pnl_facts(&self, user: UserId, id: i64) -> Result<Option<PnlFacts>, RepoError> {
+        let Some(record) = self.positions.position(user, id).await? else {
+            return Ok(None);
+        };
+        let trades = self.positions.position_trades(user, id).await?;
+        let value_now = if record.is_open { self.value_of(&record).await } else { None };
+        let mint = Pubkey::from_str(&record.mint).ok();
+        let mut facts = PnlFacts::compute(record, &trades, value_now);
+        if let Some(mint) = mint {
+            facts.meta = self.safety(mint, false).await.and_then(|s| s.meta.clone());
+        }
+        Ok(Some(facts))
+    }
+
+    /// Claims a picture button press (see [`PositionRepo::claim_picture`]).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn claim_picture(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<bool, RepoError> {
+        self.positions.claim_picture(key, now_ms, window_ms).await
     }
 
     /// Every realized sell (statistics, equity chart).

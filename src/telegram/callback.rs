@@ -6,7 +6,7 @@
 //! `tc:s:<mint>:<pct>`, `tc:c:<mint>`, `tc:r:<mint>`, `sf:<mint>`, `bc:y|n|s:<id>`, `al:buy|skip:<alert id>`;
 //! the home screen and its menus: `h:home`, `h:m:<menu>`, `h:live`, `h:live:y`, `h:paper`,
 //! `h:t:<key>:1|0`, `h:a:<key>`, `h:x`, `h:wn:<wallets now>`, `h:w:<address>`, `h:wa:<d|b|e|r>:<address>`,
-//! `pv:<position id>`, `tc:o:<mint>`.
+//! `pv:<position id>`, `tc:o:<mint>`; pictures: `pc:<position id>` (a PnL card).
 
 use std::str::FromStr;
 
@@ -103,6 +103,8 @@ pub enum Callback {
     ViewPosition(i64),
     /// A fresh token card as a new message (under a fill notice).
     CardOpen(Pubkey),
+    /// The PnL card picture of one position, open or closed.
+    PnlCard(i64),
 }
 
 /// A menu under the home screen.
@@ -255,6 +257,7 @@ impl Callback {
             ["h", "wa", act, m] => Self::WalletAction(WalletAct::parse(act)?, mint(m)?),
             ["pv", id] => Self::ViewPosition(positive(id)?),
             ["tc", "o", m] => Self::CardOpen(mint(m)?),
+            ["pc", id] => Self::PnlCard(positive(id)?),
             _ => return None,
         })
     }
@@ -296,6 +299,7 @@ impl Callback {
             Self::WalletAction(a, w) => format!("h:wa:{}:{w}", a.code()),
             Self::ViewPosition(id) => format!("pv:{id}"),
             Self::CardOpen(mint) => format!("tc:o:{mint}"),
+            Self::PnlCard(id) => format!("pc:{id}"),
         }
     }
 
@@ -319,6 +323,7 @@ impl Callback {
             Self::Toggle(..) | Self::Ask(_) | Self::PromptCancel => "settings",
             Self::WalletNew(_) | Self::WalletMenu(_) | Self::WalletAction(..) => "wallet",
             Self::ViewPosition(_) => "positions",
+            Self::PnlCard(_) => "picture",
         }
     }
 }
@@ -361,6 +366,7 @@ mod tests {
             Callback::WalletMenu(mint),
             Callback::ViewPosition(i64::MAX),
             Callback::CardOpen(mint),
+            Callback::PnlCard(i64::MAX),
         ]);
         all.extend(Menu::ALL.map(Callback::Menu));
         all.extend(WalletAct::ALL.map(|a| Callback::WalletAction(a, mint)));

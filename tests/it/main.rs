@@ -12,6 +12,7 @@ mod i18n;
 mod monitor;
 mod ops;
 mod outbox;
+mod pics;
 mod safety;
 mod storage;
 mod telegram_flows;

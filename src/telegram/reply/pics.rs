@@ -94,7 +94,8 @@ pub fn clean(text: &str, max: usize) -> String {
     let Ok((regular, _)) = fonts() else {
         return text.chars().filter(char::is_ascii_graphic).take(max).collect();
     };
-    let kept: String = text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).filter(|c| drawable(regular, *c)).collect();
+    let kept: String =
+        text.chars().map(|c| if c.is_whitespace() { ' ' } else { c }).filter(|c| drawable(regular, *c)).collect();
     let words: Vec<&str> = kept.split(' ').filter(|w| !w.is_empty()).collect();
     let joined = words.join(" ");
     if joined.chars().count() <= max {
@@ -103,6 +104,17 @@ pub fn clean(text: &str, max: usize) -> String {
     let mut cut: String = joined.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
+}
+
+/// A mint as `DezXAZ…B263`.
+pub fn short_mint(mint: &str) -> String {
+    let chars: Vec<char> = mint.chars().collect();
+    if chars.len() <= 12 {
+        return mint.to_owned();
+    }
+    let head: String = chars[..6].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 /// Width in pixels of `text` at `px` (bold or regular).
@@ -166,11 +178,22 @@ pub fn encode(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::Encod
 /// Lamports as SOL rounded to 4 decimals, with thousands separators and, when `signed`, a `+`
 /// on gains.
 pub fn sol_text(lamports: i128, signed: bool) -> String {
-    let v = Decimal::from_i128_with_scale(lamports, 0)
-        .checked_div(Decimal::from(LAMPORTS_PER_SOL))
-        .map_or_else(|| Decimal::from_i128_with_scale(lamports / i128::from(LAMPORTS_PER_SOL), 0), |d| d.round_dp(4));
-    let text = group(&v.normalize().to_string());
-    if signed && v.is_sign_positive() && !v.is_zero() { format!("+{text}") } else { text }
+    let text = match Decimal::try_from_i128_with_scale(lamports, 9) {
+        Ok(d) => d.round_dp(4).normalize().to_string(),
+        // Beyond 96 bits (never a real amount): whole SOL.
+        Err(_) => (lamports / i128::from(LAMPORTS_PER_SOL)).to_string(),
+    };
+    signed_number(&text, signed)
+}
+
+/// Thousands separators; `-0` as `0`; with `signed`, a `+` on positive numbers.
+fn signed_number(text: &str, signed: bool) -> String {
+    let zero = text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.');
+    if zero {
+        return "0".to_owned();
+    }
+    let text = group(text);
+    if signed && !text.starts_with('-') { format!("+{text}") } else { text }
 }
 
 /// `-1234567.5` → `-1,234,567.5`.
@@ -196,9 +219,11 @@ pub fn pct_text(pnl: i128, cost: u64) -> Option<String> {
         return None;
     }
     let bp = pnl.saturating_mul(10_000) / i128::from(cost);
-    let pct = Decimal::try_from_i128_with_scale(bp, 2).ok()?.normalize();
-    let text = group(&pct.to_string());
-    Some(if pct.is_sign_positive() && !pct.is_zero() { format!("+{text}%") } else { format!("{text}%") })
+    let text = match Decimal::try_from_i128_with_scale(bp, 2) {
+        Ok(d) => d.normalize().to_string(),
+        Err(_) => (bp / 100).to_string(),
+    };
+    Some(format!("{}%", signed_number(&text, true)))
 }
 
 /// A hold time as `3d 4h`, `2h 05m`, `7m 30s` or `12s`.
@@ -243,7 +268,7 @@ pub struct PnlCard {
 impl PnlCard {
     /// PnL in lamports, when the value is known.
     pub fn pnl(&self) -> Option<i128> {
-        self.value.map(|v| v - i128::from(self.entry))
+        self.value.map(|v| v.saturating_sub(i128::from(self.entry)))
     }
 
     /// PnL in percent of the entry, when known.
@@ -307,8 +332,7 @@ fn draw_card(rgb: &mut [u8], card: &PnlCard, lang: Lang) -> Result<(), String> {
     let title = if title.is_empty() { "?".to_owned() } else { title };
     root.draw_text(&title, &style(fit(&title, 54.0, inner, true), true, WHITE_TEXT), (left, 96)).map_err(e)?;
     let subtitle = clean(&card.subtitle, 48);
-    root.draw_text(&subtitle, &style(fit(&subtitle, 24.0, inner, false), false, GREY_TEXT), (left, 166))
-        .map_err(e)?;
+    root.draw_text(&subtitle, &style(fit(&subtitle, 24.0, inner, false), false, GREY_TEXT), (left, 166)).map_err(e)?;
 
     // The big PnL %.
     let pct = card.pct().unwrap_or_else(|| "—".to_owned());
@@ -324,7 +348,10 @@ fn draw_card(rgb: &mut [u8], card: &PnlCard, lang: Lang) -> Result<(), String> {
     let value_label = if card.open { "pics.value" } else { "pics.exit" };
     let facts = [
         (label(lang, "pics.entry"), format!("{} SOL", sol_text(i128::from(card.entry), false))),
-        (label(lang, value_label), card.value.map_or_else(|| "—".to_owned(), |v| format!("{} SOL", sol_text(v, false)))),
+        (
+            label(lang, value_label),
+            card.value.map_or_else(|| "—".to_owned(), |v| format!("{} SOL", sol_text(v, false))),
+        ),
         (label(lang, "pics.held"), held_text(card.until_ms.saturating_sub(card.opened_ms))),
     ];
     let col = inner / 3.0;
@@ -395,6 +422,9 @@ mod tests {
         assert_eq!(pct_text(-1, 3).unwrap(), "-33.33%");
         assert_eq!(pct_text(1, 0), None);
         assert_eq!(pct_text(i128::from(u64::MAX), 1).unwrap(), "+1,844,674,407,370,955,161,500%");
+        assert_eq!(pct_text(0, 7).unwrap(), "0%");
+        assert_eq!(sol_text(i128::MIN, true), "-170,141,183,460,469,231,731,687,303,715");
+        assert_eq!(sol_text(-1, true), "0");
         assert_eq!(held_text(3 * 86_400_000 + 4 * 3_600_000), "3d 4h");
         assert_eq!(held_text(7_500_000), "2h 05m");
         assert_eq!(held_text(-5), "0s");
@@ -406,5 +436,86 @@ mod tests {
         assert_eq!(clean("Собака", 32), "Собака");
         assert_eq!(clean("abcdefghij", 5), "abcd…");
         assert_eq!(clean("🚀🚀", 5), "");
+    }
+
+    fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        reader.next_frame(&mut pixels).unwrap();
+        (reader.info().width, reader.info().height, pixels)
+    }
+
+    fn card(entry: u64, value: Option<i128>, title: &str) -> PnlCard {
+        PnlCard {
+            position_id: 7,
+            title: title.to_owned(),
+            subtitle: "DezXAZ…B263".to_owned(),
+            entry,
+            value,
+            open: false,
+            paper: true,
+            opened_ms: 1_796_000_000_000,
+            until_ms: 1_796_000_000_000 + 8_220_000,
+        }
+    }
+
+    fn count(pixels: &[u8], color: RGBColor) -> usize {
+        pixels.chunks(3).filter(|p| *p == [color.0, color.1, color.2]).count()
+    }
+
+    #[test]
+    fn a_gain_is_a_png_of_the_card_size_with_big_green_text_and_white_labels() {
+        let (w, h, pixels) = decode(&pnl_card_png(&card(100_000_000, Some(250_000_000), "BONK"), Lang::En).unwrap());
+        assert_eq!((w, h), (CARD_WIDTH, CARD_HEIGHT));
+        // Not blank: many distinct colours (gradient, anti-aliased glyphs).
+        let distinct: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(distinct.len() > 200, "{} colours", distinct.len());
+        // The PnL % is big: thousands of solid green pixels, no red; the title is drawn in white.
+        assert!(count(&pixels, GREEN) > 5_000, "{}", count(&pixels, GREEN));
+        assert_eq!(count(&pixels, RED), 0);
+        assert!(count(&pixels, WHITE_TEXT) > 1_000, "{}", count(&pixels, WHITE_TEXT));
+    }
+
+    #[test]
+    fn a_loss_is_red_and_an_unknown_value_is_neither() {
+        let (_, _, loss) = decode(&pnl_card_png(&card(100_000_000, Some(40_000_000), "X"), Lang::Ru).unwrap());
+        assert!(count(&loss, RED) > 5_000 && count(&loss, GREEN) == 0);
+        let (_, _, unknown) = decode(&pnl_card_png(&card(100_000_000, None, "X"), Lang::Zh).unwrap());
+        assert_eq!(count(&unknown, RED) + count(&unknown, GREEN), 0);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Any values and names draw: huge or negative PnL, zero entry, empty, long, emoji, CJK
+        /// and control characters, any time span.
+        #[test]
+        fn rendering_never_panics(
+            entry in proptest::prelude::any::<u64>(),
+            value in proptest::option::of(proptest::prelude::any::<i128>()),
+            title in "\\PC{0,80}",
+            subtitle in proptest::prelude::any::<String>(),
+            opened in proptest::prelude::any::<i64>(),
+            until in proptest::prelude::any::<i64>(),
+            open in proptest::prelude::any::<bool>(),
+            id in proptest::prelude::any::<i64>(),
+        ) {
+            let c = PnlCard { position_id: id, title, subtitle, entry, value, open, paper: !open, opened_ms: opened, until_ms: until };
+            let (w, h, _) = decode(&pnl_card_png(&c, Lang::En).unwrap());
+            proptest::prop_assert_eq!((w, h), (CARD_WIDTH, CARD_HEIGHT));
+            let _ = PicsReply::CardCaption { card: Box::new(c) }.text(Lang::Ru);
+        }
+    }
+
+    #[test]
+    fn extreme_and_exotic_cards_draw() {
+        for (entry, value, title) in [
+            (1, Some(i128::MAX), "🚀🚀🚀 MOON 🚀🚀🚀"),
+            (u64::MAX, Some(i128::MIN), ""),
+            (0, Some(0), "中文名字"),
+            (5, Some(-5), &"W".repeat(500)),
+        ] {
+            let (w, _, _) = decode(&pnl_card_png(&card(entry, value, title), Lang::En).unwrap());
+            assert_eq!(w, CARD_WIDTH);
+        }
     }
 }
