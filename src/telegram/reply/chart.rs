@@ -73,7 +73,7 @@ struct Labels {
 
 impl Labels {
     fn new(lang: Lang) -> Self {
-        let lang = if lang == Lang::Zh { Lang::En } else { lang };
+        let lang = pics::picture_lang(lang);
         Self {
             title: pics::clean(&tr(lang, "pics.chart.title", &[]), 60),
             x: pics::clean(&tr(lang, "pics.chart.x", &[]), 60),

@@ -226,18 +226,19 @@ pub fn pct_text(pnl: i128, cost: u64) -> Option<String> {
     Some(format!("{}%", signed_number(&text, true)))
 }
 
-/// A hold time as `3d 4h`, `2h 05m`, `7m 30s` or `12s`.
-pub fn held_text(ms: i64) -> String {
+/// A hold time as `3d 4h`, `2h 05m`, `7m 30s` or `12s` (units in `lang`).
+pub fn held_text(ms: i64, lang: Lang) -> String {
     let s = ms.max(0) / 1000;
     let (d, h, m, sec) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60, s % 60);
+    let two = |v: i64| format!("{v:02}");
     if d > 0 {
-        format!("{d}d {h}h")
+        tr(lang, "pics.time.dh", &[("d", &d.to_string()), ("h", &h.to_string())])
     } else if h > 0 {
-        format!("{h}h {m:02}m")
+        tr(lang, "pics.time.hm", &[("h", &h.to_string()), ("m", &two(m))])
     } else if m > 0 {
-        format!("{m}m {sec:02}s")
+        tr(lang, "pics.time.ms", &[("m", &m.to_string()), ("s", &two(sec))])
     } else {
-        format!("{sec}s")
+        tr(lang, "pics.time.s", &[("s", &sec.to_string())])
     }
 }
 
@@ -280,8 +281,12 @@ impl PnlCard {
 /// The labels drawn inside the picture: in the user's language for en and ru, in English for zh
 /// (the bundled font has no CJK glyphs); the caption is always localized.
 fn label(lang: Lang, key: &str) -> String {
-    let lang = if lang == Lang::Zh { Lang::En } else { lang };
-    tr(lang, key, &[])
+    tr(picture_lang(lang), key, &[])
+}
+
+/// The language of text drawn inside a picture: English for zh (no CJK glyphs in the font).
+pub fn picture_lang(lang: Lang) -> Lang {
+    if lang == Lang::Zh { Lang::En } else { lang }
 }
 
 /// Renders a PnL card as a `CARD_WIDTH`×`CARD_HEIGHT` PNG: dark background, the bot's name, the
@@ -352,7 +357,7 @@ fn draw_card(rgb: &mut [u8], card: &PnlCard, lang: Lang) -> Result<(), String> {
             label(lang, value_label),
             card.value.map_or_else(|| "—".to_owned(), |v| format!("{} SOL", sol_text(v, false))),
         ),
-        (label(lang, "pics.held"), held_text(card.until_ms.saturating_sub(card.opened_ms))),
+        (label(lang, "pics.held"), held_text(card.until_ms.saturating_sub(card.opened_ms), picture_lang(lang))),
     ];
     let col = inner / 3.0;
     for (i, (name, value)) in facts.iter().enumerate() {
@@ -365,7 +370,7 @@ fn draw_card(rgb: &mut [u8], card: &PnlCard, lang: Lang) -> Result<(), String> {
 
     // Footer: position and date.
     let day = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(card.until_ms)
-        .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M UTC").to_string());
+        .map_or_else(String::new, |d| format!("{} UTC", d.format("%F %R")));
     let footer = format!("#{} · {day}", card.position_id);
     root.draw_text(&footer, &style(18.0, false, GREY_TEXT), (left, 556)).map_err(e)?;
     #[allow(clippy::cast_possible_truncation)]
@@ -399,7 +404,7 @@ impl PicsReply {
                         ("token", &card.title),
                         ("pct", &pct),
                         ("pnl", &pnl),
-                        ("held", &held_text(card.until_ms.saturating_sub(card.opened_ms))),
+                        ("held", &held_text(card.until_ms.saturating_sub(card.opened_ms), lang)),
                         ("id", &card.position_id.to_string()),
                     ],
                 )
@@ -425,9 +430,10 @@ mod tests {
         assert_eq!(pct_text(0, 7).unwrap(), "0%");
         assert_eq!(sol_text(i128::MIN, true), "-170,141,183,460,469,231,731,687,303,715");
         assert_eq!(sol_text(-1, true), "0");
-        assert_eq!(held_text(3 * 86_400_000 + 4 * 3_600_000), "3d 4h");
-        assert_eq!(held_text(7_500_000), "2h 05m");
-        assert_eq!(held_text(-5), "0s");
+        assert_eq!(held_text(3 * 86_400_000 + 4 * 3_600_000, Lang::En), "3d 4h");
+        assert_eq!(held_text(7_500_000, Lang::En), "2h 05m");
+        assert_eq!(held_text(-5, Lang::En), "0s");
+        assert_eq!(held_text(450_000, Lang::Ru), "7 мин 30 с");
     }
 
     #[test]
