@@ -224,3 +224,60 @@ impl Positions {
         self.swapper.quote(&req).await.ok().map(|q| Lamports(q.expected_out))
     }
 }
+
+#[cfg(test)]
+mod pnl_tests {
+    use super::*;
+    use crate::domain::position::{Fees, PositionBook};
+
+    fn record(open: bool, cost: u64, realized: i64) -> PositionRecord {
+        PositionRecord {
+            id: 3,
+            user: UserId(1),
+            wallet_id: None,
+            mint: "So11111111111111111111111111111111111111112".to_owned(),
+            decimals: 6,
+            book: PositionBook { tokens: if open { 500 } else { 0 }, cost: Lamports(cost), realized, opened_at_ms: 10 },
+            is_paper: true,
+            is_open: open,
+            exit_rules: None,
+            peak_price: None,
+            source: None,
+            closed_at_ms: (!open).then_some(99),
+        }
+    }
+
+    fn trade(side: Side, sol: u64, fee: u64) -> TradeRecord {
+        TradeRecord {
+            id: 1,
+            position_id: Some(3),
+            mint: String::new(),
+            side,
+            sol: Lamports(sol),
+            tokens: 1,
+            fees: Fees { network: Lamports(fee), ..Fees::default() },
+            realized_pnl: 0,
+            price: None,
+            signature: None,
+            is_paper: true,
+            at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn closed_trade_entry_is_buys_with_fees_and_exit_adds_the_realized_pnl() {
+        let trades = [trade(Side::Buy, 100, 5), trade(Side::Buy, 50, 5), trade(Side::Sell, 300, 5)];
+        let f = PnlFacts::compute(record(false, 0, 135), &trades, None);
+        assert_eq!((f.entry, f.value), (160, Some(295)));
+    }
+
+    #[test]
+    fn open_position_value_is_realized_so_far_plus_the_tokens_held_now() {
+        // Bought 200 (+10 fees), sold half for a realized +20; the rest (cost 105) is worth 80.
+        let trades = [trade(Side::Buy, 200, 10), trade(Side::Sell, 130, 0)];
+        let f = PnlFacts::compute(record(true, 105, 20), &trades, Some(Lamports(80)));
+        assert_eq!((f.entry, f.value), (210, Some(210 + 20 + 80 - 105)));
+        // No quote for the tokens held: no value, never a made-up PnL.
+        assert_eq!(PnlFacts::compute(record(true, 105, 20), &trades, None).value, None);
+    }
+}
