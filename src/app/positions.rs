@@ -49,6 +49,39 @@ pub struct TokenCard {
     pub safety: Option<Arc<crate::domain::safety::TokenSafety>>,
 }
 
+/// What a PnL card shows about one position, open or closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PnlFacts {
+    /// The position.
+    pub record: PositionRecord,
+    /// SOL put in: every buy plus its fees (lamports).
+    pub entry: u64,
+    /// SOL out: closed, `entry` + realized PnL (every sell net of fees); open, that plus what
+    /// selling the tokens held would return now; `None` when they cannot be priced.
+    pub value: Option<i128>,
+    /// The token's name and symbol, when known.
+    pub meta: Option<crate::domain::token_meta::TokenMeta>,
+}
+
+impl PnlFacts {
+    /// Computes the card from a position, its trades and (open) the sell quote of its tokens.
+    pub fn compute(record: PositionRecord, trades: &[TradeRecord], value_now: Option<Lamports>) -> Self {
+        let entry = trades
+            .iter()
+            .filter(|t| t.side == Side::Buy)
+            .fold(0u64, |sum, t| sum.saturating_add(t.sol.0).saturating_add(t.fees.total()));
+        // Positions recorded without their buys (never expected): the cost basis still held.
+        let entry = if entry == 0 { record.book.cost.0 } else { entry };
+        let closed = i128::from(entry) + i128::from(record.book.realized);
+        let value = if record.is_open {
+            value_now.map(|v| closed + i128::from(v.0) - i128::from(record.book.cost.0))
+        } else {
+            Some(closed)
+        };
+        Self { record, entry, value, meta: None }
+    }
+}
+
 /// What `/sell` and `/positions close` name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SellTarget {
@@ -117,6 +150,32 @@ impl Positions {
         Ok(HistoryPage { rows, has_next })
     }
 
+    /// The PnL card of one of the user's positions (open or closed); `None` if it is not theirs.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn pnl_facts(&self, user: UserId, id: i64) -> Result<Option<PnlFacts>, RepoError> {
+        let Some(record) = self.positions.position(user, id).await? else {
+            return Ok(None);
+        };
+        let trades = self.positions.position_trades(user, id).await?;
+        let value_now = if record.is_open { self.value_of(&record).await } else { None };
+        let mint = Pubkey::from_str(&record.mint).ok();
+        let mut facts = PnlFacts::compute(record, &trades, value_now);
+        if let Some(mint) = mint {
+            facts.meta = self.safety(mint, false).await.and_then(|s| s.meta.clone());
+        }
+        Ok(Some(facts))
+    }
+
+    /// Claims a picture button press (see [`PositionRepo::claim_picture`]).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn claim_picture(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<bool, RepoError> {
+        self.positions.claim_picture(key, now_ms, window_ms).await
+    }
+
     /// Every realized sell (statistics, equity chart).
     ///
     /// # Errors
@@ -163,5 +222,62 @@ impl Positions {
         let mint = Pubkey::from_str(&p.mint).ok()?;
         let req = QuoteRequest { mint, side: Side::Sell, amount_in: p.book.tokens, slippage: Bps(0) };
         self.swapper.quote(&req).await.ok().map(|q| Lamports(q.expected_out))
+    }
+}
+
+#[cfg(test)]
+mod pnl_tests {
+    use super::*;
+    use crate::domain::position::{Fees, PositionBook};
+
+    fn record(open: bool, cost: u64, realized: i64) -> PositionRecord {
+        PositionRecord {
+            id: 3,
+            user: UserId(1),
+            wallet_id: None,
+            mint: "So11111111111111111111111111111111111111112".to_owned(),
+            decimals: 6,
+            book: PositionBook { tokens: if open { 500 } else { 0 }, cost: Lamports(cost), realized, opened_at_ms: 10 },
+            is_paper: true,
+            is_open: open,
+            exit_rules: None,
+            peak_price: None,
+            source: None,
+            closed_at_ms: (!open).then_some(99),
+        }
+    }
+
+    fn trade(side: Side, sol: u64, fee: u64) -> TradeRecord {
+        TradeRecord {
+            id: 1,
+            position_id: Some(3),
+            mint: String::new(),
+            side,
+            sol: Lamports(sol),
+            tokens: 1,
+            fees: Fees { network: Lamports(fee), ..Fees::default() },
+            realized_pnl: 0,
+            price: None,
+            signature: None,
+            is_paper: true,
+            at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn closed_trade_entry_is_buys_with_fees_and_exit_adds_the_realized_pnl() {
+        let trades = [trade(Side::Buy, 100, 5), trade(Side::Buy, 50, 5), trade(Side::Sell, 300, 5)];
+        let f = PnlFacts::compute(record(false, 0, 135), &trades, None);
+        assert_eq!((f.entry, f.value), (160, Some(295)));
+    }
+
+    #[test]
+    fn open_position_value_is_realized_so_far_plus_the_tokens_held_now() {
+        // Bought 200 (+10 fees), sold half for a realized +20; the rest (cost 105) is worth 80.
+        let trades = [trade(Side::Buy, 200, 10), trade(Side::Sell, 130, 0)];
+        let f = PnlFacts::compute(record(true, 105, 20), &trades, Some(Lamports(80)));
+        assert_eq!((f.entry, f.value), (210, Some(210 + 20 + 80 - 105)));
+        // No quote for the tokens held: no value, never a made-up PnL.
+        assert_eq!(PnlFacts::compute(record(true, 105, 20), &trades, None).value, None);
     }
 }

@@ -137,6 +137,12 @@ pub trait PositionRepo: Send + Sync {
     async fn all_open_positions(&self) -> Result<Vec<PositionRecord>, RepoError>;
     /// A page of a user's trade log, newest first.
     async fn trade_history(&self, user: UserId, offset: u32, limit: u32) -> Result<Vec<TradeRecord>, RepoError>;
+    /// Every trade of one of the user's positions, oldest first (PnL cards).
+    async fn position_trades(&self, user: UserId, position: i64) -> Result<Vec<TradeRecord>, RepoError>;
+    /// Claims a picture button press named by `key` at `now_ms`: `true` when no claim of it is
+    /// younger than `window_ms` (the picture is sent), `false` for a double tap or a redelivered
+    /// press inside the window. Claims older than a day are pruned.
+    async fn claim_picture(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<bool, RepoError>;
     /// Realized sells of a user (for statistics), with their position's open time.
     async fn realized_trades(&self, user: UserId) -> Result<Vec<RealizedTrade>, RepoError>;
     /// Updates many trailing-stop peaks in one transaction.

@@ -153,6 +153,40 @@ impl PositionRepo for Db {
         rows.iter().map(row_to_trade).collect()
     }
 
+    async fn position_trades(&self, user: UserId, position: i64) -> Result<Vec<TradeRecord>, RepoError> {
+        let rows = sqlx::query(
+            "SELECT id, position_id, mint, side, sol_lamports, token_amount, fee_network_lamports, fee_priority_lamports, \
+             fee_tip_lamports, fee_protocol_lamports, realized_pnl_lamports, price, signature, is_paper, created_at \
+             FROM trades WHERE user_id = $1 AND position_id = $2 ORDER BY created_at, id",
+        )
+        .bind(user.0)
+        .bind(position)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(row_to_trade).collect()
+    }
+
+    async fn claim_picture(&self, key: &str, now_ms: i64, window_ms: i64) -> Result<bool, RepoError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM picture_claims WHERE claimed_at < $1")
+            .bind(now_ms.saturating_sub(86_400_000))
+            .execute(&mut *tx)
+            .await?;
+        // One statement: inserted, or renewed only when the previous claim is outside the window.
+        let done = sqlx::query(
+            "INSERT INTO picture_claims (claim_key, claimed_at) VALUES ($1, $2) \
+             ON CONFLICT (claim_key) DO UPDATE SET claimed_at = excluded.claimed_at \
+             WHERE picture_claims.claimed_at <= $3",
+        )
+        .bind(key.to_owned())
+        .bind(now_ms)
+        .bind(now_ms.saturating_sub(window_ms))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn realized_trades(&self, user: UserId) -> Result<Vec<RealizedTrade>, RepoError> {
         let rows = sqlx::query(
             "SELECT t.realized_pnl_lamports AS pnl, t.created_at AS closed_at, p.opened_at AS opened_at \

@@ -7,7 +7,7 @@
 //! the home screen and its menus: `h:home`, `h:m:<menu>`, `h:live`, `h:live:y`, `h:paper`,
 //! `h:t:<key>:1|0`, `h:a:<key>`, `h:x`, `h:wn:<wallets now>`, `h:w:<address>`, `h:wa:<d|b|e|r>:<address>`,
 //! `pv:<position id>`, `tc:o:<mint>`; resting orders and position control: `ord:x:<order id>`,
-//! `pn:y|n`, `ex:be|off:<position id>`.
+//! `pn:y|n`, `ex:be|off:<position id>`; pictures: `pc:<position id>` (a PnL card).
 
 use std::str::FromStr;
 
@@ -112,6 +112,8 @@ pub enum Callback {
     ExitsBreakEven(i64),
     /// `/exits`: cancel every exit of position `id`.
     ExitsOff(i64),
+    /// The PnL card picture of one position, open or closed.
+    PnlCard(i64),
 }
 
 /// A menu under the home screen.
@@ -269,6 +271,7 @@ impl Callback {
             ["pn", "n"] => Self::Panic(false),
             ["ex", "be", id] => Self::ExitsBreakEven(positive(id)?),
             ["ex", "off", id] => Self::ExitsOff(positive(id)?),
+            ["pc", id] => Self::PnlCard(positive(id)?),
             _ => return None,
         })
     }
@@ -315,6 +318,7 @@ impl Callback {
             Self::Panic(false) => "pn:n".to_owned(),
             Self::ExitsBreakEven(id) => format!("ex:be:{id}"),
             Self::ExitsOff(id) => format!("ex:off:{id}"),
+            Self::PnlCard(id) => format!("pc:{id}"),
         }
     }
 
@@ -341,6 +345,7 @@ impl Callback {
             Self::OrderCancel(_) => "orders",
             Self::Panic(_) => "panic",
             Self::ExitsBreakEven(_) | Self::ExitsOff(_) => "exits",
+            Self::PnlCard(_) => "picture",
         }
     }
 }
@@ -388,6 +393,7 @@ mod tests {
             Callback::WalletMenu(mint),
             Callback::ViewPosition(i64::MAX),
             Callback::CardOpen(mint),
+            Callback::PnlCard(i64::MAX),
         ]);
         all.extend(Menu::ALL.map(Callback::Menu));
         all.extend(WalletAct::ALL.map(|a| Callback::WalletAction(a, mint)));

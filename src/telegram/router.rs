@@ -175,6 +175,7 @@ async fn on_button(ctx: Ctx) -> HandlerResult {
             Callback::ClosePosition { position, pct } => trading::close_button(&ctx, &cb, position, pct).await,
             Callback::HistoryPage(page) => positions::history(&ctx, page).await,
             Callback::Chart => positions::chart(&ctx).await,
+            Callback::PnlCard(id) => positions::pnl_card(&ctx, &cb, id).await,
             Callback::CardBuy { .. }
             | Callback::CardSell { .. }
             | Callback::CardCustom(_)

@@ -13,6 +13,7 @@ mod monitor;
 mod ops;
 mod orders;
 mod outbox;
+mod pics;
 mod safety;
 mod storage;
 mod telegram_flows;

@@ -148,7 +148,7 @@ pub(crate) async fn open_tokens(env: &Env, id: i64) -> (bool, u64) {
 }
 
 /// The uploaded file of a sendPhoto (teloxide sends `photo=attach://<part>` plus that part).
-fn photo_file(call: &Call) -> serde_json::Value {
+pub(crate) fn photo_file(call: &Call) -> serde_json::Value {
     match call.body["photo"].as_str().and_then(|p| p.strip_prefix("attach://")) {
         Some(part) => call.body[part].clone(),
         None => call.body["photo"].clone(),

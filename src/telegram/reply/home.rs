@@ -429,6 +429,9 @@ pub fn fill_keyboard(lang: Lang, notice: &crate::ports::TradeNotice) -> Option<I
     if *side == crate::domain::position::Side::Buy && *position_id > 0 {
         row.push(button(label(lang, "ux.button.view_position"), &Callback::ViewPosition(*position_id)));
     }
+    if *side == crate::domain::position::Side::Sell && *position_id > 0 {
+        row.push(button(label(lang, "pics.button"), &Callback::PnlCard(*position_id)));
+    }
     if let Ok(mint) = mint.parse() {
         row.push(button(label(lang, "ux.button.refresh"), &Callback::CardOpen(mint)));
     }

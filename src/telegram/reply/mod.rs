@@ -10,6 +10,7 @@ pub mod home;
 pub mod keyboards;
 pub mod labels;
 pub mod orders;
+pub mod pics;
 pub mod reason;
 pub mod safety;
 pub mod trade;
@@ -107,6 +108,8 @@ pub enum Reply {
     Apology,
     /// A buttons-first screen (home, menus, prompts, hints), in HTML.
     Ux(Box<home::UxReply>),
+    /// Picture captions.
+    Pics(Box<pics::PicsReply>),
     /// Another reply shown as a menu screen: its text (escaped unless already HTML) and its
     /// buttons, plus a Back row (to `back`, when set) and a Home button.
     Screen {
@@ -266,6 +269,7 @@ impl Reply {
             Self::Orders(o) => o.text(lang),
             Self::Apology => tr(lang, "errors.apology", &[]),
             Self::Ux(u) => u.text(lang),
+            Self::Pics(p) => p.text(lang),
             Self::Screen { inner, .. } => {
                 if inner.is_html() {
                     inner.text(lang)
@@ -332,6 +336,12 @@ impl From<alerts::AlertsReply> for Reply {
 impl From<copy::CopyReply> for Reply {
     fn from(r: copy::CopyReply) -> Self {
         Self::Copy(Box::new(r))
+    }
+}
+
+impl From<pics::PicsReply> for Reply {
+    fn from(r: pics::PicsReply) -> Self {
+        Self::Pics(Box::new(r))
     }
 }
 

@@ -399,6 +399,7 @@ impl TradeReply {
                                 let cb = Callback::ClosePosition { position: *id, pct };
                                 button(format!("#{} {}%", id, pct), &cb)
                             })
+                            .chain([button(tr(lang, "pics.button", &[]), &Callback::PnlCard(*id))])
                             .collect()
                     })
                     .collect();
