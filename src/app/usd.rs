@@ -15,11 +15,14 @@ pub const RATE_TTL: Duration = Duration::from_secs(60);
 /// How long a failed read keeps the source from being asked again.
 pub const FAILURE_TTL: Duration = Duration::from_secs(15);
 
+/// When the rate was read, and what was read (`None`: the read failed).
+type Cached = Option<(Instant, Option<Decimal>)>;
+
 /// The cached SOL/USD rate.
 #[derive(Clone, Default)]
 pub struct UsdRates {
     source: Option<Arc<dyn SolUsdSource>>,
-    cache: Arc<Mutex<Option<(Instant, Option<Decimal>)>>>,
+    cache: Arc<Mutex<Cached>>,
 }
 
 impl std::fmt::Debug for UsdRates {
