@@ -214,6 +214,8 @@ async fn the_card_and_the_fill_lead_somewhere(db: &TestDb) {
     let cur = w.app.tg.call_count().await;
     w.app.tg.press(ALICE, ALICE, mid, &format!("tc:b:{mint}:50000000")).await;
     let bought = notice(&w.app, cur, &prefix("trade.bought")).await;
+    assert!(html(&bought), "fill notices are HTML");
+    assert!(text(&bought).contains(&format!("<code>{mint}</code>")), "{}", text(&bought));
     let id = PositionRepo::open_positions(&w.app.db, UserId(ALICE)).await.unwrap()[0].id;
     let data = buttons(&bought);
     for expected in [
