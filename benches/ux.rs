@@ -40,6 +40,7 @@ fn home() -> Reply {
             exposure: Lamports(400_000_000),
             open_positions: 4,
         },
+        sol_usd: Some(Decimal::new(14748, 2)),
     }))
     .into()
 }
@@ -91,7 +92,15 @@ fn card() -> Reply {
         closed_at_ms: None,
     };
     let presets = UserConfig::default().buy_presets;
-    let view = CardView { mint, quote, holding: Some(holding), presets, capped: None, safety: Some(Arc::new(safety)) };
+    let view = CardView {
+        mint,
+        quote,
+        holding: Some(holding),
+        presets,
+        capped: None,
+        safety: Some(Arc::new(safety)),
+        sol_usd: Some(Decimal::new(14748, 2)),
+    };
     UxReply::Card(Box::new(view)).into()
 }
 

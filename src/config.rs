@@ -18,6 +18,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/quantbot.db";
 pub const DEFAULT_HELIUS_SENDER_URL: &str = "https://sender.helius-rpc.com/fast";
 /// Default Jupiter Metis v1 base URL.
 pub const DEFAULT_JUPITER_API_URL: &str = "https://api.jup.ag/swap/v1";
+/// Jupiter Price API v3 (SOL/USD for display).
+pub const DEFAULT_JUPITER_PRICE_URL: &str = "https://api.jup.ag/price/v3";
 /// Default health/metrics listener.
 pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:9090";
 /// Default public Solana mainnet RPC, used for quotes, balances and paper trades when no Helius
@@ -93,6 +95,8 @@ pub struct Config {
     pub jupiter_api_url: reqwest::Url,
     /// Jupiter API key, if any.
     pub jupiter_api_key: Option<SecretString>,
+    /// Jupiter Price API base URL for SOL/USD (`JUPITER_PRICE_URL`; `off`: SOL only).
+    pub jupiter_price_url: Option<reqwest::Url>,
     /// Wallet master key source; wallets cannot be unlocked without it.
     pub wallet_master: Option<MasterKeySource>,
     /// The new master key during a rotation (`WALLET_NEW_MASTER_KEY` / `…_PASSPHRASE`).
@@ -246,6 +250,10 @@ impl Config {
             &get("JUPITER_API_URL").unwrap_or_else(|| DEFAULT_JUPITER_API_URL.to_owned()),
         )?;
         let jupiter_api_key = get("JUPITER_API_KEY").map(SecretString::from);
+        let jupiter_price_url = match get("JUPITER_PRICE_URL") {
+            Some(v) if v.eq_ignore_ascii_case("off") => None,
+            v => Some(parse_url("JUPITER_PRICE_URL", &v.unwrap_or_else(|| DEFAULT_JUPITER_PRICE_URL.to_owned()))?),
+        };
         let wallet_master = match (get("WALLET_MASTER_KEY"), get("WALLET_MASTER_PASSPHRASE")) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
@@ -376,6 +384,7 @@ impl Config {
             helius_ws_url,
             jupiter_api_url,
             jupiter_api_key,
+            jupiter_price_url,
             wallet_master,
             wallet_new_master,
             withdraw_limit_per_hour,

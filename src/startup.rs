@@ -550,6 +550,13 @@ impl App {
             alerts: alert_services,
             copy,
             prompts: crate::app::home::Prompts::new(db_port.clone(), Arc::new(SystemClock)),
+            usd: crate::app::usd::UsdRates::new(config.jupiter_price_url.clone().map(|url| {
+                Arc::new(crate::venues::jupiter_price::JupiterPrice::new(
+                    url,
+                    config.jupiter_api_key.clone(),
+                    Duration::from_secs(2),
+                )) as Arc<dyn crate::ports::SolUsdSource>
+            })),
         });
         let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
             .distribution_function(update_worker)

@@ -38,6 +38,8 @@ pub struct HomeView {
     pub global_dry_run: bool,
     /// Today's numbers.
     pub summary: TradingSummary,
+    /// SOL/USD when known (USD is shown beside SOL).
+    pub sol_usd: Option<rust_decimal::Decimal>,
 }
 
 impl HomeView {
@@ -52,12 +54,13 @@ impl HomeView {
 pub struct Home {
     wallets: Wallets,
     livetrade: LiveTrade,
+    usd: super::usd::UsdRates,
 }
 
 impl Home {
     /// Wires the use-case.
-    pub fn new(wallets: Wallets, livetrade: LiveTrade) -> Self {
-        Self { wallets, livetrade }
+    pub fn new(wallets: Wallets, livetrade: LiveTrade, usd: super::usd::UsdRates) -> Self {
+        Self { wallets, livetrade, usd }
     }
 
     /// The home screen. With `create_wallet`, a user without any wallet gets one (custody
@@ -84,7 +87,8 @@ impl Home {
             },
             None => None,
         };
-        let (config, summary) = self.livetrade.summary(user).await?;
+        let (summary, sol_usd) = tokio::join!(self.livetrade.summary(user), self.usd.sol_usd());
+        let (config, summary) = summary?;
         Ok(HomeView {
             wallet: wallet.map(|w| w.pubkey),
             sol,
@@ -93,6 +97,7 @@ impl Home {
             config,
             global_dry_run: self.livetrade.global_dry_run(),
             summary,
+            sol_usd,
         })
     }
 

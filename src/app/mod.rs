@@ -17,6 +17,7 @@ pub mod reclaim;
 pub mod recovery;
 pub mod safety;
 pub mod trade;
+pub mod usd;
 pub mod wallet;
 pub mod watcher;
 pub mod withdraw;

@@ -152,7 +152,7 @@ pub use positions::{FillRecord, PositionRecord, PositionRepo, RecordError, Recor
 pub mod trading;
 pub use trading::{Controls, CopyNotice, Notifier, SignerError, TradeNotice, TxSigner};
 pub mod prices;
-pub use prices::{PriceError, PriceSource};
+pub use prices::{PriceError, PriceSource, SolUsdSource};
 pub mod admin;
 pub mod deletions;
 pub use deletions::{DeletionSchedule, ScheduledDeletion};

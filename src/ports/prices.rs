@@ -22,3 +22,14 @@ pub trait PriceSource: Send + Sync {
     /// the others.
     async fn prices(&self, holdings: &[(Pubkey, u64)]) -> Vec<Result<Decimal, PriceError>>;
 }
+
+/// The USD price of one whole SOL (Jupiter Price API behind it). Display only: nothing that ends
+/// in a transaction reads it.
+#[async_trait]
+pub trait SolUsdSource: Send + Sync {
+    /// SOL/USD now.
+    ///
+    /// # Errors
+    /// The source did not answer or had no price.
+    async fn sol_usd(&self) -> Result<Decimal, PriceError>;
+}

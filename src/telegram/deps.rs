@@ -56,6 +56,8 @@ pub struct BotDeps {
     pub copy: Option<crate::app::copy::CopyService>,
     /// Prompts waiting for a typed answer.
     pub prompts: crate::app::home::Prompts,
+    /// SOL/USD for display (cached; SOL only when unavailable).
+    pub usd: crate::app::usd::UsdRates,
 }
 
 impl std::fmt::Debug for BotDeps {

@@ -7,6 +7,7 @@
 mod bytes;
 pub mod globals;
 pub mod jupiter;
+pub mod jupiter_price;
 pub mod mint;
 pub mod pricing;
 pub mod pumpfun;

@@ -387,6 +387,12 @@ async fn a_disconnect_in_the_middle_of_ten_leader_trades_copies_each_exactly_onc
         .collect();
     assert_eq!(copied.iter().cloned().collect::<BTreeSet<_>>(), sigs.iter().cloned().collect());
     assert_eq!(copied.len(), 10);
+    // Every notice is sent in HTML parse mode: each must parse the way Telegram parses it.
+    for n in w.notices.of(21) {
+        for lang in [Lang::En, Lang::Ru, Lang::Zh] {
+            crate::home::assert_telegram_html(&quantbot::telegram::reply::render_notice(lang, &n));
+        }
+    }
 }
 on_both_databases!(a_disconnect_in_the_middle_of_ten_leader_trades_copies_each_exactly_once);
 

@@ -16,6 +16,7 @@ use solana_pubkey::Pubkey;
 use crate::on_both_databases;
 use crate::support::fake_chain::FakeChain;
 use crate::support::fake_chain::pump::{self, Coin};
+use crate::support::fake_prices::FakePrices;
 use crate::support::fake_telegram::Call;
 use crate::support::{TestApp, TestDb};
 use crate::trading_commands::{ALICE, SOL, buttons, notice, prefix, settle, text};
@@ -107,6 +108,10 @@ struct World {
 
 /// A traded Pump.fun coin and custody configured; nobody has said anything yet.
 async fn world(db: &TestDb) -> World {
+    world_with(db, &[]).await
+}
+
+async fn world_with(db: &TestDb, extra: &[(&str, &str)]) -> World {
     let chain = FakeChain::start().await;
     pump::install(&chain);
     let mut curve = pump::fresh_curve(Pubkey::new_unique());
@@ -119,6 +124,7 @@ async fn world(db: &TestDb) -> World {
         ("DRY_RUN", "false"),
         ("MONITOR_INTERVAL_MS", "200"),
     ];
+    let vars: Vec<(&str, &str)> = vars.into_iter().chain(extra.iter().copied()).collect();
     let app = TestApp::spawn(db, &vars).await;
     World { app, chain, coin }
 }
@@ -208,6 +214,8 @@ async fn the_card_and_the_fill_lead_somewhere(db: &TestDb) {
     let cur = w.app.tg.call_count().await;
     w.app.tg.press(ALICE, ALICE, mid, &format!("tc:b:{mint}:50000000")).await;
     let bought = notice(&w.app, cur, &prefix("trade.bought")).await;
+    assert!(html(&bought), "fill notices are HTML");
+    assert!(text(&bought).contains(&format!("<code>{mint}</code>")), "{}", text(&bought));
     let id = PositionRepo::open_positions(&w.app.db, UserId(ALICE)).await.unwrap()[0].id;
     let data = buttons(&bought);
     for expected in [
@@ -246,6 +254,55 @@ async fn the_card_and_the_fill_lead_somewhere(db: &TestDb) {
     w.app.stop().await;
 }
 on_both_databases!(the_card_and_the_fill_lead_somewhere);
+
+async fn usd_is_shown_beside_sol_when_the_price_api_answers(db: &TestDb) {
+    let prices = FakePrices::start().await;
+    prices.set_price(&quantbot::solana::ids::WSOL_MINT.to_string(), "150.25");
+    let w = world_with(db, &[("JUPITER_PRICE_URL", prices.url.as_str())]).await;
+    say(&w.app, "/start").await;
+    w.chain.fund(&first_wallet(&w.app).await, 2 * SOL);
+    let home = say(&w.app, "/start").await;
+    let body = text(&home);
+    assert!(body.contains("<b>2 SOL</b> (≈ $300.50)"), "{body}");
+    assert!(body.contains("SOL</b> ($0.00)"), "today's PnL in USD: {body}");
+
+    // The card: price, market cap and liquidity in USD too; after a buy, the holding's value.
+    let mint = w.coin.mint.to_string();
+    let card = say(&w.app, &mint).await;
+    let body = text(&card);
+    assert!(body.contains("SOL</b> ($0.0"), "price in USD: {body}");
+    assert!(body.matches(" SOL ($").count() >= 2, "market cap and liquidity in USD: {body}");
+    let cur = w.app.tg.call_count().await;
+    w.app.tg.press(ALICE, ALICE, card.message_id(), &format!("tc:b:{mint}:50000000")).await;
+    notice(&w.app, cur, &prefix("trade.bought")).await;
+    let mid = card.message_id();
+    let edited = w.app.tg.wait_for(cur, "editMessageText", |b| b["message_id"] == json!(mid)).await;
+    assert!(text(&edited).contains(&prefix("ux.card.holding_usd")), "{}", text(&edited));
+    // One read of the rate serves every screen for a minute.
+    assert_eq!(prices.requests(), 1);
+    assert_every_call_is_valid(&w.app).await;
+    w.app.stop().await;
+}
+on_both_databases!(usd_is_shown_beside_sol_when_the_price_api_answers);
+
+async fn without_a_usd_price_every_screen_shows_sol_only(db: &TestDb) {
+    let prices = FakePrices::start().await;
+    prices.set_down(true);
+    let w = world_with(db, &[("JUPITER_PRICE_URL", prices.url.as_str())]).await;
+    say(&w.app, "/start").await;
+    w.chain.fund(&first_wallet(&w.app).await, 2 * SOL);
+    let home = say(&w.app, "/start").await;
+    let body = text(&home);
+    assert!(body.contains("<b>2 SOL</b>") && !body.contains('$'), "{body}");
+    let card = say(&w.app, &w.coin.mint.to_string()).await;
+    let body = text(&card);
+    assert!(body.contains(&prefix("ux.card.body")) && !body.contains('$'), "{body}");
+    // A failed read is not repeated on every screen.
+    assert_eq!(prices.requests(), 1);
+    assert_every_call_is_valid(&w.app).await;
+    w.app.stop().await;
+}
+on_both_databases!(without_a_usd_price_every_screen_shows_sol_only);
 
 async fn a_custom_amount_typed_after_the_prompt_buys_that_amount(db: &TestDb) {
     let w = world(db).await;

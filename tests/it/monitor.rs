@@ -567,6 +567,7 @@ async fn time_exit_sells_everything_when_the_clock_passes_the_limit(db: &TestDb)
         .collect();
     assert_eq!(sold.len(), 1, "{sold:?}");
     let text = quantbot::telegram::reply::render_notice(Lang::En, &sold[0]);
+    crate::home::assert_telegram_html(&text);
     assert!(text.starts_with(&tr(Lang::En, "exit.time", &[("hours", "1")])), "{text}");
     assert!(text.starts_with("⏰ Time exit after 1 h\n"), "{text}");
     assert_eq!(w.monitor.tracked().await, 0, "a closed position leaves the monitor");
@@ -885,6 +886,7 @@ async fn panic_sells_every_open_position_once_and_turns_entries_off(db: &TestDb)
         assert!(matches!(n, TradeNotice::Filled { exit: Some(ExitReason::Panic), .. }), "{n:?}");
         let text = quantbot::telegram::reply::render_notice(Lang::En, n);
         assert!(text.starts_with(&tr(Lang::En, "exit.panic", &[])), "{text}");
+        crate::home::assert_telegram_html(&text);
     }
     // A second press: nothing open, nothing stored, nothing sent.
     let again = panic_sell(&w.trading, UserId(ALICE)).await.unwrap();

@@ -482,12 +482,18 @@ async fn live_fill_notice_carries_the_solscan_link_and_fees(db: &TestDb) {
     let body = text(&filled);
     let trade = env.app.db.trade_history(UserId(ALICE), 0, 1).await.unwrap().remove(0);
     let signature = trade.signature.clone().expect("a live trade has a signature");
-    assert!(body.contains(&format!("https://solscan.io/tx/{signature}")), "{body}");
+    assert_eq!(filled.body["parse_mode"], json!("HTML"), "notices are HTML");
+    assert!(
+        body.contains(&format!("<a href=\"https://solscan.io/tx/{signature}\">")),
+        "the explorer link is a link: {body}"
+    );
+    assert!(body.contains(&format!("<code>{}</code>", env.coin.mint)), "the mint is tap-to-copy: {body}");
     let fees = Lamports(trade.fees.total());
     assert!(fees.0 >= 5_000, "at least the signature fee: {fees:?}");
     assert!(body.contains(&format!("{} SOL", fees.to_sol().normalize())), "fees {fees:?} in {body}");
     assert!(!body.contains(&tr(Lang::En, "trade.paper", &[])), "{body}");
     assert!(env.chain.landed(&signature.parse().unwrap()).is_some());
+    crate::home::assert_every_call_is_valid(&env.app).await;
     env.app.stop().await;
 }
 on_both_databases!(live_fill_notice_carries_the_solscan_link_and_fees);
@@ -591,7 +597,7 @@ async fn unknown_outcome_is_reported_pending_then_final(db: &TestDb) {
         panic!("expected pending, got {outcome:?}")
     };
     let pending = notice(&env.app, cur, &prefix("trade.pending")).await;
-    assert!(text(&pending).contains(&format!("https://solscan.io/tx/{signature}")), "{}", text(&pending));
+    assert!(text(&pending).contains(&format!("<a href=\"https://solscan.io/tx/{signature}\">")), "{}", text(&pending));
     assert_eq!(env.app.db.intent(intent_id).await.unwrap().unwrap().state, IntentState::Unknown);
     assert_eq!(env.chain.landed_count(), landed_before + 1, "it did land");
     assert!(PositionRepo::open_positions(&env.app.db, UserId(ALICE)).await.unwrap().is_empty());

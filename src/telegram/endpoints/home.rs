@@ -17,7 +17,7 @@ use crate::telegram::reply::home::{UxReply, plain_value};
 use crate::telegram::reply::trade::{TradeReply, position_line};
 
 fn home(ctx: &Ctx) -> Home {
-    Home::new(ctx.deps.wallets.clone(), ctx.deps.livetrade.clone())
+    Home::new(ctx.deps.wallets.clone(), ctx.deps.livetrade.clone(), ctx.deps.usd.clone())
 }
 
 fn wallet_error(e: WalletError) -> super::HandlerError {

@@ -262,6 +262,7 @@ pub(super) async fn token_card(ctx: &Ctx, mint: Pubkey, refresh: bool) -> Result
                 presets,
                 capped,
                 safety: card.safety,
+                sol_usd: ctx.deps.usd.sol_usd().await,
             };
             crate::telegram::reply::home::UxReply::Card(Box::new(view)).into()
         }

@@ -167,10 +167,9 @@ impl OutboxNotifier {
         }
         let store = self.store.clone();
         let clock = self.clock.clone();
-        let envelope = Envelope::new(chat, Priority::Notice, Request::text(text, keyboard))
-            .retry(Retry::Always)
-            .user(user)
-            .on_done(Box::new(move |outcome: &Result<Delivered, SendError>| {
+        let request = Request::Html { text, markup: keyboard.map(teloxide::types::ReplyMarkup::InlineKeyboard) };
+        let envelope = Envelope::new(chat, Priority::Notice, request).retry(Retry::Always).user(user).on_done(
+            Box::new(move |outcome: &Result<Delivered, SendError>| {
                 let state = match outcome {
                     Ok(_) => Some(NoticeState::Sent),
                     // Stopped: stays pending and goes out after the next start.
@@ -191,7 +190,8 @@ impl OutboxNotifier {
                         }
                     }
                 })
-            }));
+            }),
+        );
         self.outbox.send(envelope);
     }
 }

@@ -10,7 +10,8 @@ use rust_decimal::Decimal;
 use solana_pubkey::Pubkey;
 use teloxide::types::InlineKeyboardMarkup;
 
-use super::home::{compact_price, esc, sol, with_nav};
+use super::home::{compact_price, esc, sol, usd, usd_price, with_nav};
+use crate::app::usd::{usd_of_lamports, usd_of_signed};
 use crate::domain::lang::Lang;
 use crate::domain::money::Lamports;
 use crate::domain::safety::{TokenSafety, VenueFacts};
@@ -32,6 +33,8 @@ pub struct CardView {
     pub capped: Option<Lamports>,
     /// The token's safety facts (and metadata).
     pub safety: Option<Arc<TokenSafety>>,
+    /// SOL/USD when known (USD is shown beside SOL).
+    pub sol_usd: Option<Decimal>,
 }
 
 impl Eq for CardView {}
@@ -55,6 +58,13 @@ pub fn liquidity(quote: &Quote, safety: Option<&TokenSafety>) -> Lamports {
     }
 }
 
+/// The value of a holding at the quote's spot price (before fees and impact), when computable.
+pub fn holding_value(p: &PositionRecord, price: Decimal) -> Option<Lamports> {
+    let tokens = Decimal::try_from_i128_with_scale(i128::from(p.book.tokens), u32::from(p.decimals)).ok()?;
+    let lamports = tokens.checked_mul(price)?.checked_mul(Decimal::from(crate::domain::money::LAMPORTS_PER_SOL))?;
+    u64::try_from(lamports.trunc().mantissa()).ok().map(Lamports)
+}
+
 /// The card's HTML text.
 pub fn card_text(lang: Lang, v: &CardView) -> String {
     let mint = v.mint.to_string();
@@ -70,26 +80,54 @@ pub fn card_text(lang: Lang, v: &CardView) -> String {
     let venue = tr(lang, &format!("venue.name.{}", v.quote.venue.code()), &[]);
     let mcap = v.quote.market_cap.map_or_else(|| tr(lang, "livetrade.stats_na", &[]), sol);
     let impact = (Decimal::from(v.quote.price_impact.0) / Decimal::from(100)).normalize().to_string();
-    lines.push(tr(
-        lang,
-        "ux.card.body",
-        &[
-            ("venue", &esc(&venue)),
-            ("price", &compact_price(v.quote.price)),
-            ("mcap", &esc(&mcap)),
-            ("liquidity", &sol(liquidity(&v.quote, v.safety.as_deref()))),
-            ("impact", &impact),
-        ],
-    ));
+    let liq = liquidity(&v.quote, v.safety.as_deref());
+    let mut body = vec![
+        ("venue", esc(&venue)),
+        ("price", compact_price(v.quote.price)),
+        ("mcap", esc(&mcap)),
+        ("liquidity", sol(liq)),
+        ("impact", impact),
+    ];
+    let key = match v.sol_usd {
+        Some(rate) => {
+            let price_usd =
+                v.quote.price.checked_mul(rate).map_or_else(|| tr(lang, "livetrade.stats_na", &[]), usd_price);
+            let mcap_usd = v
+                .quote
+                .market_cap
+                .map_or_else(|| tr(lang, "livetrade.stats_na", &[]), |m| usd(usd_of_lamports(m, rate), false));
+            body.push(("price_usd", esc(&price_usd)));
+            body.push(("mcap_usd", esc(&mcap_usd)));
+            body.push(("liquidity_usd", usd(usd_of_lamports(liq, rate), false)));
+            "ux.card.body_usd"
+        }
+        None => "ux.card.body",
+    };
+    let args: Vec<(&str, &str)> = body.iter().map(|(k, val)| (*k, val.as_str())).collect();
+    lines.push(tr(lang, key, &args));
     if let Some(VenueFacts::Curve { progress_bps }) = v.safety.as_deref().map(|s| &s.venue) {
         let pct = (Decimal::from(*progress_bps) / Decimal::from(100)).round_dp(1).normalize().to_string();
         lines.push(tr(lang, "ux.card.progress", &[("pct", &pct)]));
     }
     lines.push(esc(&super::safety::safety_line(lang, v.safety.as_deref())));
-    lines.push(match &v.holding {
-        Some(p) => esc(&super::trade::position_line(lang, p, None)),
-        None => esc(&tr(lang, "card.no_holding", &[])),
-    });
+    match &v.holding {
+        Some(p) => {
+            let value = holding_value(p, v.quote.price);
+            lines.push(esc(&super::trade::position_line(lang, p, value)));
+            if let (Some(value), Some(rate)) = (value, v.sol_usd) {
+                let pnl = i64::try_from(i128::from(value.0) - i128::from(p.book.cost.0)).unwrap_or(0);
+                lines.push(tr(
+                    lang,
+                    "ux.card.holding_usd",
+                    &[
+                        ("value", &usd(usd_of_lamports(value, rate), false)),
+                        ("pnl", &usd(usd_of_signed(pnl, rate), true)),
+                    ],
+                ));
+            }
+        }
+        None => lines.push(esc(&tr(lang, "card.no_holding", &[]))),
+    }
     if let Some(max) = v.capped {
         lines.push(super::home::UxReply::PresetsCapped { max }.text(lang));
     }

@@ -88,6 +88,28 @@ pub fn signed_sol(lamports: i64) -> String {
     if v.is_sign_positive() && !v.is_zero() { format!("+{}", thousands(v)) } else { thousands(v) }
 }
 
+/// US dollars with cents and separators (`$1,234.50`); a signed amount gets its sign
+/// (`+$1.50`, `-$0.20`).
+pub fn usd(value: Decimal, signed: bool) -> String {
+    let cents = value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let text = format!("{:.2}", cents.abs());
+    let (int, frac) = text.split_once('.').unwrap_or((text.as_str(), "00"));
+    let int = thousands(int.parse::<Decimal>().unwrap_or_default());
+    let sign = if cents.is_sign_negative() && !cents.is_zero() {
+        "-"
+    } else if signed && !cents.is_zero() {
+        "+"
+    } else {
+        ""
+    };
+    format!("{sign}${int}.{frac}")
+}
+
+/// A USD price per token: cents from a dollar up, compact below (`$0.0₅1234`).
+pub fn usd_price(value: Decimal) -> String {
+    if value.abs() >= Decimal::ONE { usd(value, false) } else { format!("${}", compact_price(value)) }
+}
+
 fn button(text: String, cb: &Callback) -> InlineKeyboardButton {
     InlineKeyboardButton::callback(text, cb.data())
 }
@@ -450,9 +472,14 @@ fn home_text(lang: Lang, v: &HomeView) -> String {
     match (&v.wallet, v.custody) {
         (Some(address), _) => {
             lines.push(tr(lang, "ux.home.wallet", &[("address", &esc(address))]));
-            lines.push(match v.sol {
-                Some(l) => tr(lang, "ux.home.balance", &[("sol", &sol(l))]),
-                None => label(lang, "ux.home.balance_unknown"),
+            lines.push(match (v.sol, v.sol_usd) {
+                (Some(l), Some(rate)) => tr(
+                    lang,
+                    "ux.home.balance_usd",
+                    &[("sol", &sol(l)), ("usd", &usd(crate::app::usd::usd_of_lamports(l, rate), false))],
+                ),
+                (Some(l), None) => tr(lang, "ux.home.balance", &[("sol", &sol(l))]),
+                (None, _) => label(lang, "ux.home.balance_unknown"),
             });
             if v.created_wallet {
                 lines.push(label(lang, "ux.home.created"));
@@ -469,11 +496,15 @@ fn home_text(lang: Lang, v: &HomeView) -> String {
         "ux.home.mode_live"
     };
     lines.push(label(lang, mode));
-    lines.push(tr(
-        lang,
-        "ux.home.positions",
-        &[("count", &v.summary.open_positions.to_string()), ("pnl", &signed_sol(v.summary.realized_today_lamports))],
-    ));
+    let count = v.summary.open_positions.to_string();
+    let pnl = signed_sol(v.summary.realized_today_lamports);
+    lines.push(match v.sol_usd {
+        Some(rate) => {
+            let pnl_usd = usd(crate::app::usd::usd_of_signed(v.summary.realized_today_lamports, rate), true);
+            tr(lang, "ux.home.positions_usd", &[("count", &count), ("pnl", &pnl), ("usd", &pnl_usd)])
+        }
+        None => tr(lang, "ux.home.positions", &[("count", &count), ("pnl", &pnl)]),
+    });
     lines.push(String::new());
     lines.push(label(lang, "ux.home.hint"));
     lines.join("\n")

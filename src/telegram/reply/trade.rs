@@ -15,6 +15,8 @@ use crate::ports::TradeNotice;
 
 pub use super::reason::{RISK_CODES, failure_text, reason_codes, reason_text};
 
+use super::home::esc;
+
 fn sol(l: Lamports) -> String {
     l.to_sol().normalize().to_string()
 }
@@ -27,11 +29,39 @@ fn short(mint: &str) -> String {
     if mint.len() > 12 { format!("{}…{}", &mint[..4], &mint[mint.len() - 4..]) } else { mint.to_owned() }
 }
 
+/// The explorer link of a transaction as an HTML link, on its own line.
 fn link(lang: Lang, signature: Option<&String>) -> String {
-    signature.map_or_else(String::new, |s| format!("\n{}", tr(lang, "trade.link", &[("signature", s)])))
+    signature.map_or_else(String::new, |s| {
+        let url = tr(lang, "trade.link", &[("signature", s)]);
+        let anchor = format!("<a href=\"{}\">{}</a>", esc(&url), esc(&tr(lang, "ux.button.explorer", &[])));
+        format!("\n{anchor}")
+    })
 }
 
-/// Renders a trade notice.
+/// A mint or address, tap to copy.
+fn code(address: &str) -> String {
+    format!("<code>{}</code>", esc(address))
+}
+
+/// `tr` for Telegram HTML: the template's own text is escaped, the arguments are inserted as
+/// the HTML they already are (escape what comes from outside before passing it).
+pub fn tr_html(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+    // Private-use characters stand in for the arguments while the template is escaped.
+    let marks: Vec<String> = (0..args.len())
+        .map(|i| {
+            format!("\u{E000}{}\u{E001}", char::from_u32(0xE100 + u32::try_from(i).unwrap_or(0)).unwrap_or('\u{E100}'))
+        })
+        .collect();
+    let placeholders: Vec<(&str, &str)> = args.iter().zip(&marks).map(|((k, _), m)| (*k, m.as_str())).collect();
+    let mut out = esc(&tr(lang, key, &placeholders));
+    for ((_, value), mark) in args.iter().zip(&marks) {
+        out = out.replace(mark.as_str(), value);
+    }
+    out
+}
+
+/// Renders a trade notice as Telegram HTML: every value escaped, the mint in `<code>` (tap to
+/// copy), the explorer link as a link.
 pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
     match notice {
         TradeNotice::Filled {
@@ -52,83 +82,83 @@ pub fn render_notice(lang: Lang, notice: &TradeNotice) -> String {
                 Side::Buy => "trade.bought",
                 Side::Sell => "trade.sold",
             };
-            let mut text = tr(
+            let mut text = tr_html(
                 lang,
                 key,
                 &[
-                    ("tokens", &tokens.to_string()),
-                    ("mint", &short(mint)),
-                    ("sol", &sol(*amount)),
-                    ("price", &price.map_or_else(String::new, |p| p.normalize().to_string())),
-                    ("fees", &sol(*fees)),
-                    ("position", &position_id.to_string()),
+                    ("tokens", esc(&tokens.to_string())),
+                    ("mint", code(mint)),
+                    ("sol", esc(&sol(*amount))),
+                    ("price", esc(&price.map_or_else(String::new, |p| p.normalize().to_string()))),
+                    ("fees", esc(&sol(*fees))),
+                    ("position", position_id.to_string()),
                 ],
             );
             if let Some(reason) = exit {
-                text = format!("{}\n{text}", exit_reason_text(lang, reason));
+                text = format!("{}\n{text}", esc(&exit_reason_text(lang, reason)));
             }
             if let Some(pnl) = pnl {
                 text.push('\n');
-                text.push_str(&tr(lang, "trade.pnl", &[("pnl", &signed_sol(*pnl))]));
+                text.push_str(&tr_html(lang, "trade.pnl", &[("pnl", esc(&signed_sol(*pnl)))]));
             }
             if *paper {
                 text.push('\n');
-                text.push_str(&tr(lang, "trade.paper", &[]));
+                text.push_str(&esc(&tr(lang, "trade.paper", &[])));
             }
             if *safety_unchecked {
                 text.push('\n');
-                text.push_str(&tr(lang, "trade.safety_unchecked", &[]));
+                text.push_str(&esc(&tr(lang, "trade.safety_unchecked", &[])));
             }
             text.push_str(&link(lang, signature.as_ref()));
             text
         }
         TradeNotice::Refused { mint, reason } => {
-            tr(lang, "trade.refused", &[("mint", &short(mint)), ("reason", &failure_text(lang, reason))])
+            tr_html(lang, "trade.refused", &[("mint", code(mint)), ("reason", esc(&failure_text(lang, reason)))])
         }
         TradeNotice::Failed { mint, reason, signature } => {
-            let reason = failure_text(lang, reason);
-            let mut text = tr(lang, "trade.failed", &[("mint", &short(mint)), ("reason", &reason)]);
+            let reason = esc(&failure_text(lang, reason));
+            let mut text = tr_html(lang, "trade.failed", &[("mint", code(mint)), ("reason", reason)]);
             text.push_str(&link(lang, signature.as_ref()));
             text
         }
         TradeNotice::StillConfirmingAtShutdown { mint, signature } => {
-            let mut text = tr(lang, "trade.shutdown_pending", &[("mint", &short(mint))]);
+            let mut text = tr_html(lang, "trade.shutdown_pending", &[("mint", code(mint))]);
             text.push_str(&link(lang, signature.as_ref()));
             text
         }
         TradeNotice::Pending { mint, signature } => {
-            let mut text = tr(lang, "trade.pending", &[("mint", &short(mint))]);
+            let mut text = tr_html(lang, "trade.pending", &[("mint", code(mint))]);
             text.push_str(&link(lang, Some(signature)));
             text
         }
-        TradeNotice::PositionAdjusted { mint, position_id, reason, before, after } => tr(
+        TradeNotice::PositionAdjusted { mint, position_id, reason, before, after } => tr_html(
             lang,
             "trade.adjusted",
             &[
-                ("mint", &short(mint)),
-                ("position", &position_id.to_string()),
-                ("before", &before.to_string()),
-                ("after", &after.to_string()),
-                ("reason", &reason_text(lang, &reason.code())),
+                ("mint", code(mint)),
+                ("position", position_id.to_string()),
+                ("before", esc(&before.to_string())),
+                ("after", esc(&after.to_string())),
+                ("reason", esc(&reason_text(lang, &reason.code()))),
             ],
         ),
         TradeNotice::ExecutionBreaker { open: true, failures, until_ms } => {
             let until = super::utc_clock(*until_ms);
-            tr(lang, "breaker.tripped", &[("failures", &failures.to_string()), ("until", &until)])
+            esc(&tr(lang, "breaker.tripped", &[("failures", &failures.to_string()), ("until", &until)]))
         }
-        TradeNotice::ExecutionBreaker { open: false, .. } => tr(lang, "breaker.reset", &[]),
+        TradeNotice::ExecutionBreaker { open: false, .. } => esc(&tr(lang, "breaker.reset", &[])),
         TradeNotice::AlertSkipped { .. } | TradeNotice::AlertConfirm { .. } => {
-            super::alerts::render_alert_notice(lang, notice)
+            esc(&super::alerts::render_alert_notice(lang, notice))
         }
-        TradeNotice::Copy(c) => super::copy::render_copy_notice(lang, c),
-        TradeNotice::OrderEnded { order_id, mint, reason } => match reason {
+        TradeNotice::Copy(c) => esc(&super::copy::render_copy_notice(lang, c)),
+        TradeNotice::OrderEnded { order_id, mint, reason } => esc(&match reason {
             None => tr(lang, "order.expired", &[("id", &order_id.to_string()), ("mint", &short(mint))]),
             Some(reason) => tr(
                 lang,
                 "order.failed",
                 &[("id", &order_id.to_string()), ("mint", &short(mint)), ("reason", &failure_text(lang, reason))],
             ),
-        },
+        }),
     }
 }
 
@@ -517,6 +547,40 @@ mod exit_reason_tests {
             exit,
             safety_unchecked: false,
         }
+    }
+
+    #[test]
+    fn notices_are_escaped_html_with_the_mint_in_code_and_the_explorer_as_a_link() {
+        let mint = "So11111111111111111111111111111111111111112";
+        let filled = TradeNotice::Filled {
+            side: Side::Buy,
+            mint: mint.to_owned(),
+            sol: Lamports(100_000_000),
+            tokens: crate::domain::money::TokenAmount::new(5, 0),
+            price: None,
+            fees: Lamports(5_000),
+            pnl: Some(-1),
+            paper: false,
+            signature: Some("5sig".to_owned()),
+            position_id: 7,
+            exit: None,
+            safety_unchecked: false,
+        };
+        for lang in [Lang::En, Lang::Ru, Lang::Zh] {
+            let text = render_notice(lang, &filled);
+            assert!(text.contains(&format!("<code>{mint}</code>")), "{text}");
+            assert!(text.contains("<a href=\"https://solscan.io/tx/5sig\">"), "{text}");
+        }
+        // Text from outside never becomes markup.
+        let refused = TradeNotice::Refused {
+            mint: "<b>x&y</b>".to_owned(),
+            reason: crate::domain::failure::TradeFailure::NoWallet,
+        };
+        let text = render_notice(Lang::En, &refused);
+        assert!(text.contains("<code>&lt;b&gt;x&amp;y&lt;/b&gt;</code>"), "{text}");
+        assert!(!text.contains("<b>"), "{text}");
+        // A template's own special characters are escaped too; arguments are left as given.
+        assert_eq!(tr_html(Lang::En, "trade.pnl", &[("pnl", "<b>1</b>".to_owned())]), "Realized PnL: <b>1</b> SOL");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod fake_chain;
 pub mod fake_jupiter;
+pub mod fake_prices;
 pub mod fake_telegram;
 pub mod fake_ws;
 
@@ -129,6 +130,7 @@ impl TestApp {
             // No test may reach the internet: services a test does not fake point at a closed
             // local port (connection refused at once).
             ("JUPITER_API_URL", "http://127.0.0.1:1/swap/v1"),
+            ("JUPITER_PRICE_URL", "http://127.0.0.1:1/price/v3"),
             ("HELIUS_SENDER_URL", "http://127.0.0.1:1/fast"),
             // Without HELIUS_RPC_URL the bot reads the chain through the public RPC.
             ("SOLANA_PUBLIC_RPC_URL", "http://127.0.0.1:1/"),
