@@ -131,11 +131,16 @@ pub enum Menu {
     Help,
     /// Buy: how to open a token card.
     Buy,
+    /// Followed wallets (copy trading).
+    Copy,
+    /// Resting orders, a cancel button each.
+    Orders,
 }
 
 impl Menu {
     /// Every menu.
-    pub const ALL: [Self; 6] = [Self::Positions, Self::Wallets, Self::Alerts, Self::Settings, Self::Help, Self::Buy];
+    pub const ALL: [Self; 8] =
+        [Self::Positions, Self::Wallets, Self::Alerts, Self::Settings, Self::Help, Self::Buy, Self::Copy, Self::Orders];
 
     fn code(self) -> &'static str {
         match self {
@@ -145,6 +150,8 @@ impl Menu {
             Self::Settings => "set",
             Self::Help => "help",
             Self::Buy => "buy",
+            Self::Copy => "copy",
+            Self::Orders => "ord",
         }
     }
 

@@ -386,14 +386,19 @@ async fn every_screen_reachable_from_home_returns_home(db: &TestDb) {
     let home = say(&w.app, "/start").await;
     let mid = home.message_id();
     let wallet = first_wallet(&w.app).await;
-    for menu in ["h:m:buy", "h:m:pos", "h:m:wal", "h:m:alr", "h:m:set", "h:m:help", "h:live", &format!("h:w:{wallet}")]
-    {
+    let menus = ["h:m:buy", "h:m:pos", "h:m:wal", "h:m:alr", "h:m:set", "h:m:help", "h:m:copy", "h:m:ord", "h:live"];
+    for menu in menus.iter().copied().chain([format!("h:w:{wallet}").as_str()]) {
         let screen = tap_edit(&w.app, mid, menu).await;
         assert!(html(&screen), "{menu}");
         assert!(buttons(&screen).iter().any(|d| d == "h:home"), "{menu}: no Home in {:?}", buttons(&screen));
         let back = tap_edit(&w.app, mid, "h:home").await;
         assert!(text(&back).starts_with(&en("ux.home.title")), "{menu}: {}", text(&back));
     }
+    // Orders: the list with a cancel button per resting order, then Back/Home.
+    let placed = say(&w.app, &format!("/limit buy {} 0.01 -20%", w.coin.mint)).await;
+    let orders = tap_edit(&w.app, mid, "h:m:ord").await;
+    assert!(buttons(&orders).iter().any(|d| d.starts_with("ord:x:")), "{} / {:?}", text(&placed), buttons(&orders));
+    assert!(buttons(&orders).iter().any(|d| d == "h:home"));
     // The wallet menu's Back goes to the wallets list.
     let one = tap_edit(&w.app, mid, &format!("h:w:{wallet}")).await;
     assert!(buttons(&one).iter().any(|d| d == "h:m:wal"));

@@ -13,7 +13,9 @@ use crate::telegram::callback::{Callback, Menu, WalletAct};
 use crate::telegram::command::Command;
 use crate::telegram::ctx::Ctx;
 use crate::telegram::reply::Reply;
+use crate::telegram::reply::copy::CopyReply;
 use crate::telegram::reply::home::{UxReply, plain_value};
+use crate::telegram::reply::orders::OrdersReply;
 use crate::telegram::reply::trade::{TradeReply, position_line};
 
 fn home(ctx: &Ctx) -> Home {
@@ -177,6 +179,22 @@ async fn menu(ctx: &Ctx, menu: Menu) -> HandlerResult {
                 if custody { ctx.deps.wallets.list(ctx.user_id).await.map_err(wallet_error)? } else { Vec::new() };
             let wallets = wallets.into_iter().map(|w| (w.record.pubkey, w.record.is_default)).collect();
             ctx.edit(UxReply::Wallets { wallets, custody });
+        }
+        // Copy trading and resting orders: their lists (orders with a cancel button each) as menu
+        // screens; adding and changing them stays with `/copy` and `/limit`, `/dca`.
+        Menu::Copy => {
+            let inner: Reply = match ctx.deps.copy.as_ref() {
+                Some(copy) => CopyReply::List(copy.list(ctx.user_id).await?).into(),
+                None => CopyReply::Unavailable.into(),
+            };
+            ctx.edit(Reply::Screen { inner: Box::new(inner), back });
+        }
+        Menu::Orders => {
+            let inner: Reply = match ctx.deps.orders.as_ref() {
+                Some(orders) => OrdersReply::List(orders.list(ctx.user_id).await?).into(),
+                None => TradeReply::Unavailable.into(),
+            };
+            ctx.edit(Reply::Screen { inner: Box::new(inner), back });
         }
         Menu::Positions => {
             let Some(positions) = ctx.deps.positions.as_ref() else {

@@ -518,6 +518,7 @@ fn home_keyboard(lang: Lang, v: &HomeView) -> InlineKeyboardMarkup {
             b("ux.button.wallets", Callback::Menu(Menu::Wallets)),
             b("ux.button.alerts", Callback::Menu(Menu::Alerts)),
         ],
+        vec![b("ux.button.copy", Callback::Menu(Menu::Copy)), b("ux.button.orders", Callback::Menu(Menu::Orders))],
         vec![b("ux.button.settings", Callback::Menu(Menu::Settings)), b("ux.button.help", Callback::Menu(Menu::Help))],
     ];
     let mode = if v.paper() || !v.config.trading_enabled {
