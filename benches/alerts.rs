@@ -29,17 +29,13 @@ use quantbot::domain::safety::{RoundTrip, SafetyRules, TokenSafety, VenueFacts, 
 use quantbot::domain::user::UserId;
 use quantbot::ports::alerts::Subscriber;
 use quantbot::solana::ids::TOKEN_2022_PROGRAM;
-use quantbot::solana::instructions::{ComputeUnits, MicroLamportsPerCu};
-use quantbot::solana::tx::{ComputeBudget, TxDraft, serialize, sign};
-use quantbot::venues::pumpfun::curve::{BuyBySolRequest, CurveState, ONE_BILLION_SUPPLY};
-use quantbot::venues::pumpfun::ix::{BuyArgs, FeeRecipients, LegacyTrade, LegacyTradeParts};
+use quantbot::venues::pumpfun::curve::ONE_BILLION_SUPPLY;
 use solana_pubkey::Pubkey;
-use solana_signer::Signer;
 
 #[path = "common/alert_fixture.rs"]
 mod alert_fixture;
 
-use alert_fixture::{Cached, MINT, cached, clean_safety};
+use alert_fixture::{Cached, MINT, cached, clean_safety, signed_buy};
 
 fn post_text() -> String {
     format!(
@@ -61,24 +57,8 @@ fn alert_to_signed(c: &Cached, safety: &TokenSafety, text: &str, entities: &[Pos
         liquidity: c.market.liquidity,
     };
     let approved = approve_entry(parsed.mint, &proposal, &c.config, &c.snapshot, &GlobalLimits::default()).unwrap();
-    let state = CurveState {
-        global: &c.global,
-        fee_config: Some(&c.fee_config),
-        curve: &c.curve,
-        mint_supply: ONE_BILLION_SUPPLY,
-    };
-    let order =
-        state.plan_buy_for_sol(&BuyBySolRequest { spend: c.settings.buy, slippage: c.config.slippage }).unwrap();
-    let recipients = FeeRecipients::pick(&c.global, c.curve.is_mayhem_mode, salt);
-    let trade =
-        LegacyTrade::new(&LegacyTradeParts { curve: &c.curve, mint: &c.mint, user: &c.user, recipients }).unwrap();
-    let budget = ComputeBudget { unit_limit: ComputeUnits(120_000), unit_price: MicroLamportsPerCu(250_000) };
-    let mut draft = TxDraft::new(c.keypair.pubkey(), budget);
-    draft.extend(trade.buy_instructions(&BuyArgs::from_order(&order, true)));
-    let message = draft.compile(c.blockhash.clone()).unwrap();
-    let tx = sign(message, &c.keypair).unwrap();
     black_box(approved.get());
-    serialize(&tx).unwrap()
+    signed_buy(c, c.settings.buy, salt)
 }
 
 /// A pump `create_v2`-shaped Token-2022 mint with a transfer fee, a hook and its metadata

@@ -24,22 +24,17 @@ use quantbot::domain::money::Lamports;
 use quantbot::domain::risk::{EntryProposal, GlobalLimits, approve_entry};
 use quantbot::domain::safety::{TokenSafety, evaluate};
 use quantbot::solana::ids::PUMP_PROGRAM;
-use quantbot::solana::instructions::{ComputeUnits, MicroLamportsPerCu};
 use quantbot::solana::leader_tx;
-use quantbot::solana::tx::{ComputeBudget, TxDraft, serialize, sign};
 use quantbot::solana::ws::{self, WsEvent, WsSettings};
-use quantbot::venues::pumpfun::curve::{BuyBySolRequest, CurveState, ONE_BILLION_SUPPLY};
-use quantbot::venues::pumpfun::ix::{BuyArgs, FeeRecipients, LegacyTrade, LegacyTradeParts};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use solana_pubkey::Pubkey;
-use solana_signer::Signer;
 use tokio_tungstenite::tungstenite::Message;
 
 #[path = "common/alert_fixture.rs"]
 mod alert_fixture;
 
-use alert_fixture::{Cached, cached, clean_safety};
+use alert_fixture::{Cached, cached, clean_safety, signed_buy};
 const LEADER: &str = "AMDEmVocLtN5ji2gBY7BrmSHEyM5vt6TGszBbg4crMXg";
 
 /// The recorded-shape fixture of the real mainnet `TradeEvent` (a 0.7 SOL buy), as the node sends
@@ -81,23 +76,8 @@ fn notification_to_signed(
         liquidity: c.market.liquidity,
     };
     let approved = approve_entry(trade.mint, &proposal, &c.config, &c.snapshot, &GlobalLimits::default()).unwrap();
-    let state = CurveState {
-        global: &c.global,
-        fee_config: Some(&c.fee_config),
-        curve: &c.curve,
-        mint_supply: ONE_BILLION_SUPPLY,
-    };
-    let order = state.plan_buy_for_sol(&BuyBySolRequest { spend: size, slippage: c.config.slippage }).unwrap();
-    let recipients = FeeRecipients::pick(&c.global, c.curve.is_mayhem_mode, salt);
-    let trade =
-        LegacyTrade::new(&LegacyTradeParts { curve: &c.curve, mint: &c.mint, user: &c.user, recipients }).unwrap();
-    let budget = ComputeBudget { unit_limit: ComputeUnits(120_000), unit_price: MicroLamportsPerCu(250_000) };
-    let mut draft = TxDraft::new(c.keypair.pubkey(), budget);
-    draft.extend(trade.buy_instructions(&BuyArgs::from_order(&order, true)));
-    let message = draft.compile(c.blockhash.clone()).unwrap();
-    let tx = sign(message, &c.keypair).unwrap();
     black_box(approved.get());
-    serialize(&tx).unwrap()
+    signed_buy(c, size, salt)
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {

@@ -8,8 +8,12 @@ use quantbot::domain::safety::fixtures::MintSpec;
 use quantbot::domain::safety::{RoundTrip, TokenSafety, VenueFacts, decode_mint};
 use quantbot::domain::user_config::UserConfig;
 use quantbot::solana::ids::TOKEN_2022_PROGRAM;
+use quantbot::solana::instructions::{ComputeUnits, MicroLamportsPerCu};
+use quantbot::solana::tx::{ComputeBudget, TxDraft, serialize, sign};
 use quantbot::venues::pumpfun::accounts::{BondingCurve, FeeConfig, FeeTier, Fees, GLOBAL_DISCRIMINATOR, Global};
 use quantbot::venues::pumpfun::curve::ONE_BILLION_SUPPLY;
+use quantbot::venues::pumpfun::curve::{BuyBySolRequest, CurveState};
+use quantbot::venues::pumpfun::ix::{BuyArgs, FeeRecipients, LegacyTrade, LegacyTradeParts};
 use quantbot::venues::pumpfun::pda::{MintAccounts, MintKey, UserAccounts};
 use solana_hash::Hash;
 use solana_keypair::Keypair;
@@ -104,4 +108,25 @@ pub fn clean_safety() -> TokenSafety {
         venue: VenueFacts::Curve { progress_bps: 1_000 },
         round_trip: Some(RoundTrip::Sellable),
     }
+}
+
+/// A Pump.fun buy of `spend` from the cached curve, compiled to v0, signed and serialized: the
+/// part of every alert path after the rules and the risk check.
+pub fn signed_buy(c: &Cached, spend: Lamports, salt: u64) -> Vec<u8> {
+    let state = CurveState {
+        global: &c.global,
+        fee_config: Some(&c.fee_config),
+        curve: &c.curve,
+        mint_supply: ONE_BILLION_SUPPLY,
+    };
+    let order = state.plan_buy_for_sol(&BuyBySolRequest { spend, slippage: c.config.slippage }).unwrap();
+    let recipients = FeeRecipients::pick(&c.global, c.curve.is_mayhem_mode, salt);
+    let trade =
+        LegacyTrade::new(&LegacyTradeParts { curve: &c.curve, mint: &c.mint, user: &c.user, recipients }).unwrap();
+    let budget = ComputeBudget { unit_limit: ComputeUnits(120_000), unit_price: MicroLamportsPerCu(250_000) };
+    let mut draft = TxDraft::new(c.keypair.pubkey(), budget);
+    draft.extend(trade.buy_instructions(&BuyArgs::from_order(&order, true)));
+    let message = draft.compile(c.blockhash.clone()).unwrap();
+    let tx = sign(message, &c.keypair).unwrap();
+    serialize(&tx).unwrap()
 }
